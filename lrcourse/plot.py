@@ -1,0 +1,145 @@
+"""Draw learning-rate traces with matplotlib. Drawing only: the numbers come from :mod:`lrcourse.trace`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from lrcourse.quadratic import DescentRun
+from lrcourse.trace import ScheduleTrace
+
+XAxis = Literal["step", "epoch"]
+
+
+class CourseFigure(Figure):
+    """A matplotlib figure that shows itself as a PNG in Jupyter without pyplot's global state.
+
+    Figures made here are not registered with pyplot, so they never leak or pile up between cells;
+    ``_repr_png_`` is what lets a notebook (and the built book) display one as a cell's result.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        FigureCanvasAgg(self).print_png(buffer)
+        return buffer.getvalue()
+
+
+def course_figure(width: float = 6.4, height: float = 3.2) -> CourseFigure:
+    """Return an empty :class:`CourseFigure` of the given size in inches, with constrained layout."""
+    return CourseFigure(figsize=(width, height), layout="constrained")
+
+
+def new_figure(width: float = 6.4, height: float = 3.2) -> tuple[Figure, Axes]:
+    """Return a course figure and its single axes."""
+    figure = course_figure(width, height)
+    return figure, figure.subplots()
+
+
+def x_values(trace: ScheduleTrace, x: XAxis) -> Sequence[float]:
+    """Return the x coordinates of a trace: optimizer steps, or epochs for ``x="epoch"``."""
+    return trace.epochs if x == "epoch" else list(trace.steps)
+
+
+def draw_traces(
+    ax: Axes,
+    traces: Sequence[ScheduleTrace],
+    *,
+    x: XAxis = "step",
+    groups: Sequence[int] | None = None,
+    log: bool = False,
+    drawstyle: str = "steps-post",
+) -> list:
+    """Draw each trace's rates on ``ax`` and return the Line2D objects (one per trace and group)."""
+    lines = []
+    for trace in traces:
+        for group in groups if groups is not None else range(len(trace.lrs)):
+            label = trace.label if len(trace.lrs) == 1 else f"{trace.label} · group {group}"
+            (line,) = ax.plot(
+                x_values(trace, x), trace.lrs[group], label=label, drawstyle=drawstyle
+            )
+            lines.append(line)
+    ax.set_xlabel("epoch" if x == "epoch" else "optimizer step")
+    ax.set_ylabel("learning rate")
+    if log:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    if len(lines) > 1:
+        ax.legend(fontsize="small")
+    return lines
+
+
+def plot_traces(
+    traces: ScheduleTrace | Sequence[ScheduleTrace],
+    *,
+    x: XAxis = "step",
+    log: bool = False,
+    title: str | None = None,
+    momentum: bool = False,
+) -> Figure:
+    """Return a figure of one or several traces; with ``momentum=True`` a second panel shows momentum."""
+    traces = [traces] if isinstance(traces, ScheduleTrace) else list(traces)
+    if momentum:
+        figure = course_figure(6.4, 4.8)
+        lr_ax, momentum_ax = figure.subplots(2, 1, sharex=True)
+    else:
+        figure, lr_ax = new_figure()
+    draw_traces(lr_ax, traces, x=x, log=log)
+    if title:
+        lr_ax.set_title(title)
+    if momentum:
+        draw_momentum(momentum_ax, traces, x=x)
+    return figure
+
+
+def draw_momentum(ax: Axes, traces: Sequence[ScheduleTrace], *, x: XAxis = "step") -> list:
+    """Draw the momentum (or Adam's beta1) of each trace's first group and return the lines."""
+    lines = []
+    for trace in traces:
+        if trace.momentums is None:
+            continue
+        (line,) = ax.plot(
+            x_values(trace, x), trace.momentums[0], label=trace.label, drawstyle="steps-post"
+        )
+        lines.append(line)
+    ax.set_xlabel("epoch" if x == "epoch" else "optimizer step")
+    ax.set_ylabel("momentum / beta1")
+    ax.grid(True, alpha=0.3)
+    return lines
+
+
+def draw_descent(loss_ax: Axes, path_ax: Axes | None, runs: Sequence[DescentRun]) -> None:
+    """Draw each run's loss per step (log scale) on ``loss_ax`` and its path in weight space on ``path_ax``."""
+    for run in runs:
+        loss_ax.plot(range(len(run.losses)), run.losses, marker=".", label=f"lr={run.lr:g}")
+        if path_ax is not None:
+            xs = [w[0] for w in run.weights]
+            ys = [w[1] for w in run.weights]
+            path_ax.plot(xs, ys, marker=".", label=f"lr={run.lr:g}")
+    loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("step")
+    loss_ax.set_ylabel("loss")
+    loss_ax.grid(True, alpha=0.3)
+    loss_ax.legend(fontsize="small")
+    if path_ax is not None:
+        path_ax.plot([0], [0], marker="*", color="black", markersize=10)
+        path_ax.set_xlabel("w[0]")
+        path_ax.set_ylabel("w[1]")
+        path_ax.set_title("path (★ = minimum)")
+        path_ax.grid(True, alpha=0.3)
+
+
+def plot_descent(runs: DescentRun | Sequence[DescentRun], *, path: bool = True) -> Figure:
+    """Return a figure of SGD runs on the quadratic bowl: loss per step, and (optionally) the path."""
+    runs = [runs] if isinstance(runs, DescentRun) else list(runs)
+    figure = course_figure(9.0 if path else 6.4, 3.4)
+    if path:
+        loss_ax, path_ax = figure.subplots(1, 2)
+    else:
+        loss_ax, path_ax = figure.subplots(), None
+    draw_descent(loss_ax, path_ax, runs)
+    return figure

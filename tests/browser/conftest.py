@@ -1,0 +1,114 @@
+"""Fixtures for browser tests: Debian's Chromium driven by Playwright, and local HTTP servers.
+
+Every page is served on 127.0.0.1, and every request the page makes is recorded, so a test can
+assert that the published book works offline (nothing loaded from a CDN).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+BUILT_BOOK = ROOT / "_build" / "html"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+def _missing_browser(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Return a Playwright Chromium browser, or skip (fail under CI) when it cannot be had."""
+    if not CHROMIUM.exists():
+        _missing_browser(f"{CHROMIUM} is missing: run tests/browser/ensure_chromium.sh as root")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class RequestLog:
+    """Every URL a page asked for; ``external()`` lists those that left 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def external(self) -> list[str]:
+        out = []
+        for url in self.urls:
+            parsed = urlparse(url)
+            if parsed.scheme in ("data", "blob", "about"):
+                continue
+            if parsed.hostname not in LOCAL_HOSTS:
+                out.append(url)
+        return out
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[tuple[object, RequestLog]]:
+    """Return a fresh page and the log of every request it makes; external requests are aborted."""
+    context = browser.new_context()
+    log = RequestLog()
+
+    def route(route: object) -> None:
+        url = route.request.url
+        log.urls.append(url)
+        host = urlparse(url).hostname
+        if urlparse(url).scheme in ("http", "https", "ws", "wss") and host not in LOCAL_HOSTS:
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    yield page, log
+    context.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def book_url() -> Iterator[str]:
+    """Serve the built book on 127.0.0.1 and return its base URL."""
+    if not (BUILT_BOOK / "index.html").exists():
+        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(BUILT_BOOK))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
