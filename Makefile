@@ -69,7 +69,7 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	$(VENV)/bin/pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		--nbval-current-env -n 2 --dist loadfile $(NOTEBOOKS)
+		--nbval-current-env -n 2 --dist loadfile $(if $(NB),$(NB),$(NOTEBOOKS))
 
 browser: $(STAMP) book-strict
 	bash tests/browser/ensure_chromium.sh
