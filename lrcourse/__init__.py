@@ -6,8 +6,9 @@ modules (trace, plot, explore, ...) hold the code.
 
 from lrcourse.errors import LRCourseError, SchedulerConfigError, ScheduleRunError
 from lrcourse.explore import learning_rate_explorer
-from lrcourse.plot import plot_descent, plot_traces
+from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
+from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
 from lrcourse.trace import (
     SCHEDULER_NAMES,
     CapturedWarning,
@@ -26,12 +27,16 @@ __all__ = [
     "ScheduleRunError",
     "ScheduleTrace",
     "SchedulerConfigError",
+    "SchedulerInfo",
     "SchedulerSpec",
     "build_scheduler",
     "learning_rate_explorer",
     "plot_descent",
+    "plot_trace_grid",
     "plot_traces",
     "run_gradient_descent",
+    "scheduler_reference",
+    "scheduler_reference_markdown",
     "trace_schedule",
     "trace_scheduler",
 ]
