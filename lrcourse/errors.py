@@ -17,3 +17,11 @@ class SchedulerConfigError(LRCourseError, ValueError):
 
 class ScheduleRunError(LRCourseError, RuntimeError):
     """Torch refused to step a scheduler that was built fine (e.g. OneCycleLR stepped too often)."""
+
+
+class DeviceError(LRCourseError, ValueError):
+    """A device name (argument or ``LRCOURSE_DEVICE``) that is unknown or not available here."""
+
+
+class TrainingConfigError(LRCourseError, ValueError):
+    """A training demo set up so it cannot run (no schedules, a metric-less plateau, bad epochs)."""
