@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from lrcourse.errors import LRCourseError
 from lrcourse.quadratic import DescentRun
 from lrcourse.trace import ScheduleTrace
 
@@ -142,4 +143,41 @@ def plot_descent(runs: DescentRun | Sequence[DescentRun], *, path: bool = True) 
     else:
         loss_ax, path_ax = figure.subplots(), None
     draw_descent(loss_ax, path_ax, runs)
+    return figure
+
+
+def plot_trace_grid(
+    traces: Sequence[ScheduleTrace],
+    *,
+    columns: int = 5,
+    x: XAxis = "step",
+    log: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Return a small-multiples figure: one panel per trace, titled with the trace's label.
+
+    Each panel keeps its own y range (shapes, not magnitudes, are what a grid compares); the
+    label is cut at the first ``(`` so that ``StepLR(step_size=2)`` titles its panel ``StepLR``.
+    """
+    traces = list(traces)
+    if not traces:
+        raise LRCourseError("plot_trace_grid(traces) needs at least one trace; got an empty list")
+    columns = max(1, min(columns, len(traces)))
+    rows = -(-len(traces) // columns)
+    figure = course_figure(2.3 * columns, 1.9 * rows)
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(traces):
+            ax.set_visible(False)
+            continue
+        trace = traces[index]
+        draw_traces(ax, [trace], x=x, log=log)
+        ax.set_title(trace.label.split("(")[0], fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    if title:
+        figure.suptitle(title)
+    figure.supxlabel("epoch" if x == "epoch" else "optimizer step", fontsize="small")
+    figure.supylabel("learning rate", fontsize="small")
     return figure
