@@ -9,6 +9,12 @@ from lrcourse.explore import learning_rate_explorer
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
 from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
+from lrcourse.scheduler_checks import (
+    CheckReport,
+    SchedulerCheck,
+    SchedulerCheckError,
+    check_scheduler,
+)
 from lrcourse.trace import (
     SCHEDULER_NAMES,
     CapturedWarning,
@@ -22,14 +28,18 @@ from lrcourse.trace import (
 __all__ = [
     "SCHEDULER_NAMES",
     "CapturedWarning",
+    "CheckReport",
     "DescentRun",
     "LRCourseError",
     "ScheduleRunError",
     "ScheduleTrace",
+    "SchedulerCheck",
+    "SchedulerCheckError",
     "SchedulerConfigError",
     "SchedulerInfo",
     "SchedulerSpec",
     "build_scheduler",
+    "check_scheduler",
     "learning_rate_explorer",
     "plot_descent",
     "plot_trace_grid",
