@@ -4,7 +4,15 @@ The public API: what a notebook or the CLI may call. Everything here is re-expor
 modules (trace, plot, explore, ...) hold the code.
 """
 
-from lrcourse.errors import LRCourseError, SchedulerConfigError, ScheduleRunError
+from lrcourse.compare import Comparison, compare_schedules
+from lrcourse.device import pick_device
+from lrcourse.errors import (
+    DeviceError,
+    LRCourseError,
+    SchedulerConfigError,
+    ScheduleRunError,
+    TrainingConfigError,
+)
 from lrcourse.explore import learning_rate_explorer
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
@@ -15,6 +23,7 @@ from lrcourse.scheduler_checks import (
     SchedulerCheckError,
     check_scheduler,
 )
+from lrcourse.tasks import Task, load_task
 from lrcourse.trace import (
     SCHEDULER_NAMES,
     CapturedWarning,
@@ -24,13 +33,17 @@ from lrcourse.trace import (
     trace_schedule,
     trace_scheduler,
 )
+from lrcourse.train import RunHistory, TrainingRun, start_run
 
 __all__ = [
     "SCHEDULER_NAMES",
     "CapturedWarning",
     "CheckReport",
+    "Comparison",
     "DescentRun",
+    "DeviceError",
     "LRCourseError",
+    "RunHistory",
     "ScheduleRunError",
     "ScheduleTrace",
     "SchedulerCheck",
@@ -38,15 +51,22 @@ __all__ = [
     "SchedulerConfigError",
     "SchedulerInfo",
     "SchedulerSpec",
+    "Task",
+    "TrainingConfigError",
+    "TrainingRun",
     "build_scheduler",
     "check_scheduler",
+    "compare_schedules",
     "learning_rate_explorer",
+    "load_task",
+    "pick_device",
     "plot_descent",
     "plot_trace_grid",
     "plot_traces",
     "run_gradient_descent",
     "scheduler_reference",
     "scheduler_reference_markdown",
+    "start_run",
     "trace_schedule",
     "trace_scheduler",
 ]

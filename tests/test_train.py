@@ -1,0 +1,250 @@
+"""The training demos: the same numbers as a plain torch loop, schedulers stepped when they should be."""
+
+import pytest
+import torch
+from torch import nn
+from torch.optim import lr_scheduler
+
+import lrcourse
+from lrcourse import SchedulerSpec, compare_schedules, pick_device, trace_schedule, trace_scheduler
+from lrcourse.errors import DeviceError, LRCourseError, TrainingConfigError
+from lrcourse.train import TrainingRun
+
+EPOCHS = 3
+
+
+def plain_torch_run(make_scheduler, *, epochs, seed=0, step_per="epoch"):
+    """The loop a learner would write, with the batch order lrcourse documents (seed, epoch)."""
+    task = lrcourse.load_task("digits")
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = make_scheduler(optimizer)
+    losses, lrs = [], []
+    for epoch in range(epochs):
+        order = torch.randperm(
+            task.train_size, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        )
+        total = 0.0
+        for start in range(0, task.train_size, 64):
+            index = order[start : start + 64]
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(
+                model(task.train_inputs[index]), task.train_targets[index]
+            )
+            loss.backward()
+            optimizer.step()
+            if step_per == "batch":
+                scheduler.step()
+            total += loss.item() * len(index)
+        losses.append(total / task.train_size)
+        if step_per == "epoch":
+            scheduler.step()
+    return model, losses, lrs
+
+
+def test_compare_matches_a_plain_torch_loop():
+    def step_lr(opt):
+        return lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    result = compare_schedules({"StepLR": step_lr}, epochs=EPOCHS, device="cpu", live=False)
+    _, losses, lrs = plain_torch_run(step_lr, epochs=EPOCHS)
+    run = result["StepLR"]
+    assert run.lrs == pytest.approx(lrs, rel=0, abs=0)
+    assert run.train_loss == pytest.approx(losses, rel=1e-5)
+    assert run.step_per == "epoch"
+
+
+def test_same_seed_same_numbers_and_another_seed_differs():
+    schedules = {"cosine": SchedulerSpec("CosineAnnealingLR", {"T_max": EPOCHS})}
+    first = compare_schedules(schedules, epochs=EPOCHS, seed=3, device="cpu", live=False)
+    second = compare_schedules(schedules, epochs=EPOCHS, seed=3, device="cpu", live=False)
+    other = compare_schedules(schedules, epochs=EPOCHS, seed=4, device="cpu", live=False)
+    assert first == second
+    assert first.table_text() == second.table_text()
+    assert first.runs[0].val_loss != other.runs[0].val_loss
+
+
+def test_runs_start_from_the_same_weights_and_batches():
+    # Two identical schedules under different labels must give identical runs.
+    spec = SchedulerSpec("StepLR", {"step_size": 2})
+    result = compare_schedules({"a": spec, "b": spec}, epochs=2, device="cpu", live=False)
+    a, b = result.runs
+    assert a.train_loss == b.train_loss and a.val_accuracy == b.val_accuracy
+
+
+def test_one_cycle_is_stepped_per_batch_and_matches_torch():
+    spec = SchedulerSpec("OneCycleLR", {"max_lr": 0.5})
+    result = compare_schedules({"one-cycle": spec}, epochs=EPOCHS, device="cpu", live=False)
+    run = result["one-cycle"]
+    steps = run.steps_per_epoch * EPOCHS
+    expected = trace_schedule(
+        "OneCycleLR",
+        {"max_lr": 0.5, "total_steps": steps},
+        epochs=EPOCHS,
+        steps_per_epoch=run.steps_per_epoch,
+        step_per="batch",
+    )
+    assert run.step_per == "batch"
+    assert run.lrs == pytest.approx(expected.lr, rel=1e-12)
+    assert len(set(run.lrs[: run.steps_per_epoch])) == run.steps_per_epoch  # moves every batch
+
+
+def test_plateau_is_driven_by_validation_loss():
+    spec = SchedulerSpec("ReduceLROnPlateau", {"factor": 0.5, "patience": 0, "threshold": 0.5})
+    result = compare_schedules({"plateau": spec}, epochs=4, device="cpu", live=False)
+    run = result["plateau"]
+    expected = trace_scheduler(
+        lambda opt: lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0, threshold=0.5),
+        epochs=4,
+        steps_per_epoch=run.steps_per_epoch,
+        metrics=run.val_loss,
+    )
+    assert run.lrs == pytest.approx(expected.lr, rel=1e-12)
+    assert run.lrs[-1] < run.lrs[0]  # the threshold is strict enough that it does reduce
+
+
+def test_warmup_then_cosine_composition_follows_torch():
+    spec = SchedulerSpec(
+        "SequentialLR",
+        {
+            "schedulers": [
+                ("LinearLR", {"start_factor": 0.1, "total_iters": 2}),
+                ("CosineAnnealingLR", {"T_max": 2}),
+            ],
+            "milestones": [2],
+        },
+    )
+    result = compare_schedules({"warm-up": spec}, epochs=4, device="cpu", live=False)
+    run = result["warm-up"]
+    expected = trace_schedule(spec, epochs=4, steps_per_epoch=run.steps_per_epoch)
+    assert run.lrs == pytest.approx(expected.lr, rel=1e-12)
+
+
+def test_regression_task_has_no_accuracy_and_a_rate_too_high_diverges():
+    schedules = {
+        "lr 0.001": lambda opt: lr_scheduler.ConstantLR(opt, factor=0.01, total_iters=100),
+        "lr 0.1": lambda opt: lr_scheduler.ConstantLR(opt, factor=1.0),
+    }
+    result = compare_schedules(schedules, task="regression", epochs=2, device="cpu", live=False)
+    assert result["lr 0.001"].val_accuracy is None
+    assert torch.isfinite(torch.tensor(result["lr 0.001"].val_loss)).all()
+    assert not torch.isfinite(torch.tensor(result["lr 0.1"].val_loss[-1]))
+    assert "diverged" in result.table_text()
+
+
+def test_figure_has_loss_accuracy_and_rate_panels():
+    spec = SchedulerSpec("StepLR", {"step_size": 1})
+    figure = compare_schedules({"s": spec}, epochs=1, device="cpu", live=False).figure()
+    assert len(figure.axes) == 3
+    assert figure._repr_png_().startswith(b"\x89PNG")
+
+
+# ---- device --------------------------------------------------------------------------------
+
+
+def test_pick_device_prefers_the_override_then_the_environment(monkeypatch):
+    monkeypatch.setenv("LRCOURSE_DEVICE", "cpu")
+    assert pick_device() == torch.device("cpu")
+    assert pick_device("cpu") == torch.device("cpu")
+
+
+def test_pick_device_falls_back_to_cpu(monkeypatch):
+    monkeypatch.delenv("LRCOURSE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert pick_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", ["gpu", "tpu0", "meta"])
+def test_unknown_device_names_the_valid_choices(name):
+    with pytest.raises(DeviceError, match="cuda, mps, cpu"):
+        pick_device(name)
+
+
+def test_unavailable_device_says_what_is_available(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match=r"no cuda device.*Available here: .*cpu"):
+        pick_device("cuda")
+
+
+def test_bad_environment_device_names_the_variable(monkeypatch):
+    monkeypatch.setenv("LRCOURSE_DEVICE", "gpu")
+    with pytest.raises(DeviceError, match="LRCOURSE_DEVICE='gpu'"):
+        pick_device()
+
+
+# ---- bad input fails before training --------------------------------------------------------
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def fail(self):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(TrainingRun, "train_epoch", fail)
+
+
+def test_unknown_device_fails_before_training(no_training):
+    with pytest.raises(DeviceError):
+        compare_schedules({"s": SchedulerSpec("StepLR", {"step_size": 1})}, device="gpu")
+
+
+@pytest.mark.parametrize("empty", [{}, []])
+def test_empty_schedule_list_is_refused(no_training, empty):
+    with pytest.raises(TrainingConfigError, match="schedules is empty"):
+        compare_schedules(empty)
+
+
+def test_plateau_fed_no_metric_is_refused(no_training):
+    spec = SchedulerSpec("ReduceLROnPlateau", {})
+    with pytest.raises(TrainingConfigError, match="needs a metric but monitor=None"):
+        compare_schedules({"plateau": spec}, monitor=None)
+
+
+def test_plateau_stepped_per_batch_is_refused(no_training):
+    spec = SchedulerSpec("ReduceLROnPlateau", {})
+    with pytest.raises(TrainingConfigError, match="step_per='batch' would feed it no metric"):
+        compare_schedules({"plateau": spec}, step_per="batch")
+
+
+def test_plateau_inside_sequential_is_reported_with_its_label(no_training):
+    def make(opt):
+        return lr_scheduler.SequentialLR(
+            opt,
+            [lr_scheduler.LinearLR(opt, total_iters=2), lr_scheduler.ReduceLROnPlateau(opt)],
+            milestones=[2],
+        )
+
+    with pytest.raises(
+        TrainingConfigError, match=r"'warm plateau'.*does not support `ReduceLROnPlateau`"
+    ):
+        compare_schedules({"warm plateau": make})
+
+
+def test_one_cycle_too_short_is_refused(no_training):
+    spec = SchedulerSpec("OneCycleLR", {"max_lr": 0.5, "total_steps": 10})
+    with pytest.raises(TrainingConfigError, match="total_steps=10"):
+        compare_schedules({"short": spec}, epochs=2)
+
+
+def test_bad_scheduler_parameter_names_the_schedule(no_training):
+    with pytest.raises(LRCourseError, match=r"'mine'.*step_size"):
+        compare_schedules({"mine": SchedulerSpec("StepLR", {"step_sise": 2})})
+
+
+def test_a_function_returning_no_scheduler_is_refused(no_training):
+    with pytest.raises(TrainingConfigError, match="returned float"):
+        compare_schedules({"oops": lambda opt: 0.1})
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.5, True])
+def test_bad_epochs_are_refused(no_training, epochs):
+    with pytest.raises(TrainingConfigError, match="epochs must be"):
+        compare_schedules({"s": SchedulerSpec("StepLR", {"step_size": 1})}, epochs=epochs)
+
+
+def test_unknown_task_lists_the_tasks(no_training):
+    with pytest.raises(TrainingConfigError, match="digits, regression"):
+        compare_schedules({"s": SchedulerSpec("StepLR", {"step_size": 1})}, task="mnist")
