@@ -14,6 +14,7 @@ from lrcourse.errors import (
     TrainingConfigError,
 )
 from lrcourse.explore import learning_rate_explorer
+from lrcourse.flashcards import FlashcardDeck, ReviewCard, flashcard_deck
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
 from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
@@ -42,7 +43,9 @@ __all__ = [
     "Comparison",
     "DescentRun",
     "DeviceError",
+    "FlashcardDeck",
     "LRCourseError",
+    "ReviewCard",
     "RunHistory",
     "ScheduleRunError",
     "ScheduleTrace",
@@ -57,6 +60,7 @@ __all__ = [
     "build_scheduler",
     "check_scheduler",
     "compare_schedules",
+    "flashcard_deck",
     "learning_rate_explorer",
     "load_task",
     "pick_device",
