@@ -1,0 +1,451 @@
+"""The sandbox server: a fresh interpreter that forks one locked-down child per submission.
+
+Started by :class:`lrcourse.grading.sandbox.Sandbox` as ``python -I _zygote.py`` with a stripped
+environment, so it never holds the grader's memory, keys or environment. It imports torch once
+(the slow part) and then, for each request, forks a child that drops to an unprivileged uid,
+applies resource limits, runs the student's code and the question's probe, and reports what it
+observed. Only observations come back (values, printed output), never verdicts: the grader
+compares them with the reference in its own process.
+
+Protocol on the server's stdin/stdout (bytes): the parent sends ``b"%09d %09d\\n"`` (header and
+body lengths), a JSON header (limits) and the JSON body (source and probe); the server answers
+one JSON line. The server copies the body into a buffer it zeroes right after forking, so no
+student's code lingers in the memory a later child inherits.
+
+Kept import-light and free of ``lrcourse`` imports at module level: it runs as a script.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import json
+import os
+import resource
+import secrets
+import select
+import shutil
+import signal
+import sys
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+RESULT_CAP = 1 << 20
+UID_BASE = 2_000_000
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _hide(paths: list[str]) -> None:
+    """Mount an empty read-only tmpfs over each directory (``/dev/null`` over each file)."""
+    _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    for path in paths:
+        if os.path.isdir(path):
+            opts = b"size=4k,mode=0555"
+            flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts), f"hide {path}")
+        elif os.path.exists(path):
+            _check(_libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"hide {path}")
+
+
+def _blocking_ancestor(path: str) -> str | None:
+    """Return the highest ancestor of ``path`` that others may not traverse (``/root``), if any."""
+    parts = os.path.abspath(path).split(os.sep)[1:]
+    for i in range(1, len(parts) + 1):
+        ancestor = os.sep + os.path.join(*parts[:i])
+        if not os.stat(ancestor).st_mode & 0o001:
+            return ancestor
+    return None
+
+
+def _reveal(paths: list[str], staging: str) -> None:
+    """Make ``paths`` reachable by the sandbox uid, hiding the rest of a closed home (``/root``).
+
+    The interpreter may live in root's home (pyenv); an unprivileged child could not import the
+    standard library from there. An empty tmpfs replaces the closed ancestor and only ``paths``
+    are bind-mounted back in, so ``~/.ssh`` and friends stay out of reach.
+    """
+    by_ancestor: dict[str, list[str]] = {}
+    for path in paths:
+        ancestor = _blocking_ancestor(path)
+        if ancestor is not None:
+            by_ancestor.setdefault(ancestor, []).append(path)
+    for n, (ancestor, inside) in enumerate(sorted(by_ancestor.items())):
+        kept = []
+        for k, path in enumerate(sorted(set(inside))):
+            stage = os.path.join(staging, f"reveal-{n}-{k}")
+            os.mkdir(stage, 0o700)
+            _check(_libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), path)
+            kept.append((path, stage))
+        flags = MS_NOSUID | MS_NODEV
+        _check(_libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", flags, b"mode=0755"), ancestor)
+        for path, stage in kept:
+            os.makedirs(path, 0o755, exist_ok=True)
+            _check(_libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
+            _libc.umount2(stage.encode(), 2)  # MNT_DETACH
+
+
+def _isolate(hide: list[str], staging: str) -> str:
+    """Enter a private mount namespace hiding ``hide``; return the isolation level reached."""
+    if os.geteuid() == 0:
+        _check(_libc.unshare(CLONE_NEWNS), "unshare mount namespace")
+        _hide(hide)
+        _reveal([os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)], staging)
+        return "namespace+uid"
+    uid, gid = os.getuid(), os.getgid()
+    try:  # an unprivileged user namespace, where the kernel allows one
+        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare user namespace")
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"0 {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"0 {gid} 1")
+        _hide(hide)
+        return "namespace"
+    except OSError:
+        return "limits-only"
+
+
+def _read_exact(fd: int, n: int) -> bytearray:
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        k = os.readv(fd, [view[got:]])
+        if k == 0:
+            raise EOFError
+        got += k
+    return buf
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _plain(value, depth=0):
+    """Return ``value`` as JSON-ready data (tensors become lists); raise TypeError otherwise."""
+    if depth > 20:
+        raise TypeError("nested too deeply")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and type(value).__module__.startswith(("torch", "numpy")):
+        return _plain(tolist(), depth + 1)
+    raise TypeError(f"a {type(value).__name__} is not plain data (numbers, strings, lists)")
+
+
+def _probe(probe: dict, namespace: dict):
+    """Run the question's probe against the student's namespace; return what it observed."""
+    kind, entry, args = probe.get("kind", "run"), probe.get("entry"), probe.get("args") or {}
+    if kind == "run":
+        return None
+    if kind == "expression":
+        return eval(compile(args["expression"], "<check>", "eval"), namespace)
+    if entry not in namespace:
+        raise NameError(f"your code does not define {entry!r}")
+    target = namespace[entry]
+    if kind == "call":
+        return target(*args.get("args", []), **args.get("kwargs", {}))
+    if kind == "trace_scheduler":
+        from lrcourse.trace import trace_scheduler
+
+        kwargs = args.get("kwargs", {})
+        trace = trace_scheduler(lambda opt: target(opt, **kwargs), **args.get("trace", {}))
+        return {
+            "lrs": [list(g) for g in trace.lrs],
+            "final_lrs": list(trace.final_lrs),
+            "warnings": trace.warning_messages(),
+        }
+    raise ValueError(f"unknown probe kind {kind!r}")
+
+
+def _harness(body: bytearray, nonce: str, res_fd: int) -> None:
+    """Run the student's code and the probe; write one nonce-tagged message to ``res_fd``."""
+    dumps, write, exit_ = json.dumps, os.write, os._exit
+    request = json.loads(bytes(body))
+    body[:] = bytes(len(body))
+    status, value, error = "ok", None, None
+    try:
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+        exec(compile(request["source"], "<your answer>", "exec"), namespace)
+        del request["source"]
+        value = _plain(_probe(request["probe"], namespace))
+    except MemoryError:
+        status, error = "memory-limit", "MemoryError"
+    except SyntaxError as exc:
+        status, error = "syntax-error", f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... are all the student's
+        status = "error"
+        try:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        except BaseException:
+            error = type(exc).__name__
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    try:
+        message = dumps({"nonce": nonce, "status": status, "value": value, "error": error})
+    except BaseException:
+        message = dumps({"nonce": nonce, "status": "error", "value": None, "error": "bad value"})
+    try:
+        data = (message + "\n").encode()
+        while data:
+            data = data[write(res_fd, data) :]
+    finally:
+        exit_(0)
+
+
+def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> None:
+    """In the forked child: lock down, then run the harness; never returns."""
+    try:
+        os.setsid()
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        res_fd = 100 + secrets.randbelow(800)  # not a secret, just not where a guess lands first
+        os.dup2(res_w, res_fd)
+        os.closerange(3, res_fd)
+        os.closerange(res_fd + 1, 1 << 16)
+        os.chdir(tmpdir)
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * resource.getpagesize()
+        mem = mapped + int(header["memory_mb"]) * (1 << 20)
+        cpu = max(1, int(header["cpu_s"] + 0.999))
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (header["file_bytes"], header["file_bytes"]))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (header["processes"], header["processes"]))
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        os.environ.clear()
+        os.environ.update(
+            {"HOME": tmpdir, "TMPDIR": tmpdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        )
+        _harness(body, nonce, res_fd)
+    finally:
+        os._exit(70)
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process running as ``uid`` (children that escaped the process group)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _reap(patience_s: float = 2.0) -> None:
+    """Wait for every descendant to be gone (orphans come to this server: it is a subreaper).
+
+    Everything was sent SIGKILL already, so this returns within milliseconds; the patience only
+    guards against a process stuck in the kernel.
+    """
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.001)
+
+
+def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> dict:
+    """Wait for the child within the limits; return what it printed and reported."""
+    start = time.monotonic()
+    deadline = start + float(header["wall_s"])
+    cap = int(header["output_bytes"])
+    caps = {"stdout": cap, "stderr": cap, "result": RESULT_CAP}
+    data = {name: bytearray() for name in fds}
+    pidfd = os.pidfd_open(pid)
+    open_fds = {fd: name for name, fd in fds.items()}
+    killed = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            killed = "timeout"
+            break
+        ready, _, _ = select.select([*open_fds, pidfd], [], [], left)
+        if pidfd in ready and not (set(ready) & set(open_fds)):
+            break
+        for fd in ready:
+            if fd == pidfd:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                del open_fds[fd]
+                continue
+            name = open_fds[fd]
+            data[name] += chunk
+            if len(data[name]) > caps[name]:
+                killed = "output-limit" if name != "result" else "forged"
+        if killed:
+            break
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    if uid is not None:
+        _kill_uid(uid)
+    _, wait_status, usage = os.wait4(pid, 0)
+    os.close(pidfd)
+    _reap()
+    for fd, name in list(open_fds.items()):  # what was written before the end, without waiting
+        os.set_blocking(fd, False)
+        try:
+            while len(data[name]) <= caps[name] and (chunk := os.read(fd, 65536)):
+                data[name] += chunk
+        except BlockingIOError:
+            pass
+    for fd in fds.values():
+        os.close(fd)
+    return {
+        "killed": killed,
+        "wall_s": time.monotonic() - start,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "exit_code": os.waitstatus_to_exitcode(wait_status),
+        "data": data,
+    }
+
+
+def _verdict_of_run(run: dict, nonce: str, header: dict) -> dict:
+    """Turn the raw run into a status, a reason and the observed value."""
+    data, killed, code = run["data"], run["killed"], run["exit_code"]
+    out = {
+        "stdout": bytes(data["stdout"][: header["output_bytes"]]).decode("utf-8", "replace"),
+        "stderr": bytes(data["stderr"][: header["output_bytes"]]).decode("utf-8", "replace"),
+        "wall_s": round(run["wall_s"], 4),
+        "cpu_s": round(run["cpu_s"], 4),
+        "exit_code": code,
+        "value": None,
+        "error": None,
+    }
+    lines = bytes(data["result"]).split(b"\n")
+    messages = [line for line in lines if line.strip()]
+    parsed = []
+    for line in messages:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            parsed.append(None)
+    genuine = [m for m in parsed if isinstance(m, dict) and m.get("nonce") == nonce]
+    if killed == "timeout":
+        out.update(status="timeout", reason=f"ran longer than {header['wall_s']} s (wall clock)")
+    elif killed == "output-limit":
+        out.update(
+            status="output-limit", reason=f"printed more than {header['output_bytes']} bytes"
+        )
+    elif killed == "forged" or len(messages) > 1 or (messages and not genuine):
+        out.update(status="forged", reason="something other than the grader wrote its result")
+    elif code in (-signal.SIGXCPU, -signal.SIGKILL) and run["cpu_s"] >= header["cpu_s"] - 0.1:
+        out.update(status="cpu-limit", reason=f"used more than {header['cpu_s']} s of CPU")
+    elif not genuine:
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        out.update(status="no-result", reason=f"the process ended ({how}) before it was checked")
+    else:
+        message = genuine[0]
+        status = str(message.get("status"))
+        out.update(status=status, value=message.get("value"), error=message.get("error"))
+        if status == "memory-limit":
+            out["reason"] = f"ran out of memory (limit {header['memory_mb']} MB)"
+        elif status == "ok":
+            out["reason"] = ""
+        else:
+            out["reason"] = str(message.get("error"))
+    return out
+
+
+def _serve_one(header: dict, body: bytearray, tmp_root: str, isolation: str) -> dict:
+    nonce = secrets.token_hex(16)
+    uid = UID_BASE + os.getpid() if isolation == "namespace+uid" else None
+    tmpdir = os.path.join(tmp_root, f"run-{secrets.token_hex(6)}")
+    os.mkdir(tmpdir, 0o700)
+    if uid is not None:
+        os.chown(tmpdir, uid, uid)
+    pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        _child(
+            body,
+            nonce,
+            header,
+            uid,
+            tmpdir,
+            pipes["stdout"][1],
+            pipes["stderr"][1],
+            pipes["result"][1],
+            isolation,
+        )
+    ctypes.memset((ctypes.c_char * len(body)).from_buffer(body), 0, len(body))
+    for _, w in pipes.values():
+        os.close(w)
+    try:
+        run = _supervise(pid, uid, header, {name: r for name, (r, _) in pipes.items()})
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    result = _verdict_of_run(run, nonce, header)
+    result["isolation"] = isolation
+    return result
+
+
+def main() -> None:
+    """Read the configuration line, isolate, preload torch, then serve requests until EOF."""
+    config = json.loads(_read_exact(0, int(_read_exact(0, 10).decode())))
+    isolation = _isolate(config.get("hide", []), config["tmp_root"])
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    from lrcourse.trace import trace_schedule
+
+    # Warm up once (lazy imports, first-call costs) so each forked child starts ready.
+    trace_schedule("StepLR", {"step_size": 2}, epochs=3)
+
+    _write_all(1, json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
+    while True:
+        try:
+            sizes = _read_exact(0, 20).decode().split()
+        except EOFError:
+            return
+        header = json.loads(_read_exact(0, int(sizes[0])))
+        body = _read_exact(0, int(sizes[1]))
+        try:
+            result = _serve_one(header, body, config["tmp_root"], isolation)
+        except Exception as exc:  # the server must answer every request
+            result = {"status": "sandbox-error", "reason": f"{type(exc).__name__}: {exc}"}
+        _write_all(1, json.dumps(result).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    main()

@@ -1,0 +1,301 @@
+"""Run untrusted student code in a locked-down process and return what it did, never a verdict.
+
+How a submission is contained (see ``_zygote.py`` for the child side):
+
+* **Fresh interpreter, not a fork of the grader.** :class:`Sandbox` starts ``python -I _zygote.py``
+  with a stripped environment. It imports torch once and forks one child per run, so no child
+  inherits the grader's memory, answer keys, reference solutions or environment variables.
+* **Hidden files.** As root the server enters a private mount namespace and mounts an empty
+  read-only tmpfs over every path in ``hide`` (the question banks, their ``.git``, the gradebook,
+  the submissions folder); without root it tries an unprivileged user namespace, else records
+  ``isolation="limits-only"``.
+* **A dedicated unprivileged uid per server** (root only): ``2_000_000 + server pid``. As root
+  ``RLIMIT_NPROC`` is not enforced, so the child drops to that uid *before* running student code;
+  the limit then holds (a fork bomb stops at ``Limits.processes``), and after each run the
+  server kills every process of that uid, which also catches children that left the process
+  group with ``setsid()``. ``PR_SET_NO_NEW_PRIVS`` keeps set-uid binaries from giving it back.
+* **Limits.** wall clock (the server kills the process group), ``RLIMIT_CPU``, ``RLIMIT_AS``
+  (on top of what the warm interpreter already maps), ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``,
+  ``RLIMIT_NOFILE``, at most ``output_bytes`` of stdout and of stderr (more kills the run), a
+  private ``0700`` temporary directory as cwd and ``$HOME``, removed afterwards.
+* **A result channel it cannot forge usefully.** The harness writes one JSON message tagged with
+  a per-run random nonce to a pipe at a random descriptor; a second message, an untagged one or
+  an oversized one marks the run ``forged``. The message carries observations only (the value a
+  probe returned, e.g. the learning rates the student's scheduler produced); the grader compares
+  them with a reference it computes in its own process, which the child cannot reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from queue import Queue
+from typing import Any, Literal
+
+from lrcourse.errors import LRCourseError
+
+ProbeKind = Literal["run", "call", "expression", "trace_scheduler"]
+Status = Literal[
+    "ok",
+    "error",
+    "syntax-error",
+    "timeout",
+    "cpu-limit",
+    "memory-limit",
+    "output-limit",
+    "no-result",
+    "forged",
+    "sandbox-error",
+]
+_ZYGOTE = Path(__file__).with_name("_zygote.py")
+
+
+class SandboxError(LRCourseError, RuntimeError):
+    """The sandbox server could not be started (the grader's problem, not the student's)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one run may use. ``memory_mb`` is on top of the warm interpreter's own mappings."""
+
+    wall_s: float = 2.0
+    cpu_s: float = 2.0
+    memory_mb: int = 512
+    processes: int = 16
+    output_bytes: int = 65_536
+    file_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the harness does after running the student's code, and what it reports back.
+
+    * ``run``: nothing; the observation is what the code printed.
+    * ``call``: ``value = namespace[entry](*args["args"], **args["kwargs"])``.
+    * ``expression``: ``value = eval(args["expression"], namespace)`` (an expression the question
+      author wrote, e.g. ``"sched.get_last_lr()"``).
+    * ``trace_scheduler``: ``lrcourse.trace_scheduler(lambda opt: namespace[entry](opt,
+      **args["kwargs"]), **args["trace"])``; value ``{"lrs", "final_lrs", "warnings"}``.
+    """
+
+    kind: ProbeKind = "run"
+    entry: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """What a run did: its status, why, the probe's value and (capped) printed output."""
+
+    status: Status
+    reason: str = ""
+    value: Any = None
+    error: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    exit_code: int | None = None
+    isolation: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the code and the probe ran to the end without an error."""
+        return self.status == "ok"
+
+
+def _stripped_environment() -> dict[str, str]:
+    keep = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    keep["OMP_NUM_THREADS"] = "1"
+    keep["MKL_NUM_THREADS"] = "1"
+    return keep
+
+
+def _with_git_dirs(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Return ``paths`` plus the ``.git`` folder of any repository holding one of them."""
+    out: list[str] = []
+    for raw in paths:
+        path = Path(raw).resolve()
+        out.append(str(path))
+        for parent in [path, *path.parents]:
+            if (parent / ".git").exists():
+                out.append(str(parent / ".git"))
+                break
+    return sorted(set(out))
+
+
+class Sandbox:
+    """One sandbox server; :meth:`run` executes one submission's code at a time (thread-safe)."""
+
+    def __init__(
+        self, hide: Iterable[str | os.PathLike[str]] = (), python: str = sys.executable
+    ) -> None:
+        self._hide = _with_git_dirs(hide)
+        self._python = python
+        self._lock = threading.Lock()
+        self._tmp = tempfile.mkdtemp(prefix="lrcourse-sandbox-")
+        os.chmod(self._tmp, 0o711)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.isolation = ""
+        self._start()
+
+    def _start(self) -> None:
+        self._proc = subprocess.Popen(
+            [self._python, "-I", str(_ZYGOTE)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=_stripped_environment(),
+            cwd=self._tmp,
+            start_new_session=True,
+            close_fds=True,
+        )
+        config = json.dumps({"hide": self._hide, "tmp_root": self._tmp}).encode()
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(b"%010d" % len(config) + config)
+        self._proc.stdin.flush()
+        line = self._readline(timeout=120.0)
+        if not line:
+            self._kill()
+            raise SandboxError(f"the sandbox server ({_ZYGOTE}) did not start")
+        self.isolation = json.loads(line)["isolation"]
+
+    def _readline(self, timeout: float) -> bytes:
+        assert self._proc is not None and self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        return self._proc.stdout.readline() if ready else b""
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self._proc = None
+
+    def run(
+        self, source: str, probe: Probe | None = None, limits: Limits | None = None
+    ) -> SandboxResult:
+        """Run ``source`` then ``probe`` in a fresh locked-down child; never raises for its code."""
+        probe, limits = probe or Probe(), limits or Limits()
+        header = json.dumps(asdict(limits)).encode()
+        body = json.dumps({"source": source, "probe": asdict(probe)}).encode()
+        with self._lock:
+            try:
+                if self._proc is None:
+                    self._start()
+                assert self._proc is not None and self._proc.stdin is not None
+                self._proc.stdin.write(b"%09d %09d\n" % (len(header), len(body)) + header + body)
+                self._proc.stdin.flush()
+                line = self._readline(timeout=limits.wall_s + 10.0)
+            except (OSError, ValueError, SandboxError) as exc:
+                self._kill()
+                return SandboxResult("sandbox-error", reason=f"sandbox server failed: {exc}")
+            if not line:
+                self._kill()
+                return SandboxResult("sandbox-error", reason="sandbox server stopped answering")
+        data = json.loads(line)
+        known = SandboxResult.__dataclass_fields__
+        return SandboxResult(**{k: v for k, v in data.items() if k in known})
+
+    def close(self) -> None:
+        """Stop the server and remove its temporary folder."""
+        if self._proc is not None:
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            self._proc.stdin.close()
+            self._proc.stdout.close()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._kill()
+            self._proc = None
+        import shutil
+
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SandboxPool:
+    """``size`` sandbox servers shared by threads: :meth:`run` uses whichever is free."""
+
+    def __init__(self, size: int | None = None, hide: Sequence[str | os.PathLike[str]] = ()):
+        self.size = size or os.cpu_count() or 1
+        self._free: Queue[Sandbox] = Queue()
+        self._all = [Sandbox(hide=hide) for _ in range(self.size)]
+        for box in self._all:
+            self._free.put(box)
+        self.isolation = self._all[0].isolation
+
+    def run(
+        self, source: str, probe: Probe | None = None, limits: Limits | None = None
+    ) -> SandboxResult:
+        """Run on a free server (blocking until one is free); see :meth:`Sandbox.run`."""
+        box = self._free.get()
+        try:
+            return box.run(source, probe, limits)
+        finally:
+            self._free.put(box)
+
+    def close(self) -> None:
+        """Stop every server."""
+        for box in self._all:
+            box.close()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def sandbox_pool(
+    size: int | None = None, hide: Sequence[str | os.PathLike[str]] = ()
+) -> Iterator[SandboxPool]:
+    """Yield a :class:`SandboxPool` and stop its servers afterwards."""
+    pool = SandboxPool(size, hide)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def run_sandboxed(
+    source: str,
+    entry: str | None = None,
+    limits: Limits | None = None,
+    *,
+    probe: Probe | None = None,
+    hide: Sequence[str | os.PathLike[str]] = (),
+) -> SandboxResult:
+    """Run ``source`` in a sandbox and return what it did (one-off use; grading uses a pool).
+
+    ``entry`` alone means: call ``entry()`` with no arguments and return its value. A shared
+    server is started on first use (about a second: it imports torch once) and reused; pass
+    ``hide`` on the first call to hide paths from it.
+    """
+    global _default
+    if probe is None:
+        probe = Probe("call", entry) if entry else Probe()
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox(hide=hide)
+    return _default.run(source, probe, limits)
