@@ -1,0 +1,49 @@
+"""The ``lrcourse`` command: one subcommand group per module, each registered by that module.
+
+Thin by design: each group's module (``lrcourse/quiz/cli.py``, ``lrcourse/grading/cli.py``, ...)
+adds its parser with ``register(subparsers)`` and sets ``func``; this file only dispatches.
+A :class:`~lrcourse.errors.LRCourseError` becomes a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from lrcourse.errors import LRCourseError
+
+#: Modules that provide ``register(subparsers)``; a missing one is skipped (it has not landed).
+COMMAND_MODULES: tuple[str, ...] = ("lrcourse.quiz.cli", "lrcourse.grading.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand group that is installed."""
+    parser = argparse.ArgumentParser(
+        prog="lrcourse", description="Learning-rate schedulers in PyTorch: course tools."
+    )
+    subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lrcourse ARGS``; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LRCourseError as error:
+        print(f"lrcourse: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

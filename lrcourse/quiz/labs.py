@@ -1,0 +1,334 @@
+"""Observe what learner code does under real torch: the child side of code and fix-the-loop labs.
+
+``python -m lrcourse.quiz.labs JOB.json RESULT.json`` runs in a separate process (see ``run.py``):
+it executes the learner's source, runs the question's checks or the recording training loop, and
+writes *observations* (rates, warnings, recorded calls, errors) to ``RESULT.json``. The grader
+compares them with references it computes itself (``check.py``), so a verdict never comes from
+the process that ran learner code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+#: Where the learner's code appears in tracebacks, so line numbers point at their own lines.
+LEARNER_FILE = "<your code>"
+
+
+def torch_names() -> dict[str, Any]:
+    """Return the names a check expression sees: ``torch`` and every scheduler class by name."""
+    import torch
+    from torch.optim import lr_scheduler
+
+    from lrcourse.trace import SCHEDULER_NAMES
+
+    names: dict[str, Any] = {"torch": torch, "lr_scheduler": lr_scheduler, "math": math}
+    names.update({name: getattr(lr_scheduler, name) for name in SCHEDULER_NAMES})
+    names["LRScheduler"] = lr_scheduler.LRScheduler
+    return names
+
+
+def describe_error(error: BaseException) -> str:
+    """Return ``"TypeError: message (line 3 of your code)"``: the learner's line, not a traceback."""
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == LEARNER_FILE:
+            line = frame.lineno
+    if isinstance(error, SyntaxError) and error.filename == LEARNER_FILE:
+        line = error.lineno
+    where = f" (line {line} of your code)" if line else ""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return (
+        f"{type(error).__name__}: {message}{where}" if message else f"{type(error).__name__}{where}"
+    )
+
+
+def learner_namespace(source: str) -> dict[str, Any]:
+    """Execute ``source`` in a namespace holding torch names; return that namespace."""
+    namespace = torch_names()
+    namespace["__name__"] = "__learner__"
+    exec(compile(source, LEARNER_FILE, "exec"), namespace)
+    return namespace
+
+
+def _optimizer(lr: float, param_groups: list[dict[str, float]] | None, name: str = "SGD") -> Any:
+    from lrcourse.trace import build_optimizer
+
+    return build_optimizer(name, lr=lr, param_groups=param_groups)
+
+
+def _rates(opt: Any) -> list[float]:
+    return [float(group["lr"]) for group in opt.param_groups]
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` as JSON data: tensors and numbers become floats, callables their names."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    return f"<{type(value).__name__}>"
+
+
+def observe_trace(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Return the learner scheduler's rates over the check's loop (``lrcourse.trace_scheduler``)."""
+    from lrcourse.trace import trace_scheduler
+
+    trace = trace_scheduler(
+        lambda opt: eval(check["build"], {**ns, "opt": opt}),
+        epochs=check["epochs"],
+        steps_per_epoch=check.get("steps_per_epoch", 1),
+        step_per=check.get("step_per", "epoch"),
+        lr=check.get("lr", 0.1),
+        param_groups=check.get("param_groups"),
+        optimizer=check.get("optimizer", "SGD"),
+    )
+    return {
+        "lrs": [list(g) for g in trace.lrs],
+        "final_lrs": list(trace.final_lrs),
+        "warnings": trace.warning_messages(),
+    }
+
+
+def observe_state_dict(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Return the scheduler's ``state_dict()`` and ``get_last_lr()`` before and after a reload."""
+    build = check["build"]
+    opt = _optimizer(check.get("lr", 0.1), check.get("param_groups"))
+    scheduler = eval(build, {**ns, "opt": opt})
+    for _ in range(check.get("steps", 3)):
+        opt.step()
+        scheduler.step()
+    saved = scheduler.state_dict()
+    fresh_opt = _optimizer(check.get("lr", 0.1), check.get("param_groups"))
+    fresh = eval(build, {**ns, "opt": fresh_opt})
+    fresh.load_state_dict(saved)
+    return {
+        "saved": _plain(saved),
+        "reloaded": _plain(fresh.state_dict()),
+        "last_lr": _plain(scheduler.get_last_lr()),
+        "reloaded_last_lr": _plain(fresh.get_last_lr()),
+    }
+
+
+def observe_resume(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Return the rates of one uninterrupted run and of a run saved, rebuilt and resumed."""
+    build, lr, groups = check["build"], check.get("lr", 0.1), check.get("param_groups")
+    stop, total = check["stop_after"], check["total"]
+
+    def steps(opt: Any, scheduler: Any, count: int) -> list[list[float]]:
+        seen = []
+        for _ in range(count):
+            seen.append(_rates(opt))
+            opt.step()
+            scheduler.step()
+        return seen
+
+    opt = _optimizer(lr, groups)
+    straight = steps(opt, eval(build, {**ns, "opt": opt}), total)
+    opt = _optimizer(lr, groups)
+    scheduler = eval(build, {**ns, "opt": opt})
+    first = steps(opt, scheduler, stop)
+    opt_state, scheduler_state = opt.state_dict(), scheduler.state_dict()
+    new_opt = _optimizer(lr, groups)
+    new_scheduler = eval(build, {**ns, "opt": new_opt})
+    new_opt.load_state_dict(opt_state)
+    new_scheduler.load_state_dict(scheduler_state)
+    resumed = first + steps(new_opt, new_scheduler, total - stop)
+    return {"straight": straight, "resumed": resumed}
+
+
+def observe_warnings(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Return every warning emitted while building and stepping the learner's scheduler."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt = _optimizer(0.1, None)
+        scheduler = eval(check["build"], {**ns, "opt": opt})
+        for _ in range(check.get("epochs", 5)):
+            opt.step()
+            scheduler.step()
+    return {"warnings": [f"{w.category.__name__}: {w.message}" for w in caught]}
+
+
+def observe_value(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Return the value of the learner expression."""
+    return {"value": _plain(eval(check["expression"], dict(ns)))}
+
+
+OBSERVERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    "trace": observe_trace,
+    "state_dict": observe_state_dict,
+    "resume": observe_resume,
+    "no_warnings": observe_warnings,
+    "value": observe_value,
+}
+
+
+def observe_code(source: str, entry: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run ``source`` then each check; return ``{"error"}`` or ``{"observations": [...]}``."""
+    try:
+        ns = learner_namespace(source)
+    except BaseException as error:  # the learner's code: any failure is an observation
+        return {"error": f"your code did not run: {describe_error(error)}"}
+    if entry not in ns:
+        return {"error": f"your code does not define `{entry}`"}
+    observations = []
+    for check in checks:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                observations.append({"kind": check["kind"], **OBSERVERS[check["kind"]](ns, check)})
+        except BaseException as error:
+            observations.append({"kind": check["kind"], "error": describe_error(error)})
+    return {"observations": observations}
+
+
+class _Position:
+    """Where the recording loader is: epoch index (number of iterations started) and batch."""
+
+    def __init__(self) -> None:
+        self.epoch = -1
+        self.batch = -1
+
+
+class RecordingLoader:
+    """A data loader of ``batches`` fixed batches that records which epoch and batch is current."""
+
+    def __init__(self, batches: int, position: _Position) -> None:
+        import torch
+
+        generator = torch.Generator().manual_seed(0)
+        self._data = [
+            (torch.randn(8, 2, generator=generator), torch.randn(8, 1, generator=generator))
+            for _ in range(batches)
+        ]
+        self._position = position
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._position.epoch += 1
+        for index, batch in enumerate(self._data):
+            self._position.batch = index
+            yield batch
+
+
+class RecordingOptimizer:
+    """A real optimizer that records each ``step()`` with the rate of every group it used."""
+
+    def __init__(self, optimizer: Any, events: list[dict[str, Any]], position: _Position) -> None:
+        self._optimizer, self._events, self._position = optimizer, events, position
+
+    def step(self, *args: Any, **kwargs: Any) -> Any:
+        self._events.append(
+            {
+                "call": "optimizer.step",
+                "epoch": self._position.epoch,
+                "batch": self._position.batch,
+                "lrs": _rates(self._optimizer),
+            }
+        )
+        return self._optimizer.step(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._optimizer, name)
+
+
+class RecordingScheduler:
+    """A real scheduler that records each ``step()`` call and where in the loop it happened."""
+
+    def __init__(self, scheduler: Any, events: list[dict[str, Any]], position: _Position) -> None:
+        self._scheduler, self._events, self._position = scheduler, events, position
+
+    def step(self, *args: Any, **kwargs: Any) -> Any:
+        self._events.append(
+            {
+                "call": "scheduler.step",
+                "epoch": self._position.epoch,
+                "batch": self._position.batch,
+            }
+        )
+        return self._scheduler.step(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._scheduler, name)
+
+
+def observe_loop(job: dict[str, Any]) -> dict[str, Any]:
+    """Run the learner's ``train`` with recording objects; return the calls it made and warnings."""
+    import torch
+
+    from lrcourse.trace import SchedulerSpec, build_scheduler
+
+    try:
+        ns = learner_namespace(job["source"])
+    except BaseException as error:
+        return {"error": f"your code did not run: {describe_error(error)}"}
+    train = ns.get(job["entry"])
+    if not callable(train):
+        return {"error": f"your code does not define a function `{job['entry']}`"}
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    real_optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    events: list[dict[str, Any]] = []
+    position = _Position()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = build_scheduler(
+            real_optimizer, SchedulerSpec(job["scheduler"], job["scheduler_params"])
+        )
+        try:
+            train(
+                model,
+                RecordingOptimizer(real_optimizer, events, position),
+                RecordingScheduler(scheduler, events, position),
+                RecordingLoader(job["batches"], position),
+                torch.nn.functional.mse_loss,
+                job["epochs"],
+            )
+            error = None
+        except BaseException as raised:
+            error = f"your loop raised {describe_error(raised)}"
+    return {
+        "events": events,
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+        "loop_error": error,
+    }
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Return the observations of one job: ``kind`` ``"code"`` or ``"loop"``."""
+    if job["kind"] == "code":
+        return observe_code(job["source"], job["entry"], job["checks"])
+    return observe_loop(job)
+
+
+def main(argv: list[str]) -> int:
+    """Read the job in ``argv[0]``, write observations to ``argv[1]``; the exit code is 0."""
+    with open(argv[0], encoding="utf-8") as handle:
+        job = json.load(handle)
+    if job.get("cpu_seconds"):
+        import resource
+
+        limit = int(job["cpu_seconds"])
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+    result = run_job(job)
+    with open(argv[1], "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

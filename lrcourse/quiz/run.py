@@ -1,0 +1,161 @@
+"""Run code for the quiz engine: author snippets in-process, learner code in a bounded subprocess.
+
+* :func:`run_snippet` executes a bank's own snippet (trusted: it is reviewed data in
+  ``quizzes/``) with ``torch`` and ``lrcourse`` imported and returns what it printed. Results are
+  cached by source, so a quiz that shows the same key twice runs it once.
+* :func:`run_lab` executes a learner's answer to a ``code`` or ``fix-loop`` question in a fresh
+  ``python -I -m lrcourse.quiz.labs`` process with a wall-clock timeout (its whole process group is
+  killed), a CPU-time limit, a stripped environment and a private temporary working directory, and
+  returns the observations it wrote. Code that raises, exits or loops forever becomes a
+  :class:`LabResult` saying so, never an exception in the grader.
+
+This is a minimal runner for self-practice. The instructor's grading pipeline runs submissions in
+the hardened sandbox of ``lrcourse.grading.sandbox`` (separate uid, hidden files, memory and
+process limits); this module deliberately depends on nothing there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lrcourse.quiz.errors import QuizBankError
+
+#: Printed output kept from a learner run (the rest is dropped).
+OUTPUT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class SnippetOutput:
+    """What an author snippet printed, or the error it raised (one line)."""
+
+    stdout: str
+    error: str | None = None
+
+
+@functools.lru_cache(maxsize=256)
+def run_snippet(code: str) -> SnippetOutput:
+    """Return what the bank snippet ``code`` prints under real torch (seeded, warnings recorded)."""
+    import torch
+
+    import lrcourse
+    from lrcourse.quiz.labs import describe_error, torch_names
+
+    namespace: dict[str, Any] = {**torch_names(), "lrcourse": lrcourse, "__name__": "__quiz__"}
+    buffer = io.StringIO()
+    torch.manual_seed(0)
+    try:
+        with warnings.catch_warnings(record=True), contextlib.redirect_stdout(buffer):
+            warnings.simplefilter("always")
+            exec(compile(code, "<your code>", "exec"), namespace)
+    except Exception as error:  # a bank bug: reported by verify with the question id
+        return SnippetOutput(buffer.getvalue(), describe_error(error).replace("your code", "code"))
+    return SnippetOutput(buffer.getvalue())
+
+
+def snippet_stdout(code: str, where: str) -> str:
+    """Return what ``code`` prints, or raise :class:`QuizBankError` naming ``where`` if it raises."""
+    output = run_snippet(code)
+    if output.error:
+        raise QuizBankError([f"{where}: field 'code': raised {output.error}"])
+    return output.stdout
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """What a learner run produced: observations, or why there are none (timeout, crash)."""
+
+    observations: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the run finished and wrote its observations."""
+        return self.problem is None
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _read_capped(path: Path) -> str:
+    with open(path, "rb") as handle:
+        data = handle.read(OUTPUT_LIMIT + 1)
+    text = data[:OUTPUT_LIMIT].decode("utf-8", errors="replace")
+    return text + ("\n[output cut]" if len(data) > OUTPUT_LIMIT else "")
+
+
+def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> LabResult:
+    """Run ``job`` (see ``labs.run_job``) in a child process for at most ``timeout`` seconds.
+
+    ``isolated=False`` runs it in this process instead, with no time limit: only for the bank's
+    own reference and starter code (``lrcourse quiz verify``), never for a learner's answer.
+    """
+    if not isolated:
+        from lrcourse.quiz.labs import run_job
+
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            observations = run_job(job)
+        return LabResult(observations=observations, stdout=buffer.getvalue()[:OUTPUT_LIMIT])
+    with tempfile.TemporaryDirectory(prefix="lrcourse-quiz-") as folder:
+        work = Path(folder)
+        job_path, result_path = work / "job.json", work / "result.json"
+        # The child sets RLIMIT_CPU itself (no preexec_fn: the caller may be a threaded kernel).
+        job_path.write_text(json.dumps({**job, "cpu_seconds": int(timeout) + 2}), encoding="utf-8")
+        out_path, err_path = work / "stdout.txt", work / "stderr.txt"
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "lrcourse.quiz.labs", str(job_path), str(result_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=work,
+                env=_environment(),
+                start_new_session=True,
+            )
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return LabResult(
+                    problem=f"stopped after {timeout:g} s: does your code loop forever?",
+                    stdout=_read_capped(out_path),
+                )
+        stdout, stderr = _read_capped(out_path), _read_capped(err_path)
+        if code == -signal.SIGXCPU or code == -signal.SIGKILL:
+            return LabResult(problem="stopped: it used too much CPU time", stdout=stdout)
+        if not result_path.exists():
+            last = stderr.strip().splitlines()[-1:] or [f"exit code {code}"]
+            return LabResult(
+                problem=f"your code ended the run before the checks finished ({last[0]})",
+                stdout=stdout,
+                stderr=stderr,
+            )
+        try:
+            observations = json.loads(result_path.read_text(encoding="utf-8"))
+        except ValueError:
+            return LabResult(problem="the run wrote an unreadable result", stdout=stdout)
+        return LabResult(observations=observations, stdout=stdout, stderr=stderr)
