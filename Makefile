@@ -34,7 +34,7 @@ for path in sys.argv[1:]:
 endef
 export STRIP_NOTEBOOK_METADATA
 
-.PHONY: help setup book test check lint unit nbval book-strict browser lab serve bench notebooks clean
+.PHONY: help setup book test check lint unit nbval book-strict browser lab serve bench notebooks clean quiz-verify
 
 help:
 	@echo "make book   - set up .venv, build the book executing every notebook"
@@ -75,7 +75,11 @@ browser: $(STAMP) book-strict
 	bash tests/browser/ensure_chromium.sh
 	$(VENV)/bin/pytest -p no:cacheprovider -m browser
 
-test: lint unit nbval browser
+# Every quiz key and reference solution, re-derived from the installed torch.
+quiz-verify: $(STAMP)
+	$(VENV)/bin/lrcourse quiz verify
+
+test: lint quiz-verify unit nbval browser
 	@echo "All checks passed."
 
 check: test
