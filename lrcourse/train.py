@@ -17,8 +17,9 @@ DataLoader), and losses stay on the device until one ``.tolist()`` per epoch.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -172,6 +173,25 @@ def check_metric_use(scheduler: Any, *, label: str, step_per: StepPer, monitor: 
     return True
 
 
+@contextlib.contextmanager
+def one_cpu_thread(device: torch.device) -> Iterator[None]:
+    """Run the block with torch on one CPU thread (on a CPU device), then restore the count.
+
+    The demo models are tiny: splitting a 64x64 matmul across threads costs more than it saves,
+    and on a busy machine waiting threads make it 10x slower or worse. One thread also gives the
+    same numbers on any machine, whatever its core count.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def epoch_order(size: int, seed: int, epoch: int) -> torch.Tensor:
     """Return the batch order of ``epoch``: a permutation that depends only on ``seed`` and ``epoch``.
 
@@ -200,8 +220,10 @@ class TrainingRun:
         step_per: StepPer,
         monitor: str | None,
         seed: int,
+        planned_epochs: int | None = None,
     ) -> None:
         self.label = label
+        self.planned_epochs = planned_epochs
         self.task = task
         self.model = model
         self.optimizer = optimizer
@@ -220,6 +242,10 @@ class TrainingRun:
 
     def train_epoch(self) -> dict[str, float]:
         """Train one epoch, step the scheduler, and return this epoch's metrics."""
+        with one_cpu_thread(self.task.device):
+            return self._train_epoch()
+
+    def _train_epoch(self) -> dict[str, float]:
         task, model, optimizer = self.task, self.model, self.optimizer
         order = epoch_order(task.train_size, self.seed, self.epoch).to(task.device)
         inputs, targets = task.train_inputs[order], task.train_targets[order]
@@ -411,4 +437,5 @@ def setup_run(
         step_per=chosen,
         monitor=setup.monitor,
         seed=setup.seed,
+        planned_epochs=epochs,
     )
