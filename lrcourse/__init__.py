@@ -13,7 +13,13 @@ from lrcourse.errors import (
     ScheduleRunError,
     TrainingConfigError,
 )
-from lrcourse.explore import learning_rate_explorer
+from lrcourse.explore import (
+    compare_explorer,
+    compose_explorer,
+    explore,
+    learning_rate_explorer,
+    plateau_explorer,
+)
 from lrcourse.flashcards import FlashcardDeck, ReviewCard, flashcard_deck
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
@@ -59,11 +65,15 @@ __all__ = [
     "TrainingRun",
     "build_scheduler",
     "check_scheduler",
+    "compare_explorer",
     "compare_schedules",
+    "compose_explorer",
+    "explore",
     "flashcard_deck",
     "learning_rate_explorer",
     "load_task",
     "pick_device",
+    "plateau_explorer",
     "plot_descent",
     "plot_trace_grid",
     "plot_traces",

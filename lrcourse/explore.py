@@ -1,76 +1,282 @@
-"""Interactive explorers for JupyterLab: ipywidgets controls that redraw a matplotlib figure.
+"""Interactive explorers: ipywidgets controls that redraw a matplotlib figure from real torch runs.
 
-Every curve comes from :mod:`lrcourse.trace` (real torch schedulers) or from runs of torch's own
-optimizers; this module only wires controls to those functions and draws the result.
+Each public function returns a :class:`~lrcourse.display.DualView`: live sliders in JupyterLab,
+and in the static book a twin whose curves were computed by torch when the notebook ran
+(:mod:`lrcourse.twin`). The controls of each scheduler come from the table in
+:mod:`lrcourse.controls`; the numbers from :mod:`lrcourse.explorers` (torch); this module only
+builds widgets and draws.
 """
 
 from __future__ import annotations
 
+import html
 import io
-from collections.abc import Callable
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
 
 import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from lrcourse.controls import Control, Settings
+from lrcourse.display import DualView
 from lrcourse.errors import LRCourseError
-from lrcourse.plot import course_figure, draw_descent
-from lrcourse.quadratic import run_gradient_descent
+from lrcourse.explorer_model import ExplorerModel, Frame, table_rows
+from lrcourse.explorers import (
+    compare_model,
+    compose_model,
+    descent_model,
+    plateau_model,
+    scheduler_model,
+)
+from lrcourse.plot import course_figure
+from lrcourse.twin import twin_html
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
 class FigurePanel:
-    """A matplotlib figure shown in an ``ipywidgets.Image``, re-rendered to PNG on each redraw."""
+    """A model's figure in an ``ipywidgets.Image``: lines updated in place, re-rendered to PNG.
 
-    def __init__(self, figure: Figure, draw: Callable[[Figure], None]) -> None:
-        self.figure = figure
-        self.canvas = FigureCanvasAgg(figure)
-        self.draw = draw
+    Redraws call ``set_data`` on existing lines and rescale the axes instead of rebuilding them,
+    so a slider move costs about one matplotlib draw. An :class:`LRCourseError` raised while
+    computing a frame is shown as a message; the last good figure stays.
+    """
+
+    def __init__(self, model: ExplorerModel) -> None:
+        self.model = model
+        side_by_side = model.side_by_side
+        count = len(model.panels)
+        if side_by_side:
+            self.figure = course_figure(4.6 * count, 3.4)
+            axes = self.figure.subplots(1, count)
+        else:
+            self.figure = course_figure(7.0, 2.2 + 1.5 * count)
+            axes = self.figure.subplots(count, 1, sharex=count > 1 and not side_by_side)
+        self.axes = list(axes) if count > 1 else [axes]
+        for ax, panel in zip(self.axes, model.panels, strict=True):
+            ax.set_ylabel(panel.ylabel)
+            ax.set_xlabel(panel.xlabel)
+            if panel.title:
+                ax.set_title(panel.title)
+            if panel.log:
+                ax.set_yscale("log")
+            ax.grid(True, alpha=0.3)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.lines: dict[tuple[int, str], Any] = {}
+        self.legend_keys: tuple[tuple[int, str], ...] = ()
+        self.layout_frozen = False
         self.image = widgets.Image(format="png")
         self.message = widgets.HTML()
+        self.frame: Frame | None = None
 
-    def redraw(self) -> None:
-        """Call ``draw(figure)`` and show the new image; show an LRCourseError as a message instead."""
+    def show(self, settings: Settings) -> bool:
+        """Compute the frame for ``settings`` and show it; return False (message shown) on a learner error."""
         try:
-            self.draw(self.figure)
+            frame = self.model.compute(settings)
         except LRCourseError as error:
-            self.message.value = f"<b style='color:#b00020'>⚠ {error}</b>"
-            return
+            self.message.value = (
+                f"<b style='color:#b00020'>⚠ {html.escape(str(error))}</b><br>"
+                "<small>The figure shows the last valid setting; change a control to continue.</small>"
+            )
+            return False
         self.message.value = ""
+        self.frame = frame
+        self.draw(frame)
         buffer = io.BytesIO()
-        self.canvas.print_png(buffer)
+        self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
         self.image.value = buffer.getvalue()
+        return True
+
+    def draw(self, frame: Frame) -> None:
+        """Put the frame's series on the axes, updating existing lines in place."""
+        seen = set()
+        for index, series in enumerate(frame.series):
+            key = (series.panel, series.label)
+            seen.add(key)
+            line = self.lines.get(key)
+            if line is None:
+                line = self._new_line(series, index)
+                self.lines[key] = line
+            line.set_data(series.xs(), series.y)
+            line.set_visible(True)
+        for key, line in self.lines.items():
+            if key not in seen:
+                line.set_visible(False)
+                line.set_data([], [])
+        for ax in self.axes:
+            ax.relim(visible_only=True)
+            ax.autoscale_view()
+        keys = tuple(sorted(seen))
+        if keys != self.legend_keys:
+            self.legend_keys = keys
+            for panel, ax in enumerate(self.axes):
+                labelled = [line for (p, _), line in self.lines.items() if p == panel]
+                visible = [line for line in labelled if line.get_visible()]
+                if len(visible) > 1:
+                    ax.legend(handles=visible, fontsize="small", loc="best")
+                elif ax.get_legend() is not None:
+                    ax.get_legend().remove()
+        self.canvas.draw()
+        if not self.layout_frozen:
+            # Constrained layout is the slow part of a draw; freeze it after the first one.
+            self.figure.set_layout_engine("none")
+            self.layout_frozen = True
+
+    def _new_line(self, series: Any, index: int) -> Any:
+        ax = self.axes[series.panel]
+        color = COLORS[index % len(COLORS)]
+        options: dict[str, Any] = {"label": series.label, "color": color}
+        if series.style == "steps":
+            options["drawstyle"] = "steps-post"
+        elif series.style == "points":
+            options.update(marker="o", linestyle="none", markersize=3)
+        elif series.style == "xy":
+            options.update(marker=".")
+        elif series.label.endswith("alone") or series.label == "patience":
+            options.update(linestyle="--", linewidth=1, alpha=0.7)
+        else:
+            options.update(marker=".", markersize=4)
+        (line,) = ax.plot([], [], **options)
+        return line
+
+
+def control_widget(control: Control) -> widgets.Widget:
+    """Return the ipywidget for one control: a slider, a dropdown or a checkbox."""
+    common: dict[str, Any] = {
+        "description": control.name,
+        "style": {"description_width": "initial"},
+        "layout": widgets.Layout(width="320px"),
+    }
+    if control.description:
+        common["tooltip"] = control.description
+    if control.kind == "int":
+        return widgets.IntSlider(
+            value=control.default,
+            min=int(control.low),
+            max=int(control.high),
+            step=int(control.step),
+            **common,
+        )
+    if control.kind == "float":
+        return widgets.FloatSlider(
+            value=control.default,
+            min=control.low,
+            max=control.high,
+            step=control.step,
+            readout_format=".3g",
+            **common,
+        )
+    if control.kind == "log":
+        return widgets.FloatLogSlider(
+            value=control.default,
+            base=10,
+            min=control.low,
+            max=control.high,
+            step=control.step,
+            readout_format=".3g",
+            **common,
+        )
+    if control.kind == "bool":
+        return widgets.Checkbox(value=bool(control.default), indent=False, **common)
+    options = list(control.options)
+    index = control.index_of(control.default)
+    return widgets.Dropdown(options=options, index=index, **common)
+
+
+def values_table(frame: Frame | None, label: str = "lr") -> str:
+    """Return an HTML table of the frame's values at evenly spaced steps (exact floats, as torch gave them)."""
+    if frame is None:
+        return ""
+    rows = table_rows(frame)
+    names = [frame.series[i].label for i in frame.table if i < len(frame.series)]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names) or f"<th>{label}</th>"
+    body = "".join(
+        f"<tr><td>{i}</td><td>{x:g}</td>" + "".join(f"<td>{v!r}</td>" for v in values) + "</tr>"
+        for i, x, values in rows
+    )
+    return (
+        "<details><summary>values</summary><table class='lrc-values'>"
+        f"<tr><th>step</th><th>x</th>{head}</tr>{body}</table></details>"
+    )
+
+
+class Explorer:
+    """The live face of an explorer: one widget per control, a caption, a figure and a values table."""
+
+    def __init__(self, model: ExplorerModel) -> None:
+        self.model = model
+        self.controls = {control.name: control_widget(control) for control in model.controls}
+        self.caption = widgets.HTML()
+        self.table = widgets.HTML()
+        self.panel = FigurePanel(model)
+        for widget in self.controls.values():
+            widget.observe(lambda _change: self.redraw(), names="value")
+        boxes = widgets.Box(
+            list(self.controls.values()),
+            layout=widgets.Layout(flex_flow="row wrap", grid_gap="2px 12px"),
+        )
+        self.widget = widgets.VBox(
+            [boxes, self.caption, self.panel.message, self.panel.image, self.table]
+        )
+        self.widget.add_class("lrc-live-explorer")
+        self.redraw()
+
+    def settings(self) -> Settings:
+        """Return the current value of every control."""
+        return Settings({name: widget.value for name, widget in self.controls.items()})
+
+    def redraw(self) -> bool:
+        """Recompute and redraw from the controls; return False when an error message is shown."""
+        ok = self.panel.show(self.settings())
+        if ok and self.panel.frame is not None:
+            self.caption.value = f"<code>{html.escape(self.panel.frame.caption)}</code>"
+            self.table.value = values_table(self.panel.frame, self.model.table_label)
+        return ok
+
+
+class ExplorerView(DualView):
+    """A DualView of an explorer: the live widget, and its twin computed by torch on first display."""
+
+    def __init__(self, model: ExplorerModel) -> None:
+        self.explorer = Explorer(model)
+        self.model = model
+        self._start = self.explorer.settings()
+        self.widget = self.explorer.widget
+
+    @cached_property
+    def static_html(self) -> str:  # type: ignore[override]
+        """Return the book's twin, computed from the settings the explorer started with."""
+        return twin_html(self.model, self._start)
+
+
+def explore(scheduler_name: str, params: dict[str, Any] | None = None, **options: Any) -> DualView:
+    """Return an explorer of one torch scheduler: sliders for its main parameters and the loop.
+
+    ``params`` set the starting values (e.g. ``{"step_size": 3}``); ``options`` set the loop
+    (``epochs``, ``step_per="epoch"|"batch"``, ``steps_per_epoch``, ``lr``). ReduceLROnPlateau
+    opens :func:`plateau_explorer`; SequentialLR and ChainedScheduler open :func:`compose_explorer`.
+    """
+    return ExplorerView(scheduler_model(scheduler_name, params, **options))
+
+
+def compare_explorer(schedules: Sequence[Any], **options: Any) -> DualView:
+    """Return an explorer overlaying 2-4 schedules (names, ``SchedulerSpec`` or ``(name, params)``)."""
+    return ExplorerView(compare_model(schedules, **options))
+
+
+def compose_explorer(combiner: str = "SequentialLR", **options: Any) -> DualView:
+    """Return an explorer of a LinearLR warm-up then a decay, combined by SequentialLR or ChainedScheduler."""
+    return ExplorerView(compose_model(combiner, **options))
+
+
+def plateau_explorer(params: dict[str, Any] | None = None, **options: Any) -> DualView:
+    """Return a ReduceLROnPlateau explorer driven by a visible metric, with its patience counter."""
+    return ExplorerView(plateau_model(params, **options))
 
 
 def learning_rate_explorer(
     lr: float = 0.05, *, steps: int = 30, reference_lr: float | None = None
-) -> widgets.VBox:
-    """Return a widget: a log-scale slider on SGD's ``lr`` that reruns descent on the quadratic bowl."""
-    slider = widgets.FloatLogSlider(
-        value=lr,
-        base=10,
-        min=-3,
-        max=-0.6,
-        step=0.05,
-        description="lr",
-        readout_format=".3f",
-        continuous_update=True,
-    )
-    verdict = widgets.HTML()
-    figure = course_figure(9.0, 3.4)
-
-    def draw(fig: Figure) -> None:
-        fig.clear()
-        loss_ax, path_ax = fig.subplots(1, 2)
-        runs = [run_gradient_descent(slider.value, steps=steps)]
-        if reference_lr is not None:
-            runs.append(run_gradient_descent(reference_lr, steps=steps))
-        draw_descent(loss_ax, path_ax, runs)
-        verdict.value = (
-            f"lr = {slider.value:.3f}: after {steps} steps the loss is "
-            f"{runs[0].final_loss:.3g} → <b>{runs[0].verdict()}</b>"
-        )
-
-    panel = FigurePanel(figure, draw)
-    slider.observe(lambda _change: panel.redraw(), names="value")
-    panel.redraw()
-    return widgets.VBox([slider, verdict, panel.message, panel.image])
+) -> DualView:
+    """Return an explorer with a log-scale slider on SGD's ``lr`` that reruns descent on the quadratic bowl."""
+    return ExplorerView(descent_model(lr, steps=steps, reference_lr=reference_lr))

@@ -1,13 +1,193 @@
-"""Explorers redraw from real runs when a control moves, and show errors instead of raising."""
+"""Explorers redraw from real torch runs when a control moves, and show errors instead of raising."""
 
-from lrcourse import learning_rate_explorer
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lrcourse import (
+    SCHEDULER_NAMES,
+    compare_explorer,
+    compose_explorer,
+    explore,
+    learning_rate_explorer,
+    plateau_explorer,
+)
+from lrcourse.display import DualView
+from lrcourse.errors import SchedulerConfigError
+
+
+def _lr_curve(view) -> tuple[float, ...]:
+    frame = view.explorer.panel.frame
+    return frame.series[0].y
 
 
 def test_learning_rate_slider_redraws_the_figure():
-    explorer = learning_rate_explorer(lr=0.05)
-    slider, verdict, _message, image = explorer.children
-    before, verdict_before = image.value, verdict.value
+    view = learning_rate_explorer(lr=0.05)
+    assert isinstance(view, DualView)
+    explorer = view.explorer
+    slider = explorer.controls["lr"]
+    before, caption_before = explorer.panel.image.value, explorer.caption.value
     slider.value = 0.19
-    assert image.value != before
-    assert verdict.value != verdict_before
-    assert "0.190" in verdict.value
+    assert explorer.panel.image.value != before
+    assert explorer.caption.value != caption_before
+    assert "0.190" in explorer.caption.value
+
+
+@pytest.mark.parametrize("name", SCHEDULER_NAMES)
+def test_every_scheduler_has_an_explorer_whose_controls_redraw_it(name):
+    view = explore(name)
+    assert isinstance(view, DualView)
+    explorer = view.explorer
+    assert explorer.panel.message.value == "", explorer.panel.message.value
+    image = explorer.panel.image.value
+    assert bytes(image).startswith(b"\x89PNG")
+    # the first control that is not a loop option belongs to the scheduler itself
+    control = next(c for c in explorer.model.controls if c.name not in ("epochs", "lr"))
+    widget = explorer.controls[control.name]
+    values = control.values()
+    current = control.index_of(widget.value)
+    changed = False
+    for candidate in [*values[current + 1 :], *reversed(values[:current])]:
+        if control.kind == "choice":
+            widget.index = control.index_of(candidate)
+        else:
+            widget.value = candidate
+        if explorer.panel.image.value != image:
+            changed = True
+            break
+    assert changed, f"moving {control.name} never changed the {name} figure"
+    assert explorer.panel.message.value == ""
+
+
+def test_step_lr_explorer_curve_equals_a_plain_torch_loop():
+    view = explore("StepLR", epochs=12, steps_per_epoch=1)
+    explorer = view.explorer
+    explorer.controls["step_size"].value = 3
+    explorer.controls["gamma"].value = 0.3
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.3)
+    expected = []
+    for _ in range(12):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert _lr_curve(view) == tuple(expected)
+
+
+def test_per_batch_toggle_steps_the_scheduler_every_batch():
+    view = explore("ExponentialLR", epochs=3, steps_per_epoch=4)
+    explorer = view.explorer
+    explorer.controls["gamma"].value = 0.5
+    per_epoch = _lr_curve(view)
+    explorer.controls["step_per"].value = "batch"
+    per_batch = _lr_curve(view)
+    assert len(per_epoch) == len(per_batch) == 12
+    assert per_epoch[:4] == (0.1,) * 4  # one scheduler.step() per epoch: flat within an epoch
+    assert per_batch[1] == pytest.approx(0.05) and per_batch[4] == pytest.approx(0.1 * 0.5**4)
+
+
+def test_one_cycle_has_a_momentum_panel_from_torch():
+    view = explore("OneCycleLR", epochs=5, steps_per_epoch=4)
+    frame = view.explorer.panel.frame
+    momentum = next(s for s in frame.series if s.label == "momentum")
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=20)
+    expected = []
+    for _ in range(20):
+        expected.append(optimizer.param_groups[0]["momentum"])
+        optimizer.step()
+        scheduler.step()
+    assert momentum.y == tuple(expected)
+
+
+def test_cyclic_momentum_panel_moves_with_its_controls():
+    view = explore("CyclicLR")
+    explorer = view.explorer
+    first = next(s for s in explorer.panel.frame.series if s.label == "momentum").y
+    explorer.controls["base_momentum"].value = 0.6
+    second = next(s for s in explorer.panel.frame.series if s.label == "momentum").y
+    assert min(second) == pytest.approx(0.6) and min(first) == pytest.approx(0.8)
+
+
+def test_one_cycle_with_zero_total_steps_shows_a_message_then_recovers():
+    view = explore("OneCycleLR", epochs=10)
+    explorer = view.explorer
+    good = explorer.panel.image.value
+    explorer.controls["epochs"].value = 0
+    message = explorer.panel.message.value
+    assert "total_steps" in message and "positive" in message
+    assert explorer.panel.image.value == good  # the last valid figure stays
+    explorer.controls["epochs"].value = 8
+    assert explorer.panel.message.value == ""
+    assert len(_lr_curve(view)) == 8 * 4
+
+
+def test_negative_gamma_shows_a_message_then_a_valid_gamma_recovers():
+    view = explore("ExponentialLR", {"gamma": -0.5}, steps_per_epoch=1)
+    explorer = view.explorer
+    assert "gamma" in explorer.panel.message.value
+    assert explorer.panel.frame is None
+    explorer.controls["gamma"].value = 0.9
+    assert explorer.panel.message.value == ""
+    assert _lr_curve(view)[1] == pytest.approx(0.09)
+
+
+def test_unknown_parameter_is_named_in_the_message():
+    view = explore("StepLR", {"step_sise": 3})
+    assert "step_size" in view.explorer.panel.message.value
+
+
+def test_unknown_scheduler_name_raises_with_a_suggestion():
+    with pytest.raises(SchedulerConfigError, match="Did you mean 'StepLR'"):
+        explore("StepLr")
+
+
+def test_compare_overlays_two_to_four_schedules():
+    view = compare_explorer(["StepLR", "CosineAnnealingLR", ("ExponentialLR", {"gamma": 0.8})])
+    frame = view.explorer.panel.frame
+    assert len(frame.series) == 3 and frame.table == (0, 1, 2)
+    with pytest.raises(SchedulerConfigError, match="2 to 4"):
+        compare_explorer(["StepLR"])
+
+
+def test_compose_sequential_is_linear_warmup_then_cosine():
+    view = compose_explorer(warmup_iters=3, start_factor=0.1, epochs=10, steps_per_epoch=1)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    warm = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=3)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=7, eta_min=0.0)
+    scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, [warm, cosine], milestones=[3])
+    expected = []
+    for _ in range(10):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert _lr_curve(view) == tuple(expected)
+    view.explorer.controls["combiner"].value = "ChainedScheduler"
+    assert _lr_curve(view) != tuple(expected)
+
+
+def test_plateau_explorer_shows_metric_and_patience_counter_from_torch():
+    view = plateau_explorer({"patience": 2, "factor": 0.5}, metric="loss that flattens at 1.0")
+    frame = view.explorer.panel.frame
+    by_label = {s.label: s for s in frame.series}
+    metrics = by_label["metric"].y
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
+    lrs, bad = [], []
+    for metric in metrics:
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step(metric)
+        bad.append(float(scheduler.num_bad_epochs))
+    assert by_label["lr"].y == tuple(lrs)
+    assert by_label["num_bad_epochs"].y == tuple(bad)
+    assert min(lrs) < 0.1, "the flat metric should make the scheduler cut the rate"
+    before = by_label["lr"].y
+    view.explorer.controls["patience"].value = 6
+    assert _lr_curve(view) != before
+
+
+def test_explorer_options_are_checked():
+    with pytest.raises(SchedulerConfigError, match="epochs"):
+        explore("StepLR", epoch=5)
