@@ -249,7 +249,7 @@ class TrainingRun:
         task, model, optimizer = self.task, self.model, self.optimizer
         order = epoch_order(task.train_size, self.seed, self.epoch).to(task.device)
         inputs, targets = task.train_inputs[order], task.train_targets[order]
-        loss_sum = torch.zeros((), device=task.device)
+        batch_losses = []  # stay on the device: no sync inside the loop
         model.train()
         for start in range(0, task.train_size, task.batch_size):
             batch_inputs = inputs[start : start + task.batch_size]
@@ -261,9 +261,9 @@ class TrainingRun:
             optimizer.step()
             if self.step_per == "batch":
                 self._step_scheduler()
-            loss_sum += loss.detach() * len(batch_targets)
+            batch_losses.append(loss.detach())
 
-        metrics = self.evaluate(loss_sum / task.train_size)
+        metrics = self.evaluate(self._mean_loss(batch_losses))
         if self.needs_metric:
             self._step_scheduler(metrics[self.monitor])
         elif self.step_per == "epoch":
@@ -273,6 +273,13 @@ class TrainingRun:
         self.val_loss.append(metrics["val_loss"])
         self.val_accuracy.append(metrics["val_accuracy"])
         return metrics
+
+    def _mean_loss(self, batch_losses: list[torch.Tensor]) -> torch.Tensor:
+        """Return the epoch's training loss, each batch weighted by its size (the last is smaller)."""
+        task = self.task
+        sizes = torch.full((len(batch_losses),), float(task.batch_size), device=task.device)
+        sizes[-1] = task.train_size - task.batch_size * (len(batch_losses) - 1)
+        return (torch.stack(batch_losses) * sizes).sum() / task.train_size
 
     def evaluate(self, train_loss: torch.Tensor) -> dict[str, float]:
         """Return train loss, validation loss and accuracy as floats (the epoch's one sync)."""

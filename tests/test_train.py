@@ -13,6 +13,15 @@ from lrcourse.train import TrainingRun
 EPOCHS = 3
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Run the plain torch loops as the trainer does: tiny matmuls are slow on a busy 2-core box."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def plain_torch_run(make_scheduler, *, epochs, seed=0, step_per="epoch"):
     """The loop a learner would write, with the batch order lrcourse documents (seed, epoch)."""
     task = lrcourse.load_task("digits")

@@ -10,6 +10,15 @@ from lrcourse.errors import DeviceError, TrainingConfigError
 from lrcourse.range_test import lr_range_test, smooth
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Run the plain torch loops as the trainer does: tiny matmuls are slow on a busy 2-core box."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def test_rates_come_from_a_real_exponential_scheduler():
     result = lr_range_test("regression", start_lr=1e-4, end_lr=1.0, steps=40, device="cpu")
     gamma = (1.0 / 1e-4) ** (1 / 39)

@@ -1,0 +1,123 @@
+"""Steps per second: the course's demo trainer vs an idiomatic DataLoader loop, same model and data.
+
+Both train the digits MLP (64-64-10, SGD with momentum, batch 64, StepLR stepped per epoch) for
+the same number of epochs, and evaluate on the validation set after each epoch. The baseline is
+the loop most tutorials show: ``DataLoader(TensorDataset(...), shuffle=True)`` and
+``running_loss += loss.item()`` every step. Each configuration runs ``REPEATS`` times,
+interleaved, and the median is reported, because this machine is shared.
+
+Run: ``.venv/bin/python benchmarks/train_throughput.py [--device cpu|cuda] [--epochs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from lrcourse import SchedulerSpec, load_task, pick_device, start_run
+
+REPEATS = 5
+
+
+def dataloader_loop(device: torch.device, epochs: int, threads: int) -> tuple[int, float]:
+    """Train with the idiomatic DataLoader loop; return (optimizer steps, seconds)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    task = load_task("digits")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
+    train_loader = DataLoader(
+        TensorDataset(task.train_inputs, task.train_targets),
+        batch_size=64,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
+    val_loader = DataLoader(TensorDataset(task.val_inputs, task.val_targets), batch_size=256)
+    steps = 0
+    start = time.perf_counter()
+    for _epoch in range(epochs):
+        model.train()
+        running_loss = 0.0
+        for inputs, targets in train_loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item() * len(targets)
+            steps += 1
+        scheduler.step()
+        model.eval()
+        correct, val_loss = 0, 0.0
+        with torch.no_grad():
+            for inputs, targets in val_loader:
+                inputs, targets = inputs.to(device), targets.to(device)
+                outputs = model(inputs)
+                val_loss += nn.functional.cross_entropy(outputs, targets, reduction="sum").item()
+                correct += (outputs.argmax(dim=1) == targets).sum().item()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    torch.set_num_threads(previous)
+    return steps, seconds
+
+
+def course_trainer(device: torch.device, epochs: int) -> tuple[int, float]:
+    """Train with lrcourse's trainer (device tensors, slices, one sync per epoch)."""
+    run = start_run(SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.5}), device=device)
+    start = time.perf_counter()
+    run.train(epochs)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return len(run.lrs), time.perf_counter() - start
+
+
+def main() -> None:
+    """Run both loops REPEATS times, interleaved, and print the median steps/s of each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: pick_device())")
+    parser.add_argument("--epochs", type=int, default=10)
+    args = parser.parse_args()
+    device = pick_device(args.device)
+    default_threads = torch.get_num_threads()
+
+    configurations = {
+        "lrcourse trainer (tensors on device, slices, 1 sync/epoch)": lambda: course_trainer(
+            device, args.epochs
+        ),
+        "DataLoader loop, same thread count (1)": lambda: dataloader_loop(
+            device, args.epochs, threads=1
+        ),
+        f"DataLoader loop, torch default threads ({default_threads})": lambda: dataloader_loop(
+            device, args.epochs, threads=default_threads
+        ),
+    }
+    for run in configurations.values():  # warm-up: imports, allocator, first-call costs
+        run()
+    rates: dict[str, list[float]] = {name: [] for name in configurations}
+    for _ in range(REPEATS):
+        for name, run in configurations.items():
+            steps, seconds = run()
+            rates[name].append(steps / seconds)
+
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    ours = medians[next(iter(medians))]
+    width = max(len(name) for name in medians)
+    print(f"digits MLP, batch 64, {args.epochs} epochs, device {device}, median of {REPEATS}")
+    print(f"{'loop':<{width}}  {'steps/s':>9}  {'min':>9}  {'max':>9}  {'trainer speed-up':>16}")
+    for name, median in medians.items():
+        print(
+            f"{name:<{width}}  {median:>9.0f}  {min(rates[name]):>9.0f}  {max(rates[name]):>9.0f}"
+            f"  {ours / median:>15.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
