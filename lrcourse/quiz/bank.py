@@ -157,6 +157,11 @@ def _explain(error: dict[str, Any], question_type: str | None) -> tuple[str, str
         return _field_path((*loc, "kind")), "is required"
     if kind == "missing":
         return _field_path(loc), "is required"
+    if kind == "extra_forbidden" and loc == ("answer",) and question_type == "predict":
+        return "answer", (
+            "predict keys are never typed: verify executes `code` and the key is what torch "
+            "prints; remove `answer`"
+        )
     if kind == "extra_forbidden":
         cls = QUESTION_CLASSES.get(question_type or "")
         valid = ", ".join(cls.model_fields) if cls and len(loc) == 1 else "see quizzes/SCHEMA.md"

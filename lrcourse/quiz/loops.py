@@ -79,7 +79,7 @@ def find_bugs(events: list[dict[str, Any]], step_per: str, epochs: int, batches:
     if "scheduler.step" in calls[:first_optimizer] and optimizer_steps:
         found.add("scheduler-before-optimizer")
     for before, after in itertools.pairwise(calls):
-        if before == after == "scheduler.step":
+        if before == after == "scheduler.step" and optimizer_steps:
             found.add("doubled-scheduler-step")
     expected = epochs if step_per == "epoch" else epochs * batches
     count = len(scheduler_events)

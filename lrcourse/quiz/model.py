@@ -107,9 +107,11 @@ class _ChoiceBase(_Common):
 
     def _check_values(self) -> None:
         if self.code is not None and any(o.value is None for o in self.options):
-            raise ValueError("with `code`, every option needs a `value` (what code would print)")
+            raise ValueError(
+                "options: with `code`, every option needs a `value` (what code would print)"
+            )
         if self.code is None and any(o.value is not None for o in self.options):
-            raise ValueError("an option `value` only makes sense with `code` to compute it")
+            raise ValueError("options: an option `value` needs `code` that prints the right one")
 
 
 class SingleChoice(_ChoiceBase):
@@ -122,7 +124,9 @@ class SingleChoice(_ChoiceBase):
     def _answer_is_an_option(self) -> SingleChoice:
         keys = [o.key for o in self.options]
         if self.answer not in keys:
-            raise ValueError(f"answer {self.answer!r} is not an option key ({', '.join(keys)})")
+            raise ValueError(
+                f"answer: {self.answer!r} is not an option key; valid: {', '.join(keys)}"
+            )
         self._check_values()
         return self
 
@@ -139,10 +143,10 @@ class MultipleChoice(_ChoiceBase):
         unknown = [a for a in self.answers if a not in keys]
         if unknown:
             raise ValueError(
-                f"answers {', '.join(map(repr, unknown))} are not option keys ({', '.join(keys)})"
+                f"answers: {', '.join(map(repr, unknown))} not option keys; valid: {', '.join(keys)}"
             )
         if len(set(self.answers)) != len(self.answers):
-            raise ValueError("answers must not repeat a key")
+            raise ValueError("answers: must not repeat a key")
         self._check_values()
         return self
 
@@ -169,7 +173,9 @@ class Numeric(_Common):
     @model_validator(mode="after")
     def _has_a_key(self) -> Numeric:
         if self.code is None and self.answer is None:
-            raise ValueError("needs `code` that prints the key (preferred) or a typed `answer`")
+            raise ValueError(
+                "code: is required (it prints the key), or a typed `answer` where no code can decide"
+            )
         return self
 
 
