@@ -4,6 +4,7 @@ The public API: what a notebook or the CLI may call. Everything here is re-expor
 modules (trace, plot, explore, ...) hold the code.
 """
 
+from lrcourse.checkpoint import resume_run, save_checkpoint
 from lrcourse.compare import Comparison, compare_schedules
 from lrcourse.device import pick_device
 from lrcourse.errors import (
@@ -23,6 +24,7 @@ from lrcourse.explore import (
 from lrcourse.flashcards import FlashcardDeck, ReviewCard, flashcard_deck
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
+from lrcourse.range_test import RangeTestResult, lr_range_test
 from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
 from lrcourse.scheduler_checks import (
     CheckReport,
@@ -51,6 +53,7 @@ __all__ = [
     "DeviceError",
     "FlashcardDeck",
     "LRCourseError",
+    "RangeTestResult",
     "ReviewCard",
     "RunHistory",
     "ScheduleRunError",
@@ -72,12 +75,15 @@ __all__ = [
     "flashcard_deck",
     "learning_rate_explorer",
     "load_task",
+    "lr_range_test",
     "pick_device",
     "plateau_explorer",
     "plot_descent",
     "plot_trace_grid",
     "plot_traces",
+    "resume_run",
     "run_gradient_descent",
+    "save_checkpoint",
     "scheduler_reference",
     "scheduler_reference_markdown",
     "start_run",
