@@ -29,6 +29,7 @@ import shutil
 import signal
 import sys
 import time
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -157,6 +158,10 @@ def _probe(probe: dict, namespace: dict):
     kind, entry, args = probe.get("kind", "run"), probe.get("entry"), probe.get("args") or {}
     if kind == "run":
         return None
+    if kind == "lab":  # the quiz engine's observers (lrcourse.quiz.labs), on the student's source
+        from lrcourse.quiz.labs import run_job
+
+        return run_job({**args["job"], "source": namespace["__source__"]})
     if kind == "expression":
         return eval(compile(args["expression"], "<check>", "eval"), namespace)
     if entry not in namespace:
@@ -177,17 +182,66 @@ def _probe(probe: dict, namespace: dict):
     raise ValueError(f"unknown probe kind {kind!r}")
 
 
+#: Modules whose contents the grader relies on; student code must leave them as they were.
+WATCHED_MODULES = (
+    "torch",
+    "torch.optim",
+    "torch.optim.lr_scheduler",
+    "torch.optim.optimizer",
+    "torch.optim.sgd",
+    "warnings",
+    "json",
+    "lrcourse.trace",
+    "lrcourse.quiz.labs",
+)
+
+
+def _snapshot() -> list[tuple[str, Any, dict[Any, object]]]:
+    """Return copies of the watched modules' tables, their classes' and their dicts' contents."""
+    tables: list[tuple[str, Any, dict[Any, object]]] = []
+    for name in WATCHED_MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        tables.append((name, vars(module), dict(vars(module))))
+        for attr, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == name:
+                tables.append((f"{name}.{attr}", vars(value), dict(vars(value))))
+            elif type(value) is dict and attr.isupper():  # registries such as OBSERVERS
+                tables.append((f"{name}.{attr}", value, dict(value)))
+    return tables
+
+
+def _tampered(before: list[tuple[str, Any, dict[Any, object]]]) -> str | None:
+    """Return the first watched name whose entries were replaced or removed, else None."""
+    for label, live, copy in before:
+        for key, value in copy.items():
+            if live.get(key, _MISSING) is not value:
+                return f"{label}.{key}" if label != key else label
+    return None
+
+
+_MISSING = object()
+
+
 def _harness(body: bytearray, nonce: str, res_fd: int) -> None:
     """Run the student's code and the probe; write one nonce-tagged message to ``res_fd``."""
     dumps, write, exit_ = json.dumps, os.write, os._exit
     request = json.loads(bytes(body))
     body[:] = bytes(len(body))
     status, value, error = "ok", None, None
+    watched = _snapshot()
     try:
         namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-        exec(compile(request["source"], "<your answer>", "exec"), namespace)
+        if request["probe"].get("kind") == "lab":  # the observers execute the source themselves
+            namespace["__source__"] = request["source"]
+        else:
+            exec(compile(request["source"], "<your answer>", "exec"), namespace)
         del request["source"]
         value = _plain(_probe(request["probe"], namespace))
+        changed = _tampered(watched)
+        if changed:
+            status, value, error = "tampered", None, f"your code changed {changed}"
     except MemoryError:
         status, error = "memory-limit", "MemoryError"
     except SyntaxError as exc:
@@ -430,6 +484,8 @@ def main() -> None:
 
     # Warm up once (lazy imports, first-call costs) so each forked child starts ready.
     trace_schedule("StepLR", {"step_size": 2}, epochs=3)
+    with contextlib.suppress(ImportError):  # watched for tampering: must be loaded beforehand
+        import lrcourse.quiz.labs  # noqa: F401
 
     _write_all(1, json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
     while True:

@@ -1,0 +1,181 @@
+"""Read handed-in notebooks without trusting them: only the answer cells' text is used.
+
+A notebook is never executed and never imported. Its bytes are size-checked before they are
+read, decoded as UTF-8, parsed as JSON and searched for the answer cells the release marked
+(``metadata.lrcourse.question`` on a code cell). From each answer cell only the source text is
+taken: code questions get it as code (run later in the sandbox); every other type reads the
+value assigned to ``answer`` with :func:`ast.literal_eval`, so nothing in the file runs here.
+Everything else in the file (outputs, other cells, metadata, a forged "grade") is ignored.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lrcourse.grading.manifest import Manifest, source_checksum
+
+#: A notebook larger than this is not read (it is graded zero with the reason recorded).
+MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
+#: An answer cell longer than this is not graded.
+MAX_ANSWER_CHARS = 100_000
+CODE_TYPES = ("code", "fix-loop")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question's answer as read from the notebook, or the problem that stopped reading it."""
+
+    question_id: str
+    value: Any = None
+    source: str = ""
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's handed-in file: who, which bytes (sha256), and the answers found in it."""
+
+    student: str
+    path: Path
+    content_hash: str
+    answers: dict[str, Answer] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def student_of(path: Path, folder: Path) -> str | None:
+    """Return the student a file belongs to: ``<student>.ipynb`` or ``<student>/<any>.ipynb``."""
+    relative = path.relative_to(folder)
+    name = relative.parts[0] if len(relative.parts) > 1 else path.stem
+    return name if STUDENT_ID.match(name) else None
+
+
+def find_submissions(folder: Path) -> list[tuple[str, Path]]:
+    """Return ``(student, path)`` for every notebook under ``folder``, sorted by student."""
+    found: list[tuple[str, Path]] = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        student = student_of(path, folder)
+        if student is not None:
+            found.append((student, path))
+    return found
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load_notebook(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """Return the parsed notebook, or None and why it cannot be read."""
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        return None, (
+            f"the file is {size / 1e6:.1f} MB; notebooks over "
+            f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB are not graded"
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"the file is not UTF-8 text (byte {error.start}): not a saved notebook"
+    try:
+        notebook = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        return None, f"the file is not valid notebook JSON ({str(error)[:80]})"
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        return None, "the file has no list of cells: not a Jupyter notebook"
+    return notebook, None
+
+
+def _cell_source(cell: dict[str, Any]) -> str | None:
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    return source if isinstance(source, str) else None
+
+
+def _answer_cells(notebook: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for cell in notebook["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        metadata = cell.get("metadata")
+        marker = metadata.get("lrcourse") if isinstance(metadata, dict) else None
+        if isinstance(marker, dict) and marker.get("role") == "answer":
+            question_id = marker.get("question")
+            if isinstance(question_id, str):
+                cells.setdefault(question_id, []).append(cell)
+    return cells
+
+
+def literal_answer(source: str) -> tuple[Any, str | None]:
+    """Return the value the cell assigns to ``answer`` (a literal), without running anything."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return None, f"the answer cell is not valid Python ({type(error).__name__})"
+    value_node = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "answer" for target in node.targets
+        ):
+            value_node = node.value
+    if value_node is None:
+        return None, "the answer cell no longer sets `answer = ...`"
+    try:
+        return ast.literal_eval(value_node), None
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return None, "`answer` must be a plain value (text, number or list), not an expression"
+
+
+def read_answer(
+    slot_type: str, question_id: str, cells: list[dict[str, Any]], checksum: str
+) -> Answer:
+    """Return the answer in ``cells`` (the cells marked for one question), or why there is none."""
+    if not cells:
+        return Answer(question_id, problem="no answer cell for this question (deleted?)")
+    if len(cells) > 1:
+        return Answer(
+            question_id, problem=f"{len(cells)} answer cells for this question; keep exactly one"
+        )
+    source = _cell_source(cells[0])
+    if source is None:
+        return Answer(question_id, problem="the answer cell's source is not text")
+    if len(source) > MAX_ANSWER_CHARS:
+        return Answer(question_id, problem=f"the answer is over {MAX_ANSWER_CHARS} characters")
+    if source_checksum(source) == checksum:
+        return Answer(question_id, source=source, problem="not answered (the cell is as released)")
+    if slot_type in CODE_TYPES:
+        return Answer(question_id, source=source)
+    value, problem = literal_answer(source)
+    return Answer(question_id, value=value, source=source, problem=problem)
+
+
+def read_submission(path: Path, student: str, manifest: Manifest) -> Submission:
+    """Return what ``student`` handed in at ``path``: the answers to ``manifest``'s questions."""
+    try:
+        content_hash = _file_hash(path)
+        notebook, problem = _load_notebook(path)
+    except OSError as error:
+        return Submission(student, path, "unreadable", problem=f"the file cannot be read: {error}")
+    if notebook is None:
+        return Submission(student, path, content_hash, problem=problem)
+    cells = _answer_cells(notebook)
+    answers = {
+        slot.question_id: read_answer(
+            slot.type, slot.question_id, cells.get(slot.question_id, []), slot.checksum
+        )
+        for slot in manifest.slots
+    }
+    return Submission(student, path, content_hash, answers)

@@ -1,0 +1,145 @@
+"""What an assignment is: its questions, per-student variants and the checksums of answer cells.
+
+The manifest stays with the instructor (``<out>/<assignment>/manifest.json``, and in the gradebook).
+It holds no keys, but the grader never trusts the copy a student hands back: it reads the
+student's answers from the cells this manifest names and recomputes everything else.
+
+Per-student variants are a pure function of ``(seed, student, question)``: ``assign`` uses them
+to write the release and ``grade`` recomputes them, so the key of a parameterised question is
+whatever real torch prints for that student's parameters, computed at grade time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lrcourse.errors import LRCourseError
+from lrcourse.quiz.bank import bank_paths, load_bank
+from lrcourse.quiz.model import Predict, QuestionModel
+
+#: Question types an assignment may hold: the ones a machine can grade.
+GRADABLE_TYPES = ("single", "multiple", "numeric", "predict", "code", "fix-loop")
+#: Parameters a ``predict`` question's snippet may have varied per student, and their choices.
+VARIANT_CHOICES: dict[str, tuple[str, ...]] = {
+    "step_size": ("2", "3", "4", "5"),
+    "gamma": ("0.1", "0.2", "0.5", "0.8"),
+}
+_PARAMETER = re.compile(r"\b(step_size|gamma)=([0-9.]+)\b")
+_MILESTONES = re.compile(r"\bmilestones=\[([0-9, ]+)\]")
+
+
+class AssignmentError(LRCourseError, ValueError):
+    """An assignment that cannot be built or graded as asked (names the option and valid values)."""
+
+
+class Slot(BaseModel):
+    """One question of an assignment and the checksum of its answer cell as released."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question_id: str
+    type: str
+    points: float = 1.0
+    checksum: str
+
+
+class Manifest(BaseModel):
+    """An assignment: name, variant seed, release mode and its question slots in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    assignment: str
+    seed: int
+    release: Literal["shared", "per-student"]
+    variants: bool
+    students: list[str]
+    slots: list[Slot]
+
+    def slot(self, question_id: str) -> Slot:
+        """Return the slot of ``question_id`` or raise :class:`AssignmentError`."""
+        for slot in self.slots:
+            if slot.question_id == question_id:
+                return slot
+        raise AssignmentError(f"assignment {self.assignment!r} has no question {question_id!r}")
+
+    def dump(self) -> str:
+        """Return the manifest as stable, sorted JSON text."""
+        return json.dumps(self.model_dump(), indent=1, sort_keys=True) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write the manifest to ``path``."""
+        path.write_text(self.dump(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Read a manifest, or raise :class:`AssignmentError` naming the file."""
+        try:
+            return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise AssignmentError(f"{path}: not a readable assignment manifest ({error})") from None
+
+
+def source_checksum(source: str) -> str:
+    """Return the sha256 of a cell's source: how the grader tells an untouched answer cell."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def load_questions(banks: Path | None = None) -> dict[str, QuestionModel]:
+    """Return every question of every bank in ``banks`` (default: the course's ``quizzes/``)."""
+    questions: dict[str, QuestionModel] = {}
+    for path in bank_paths(banks):
+        for question in load_bank(path).bank.questions:
+            questions[question.id] = question
+    return questions
+
+
+def variant_rng(seed: int, student: str, question_id: str) -> random.Random:
+    """Return the random generator of one student's copy of one question (stable across runs)."""
+    digest = hashlib.sha256(f"{seed}\0{student}\0{question_id}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def is_parameterised(question: QuestionModel) -> bool:
+    """Return True when ``question`` is a predict question with parameters that can vary."""
+    return isinstance(question, Predict) and bool(
+        _PARAMETER.search(question.code) or _MILESTONES.search(question.code)
+    )
+
+
+def variant_question(question: QuestionModel, seed: int, student: str) -> QuestionModel:
+    """Return ``student``'s copy of ``question``: predict snippets get their own parameters.
+
+    ``step_size``, ``gamma`` and ``milestones`` literals in the snippet (and the same text in the
+    prompt) are replaced by values drawn from ``variant_rng``; the key stays "what torch prints",
+    computed from the new snippet at grade time. Other questions are returned unchanged.
+    """
+    if not is_parameterised(question):
+        return question
+    assert isinstance(question, Predict)
+    rng = variant_rng(seed, student, question.id)
+    replacements: dict[str, str] = {}
+    for match in _PARAMETER.finditer(question.code):
+        old = match.group(0)
+        if old not in replacements:
+            replacements[old] = f"{match.group(1)}={rng.choice(VARIANT_CHOICES[match.group(1)])}"
+    for match in _MILESTONES.finditer(question.code):
+        old = match.group(0)
+        values = [int(v) for v in match.group(1).split(",") if v.strip()]
+        shift = rng.choice((0, 1, 2))
+        moved = sorted({max(1, v + shift + i * rng.choice((0, 1))) for i, v in enumerate(values)})
+        replacements[old] = f"milestones=[{', '.join(map(str, moved))}]"
+
+    def swap(text: str) -> str:
+        pattern = re.compile("|".join(re.escape(old) for old in replacements))
+        return pattern.sub(lambda m: replacements[m.group(0)], text)
+
+    return question.model_copy(
+        update={"code": swap(question.code), "prompt": swap(question.prompt)}
+    )
