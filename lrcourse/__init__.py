@@ -24,6 +24,8 @@ from lrcourse.explore import (
 from lrcourse.flashcards import FlashcardDeck, ReviewCard, flashcard_deck
 from lrcourse.plot import plot_descent, plot_trace_grid, plot_traces
 from lrcourse.quadratic import DescentRun, run_gradient_descent
+from lrcourse.quiz.errors import QuizAnswerError, QuizBankError
+from lrcourse.quiz.show import show_question, show_quiz
 from lrcourse.range_test import RangeTestResult, lr_range_test
 from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
 from lrcourse.scheduler_checks import (
@@ -53,6 +55,8 @@ __all__ = [
     "DeviceError",
     "FlashcardDeck",
     "LRCourseError",
+    "QuizAnswerError",
+    "QuizBankError",
     "RangeTestResult",
     "ReviewCard",
     "RunHistory",
@@ -86,6 +90,8 @@ __all__ = [
     "save_checkpoint",
     "scheduler_reference",
     "scheduler_reference_markdown",
+    "show_question",
+    "show_quiz",
     "start_run",
     "trace_schedule",
     "trace_scheduler",

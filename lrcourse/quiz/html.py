@@ -1,0 +1,171 @@
+"""The static book's quiz: accessible HTML graded in the reader's browser by ``static/quiz.js``.
+
+Choice, numeric and predict questions get real ``<input>``/``<textarea>`` controls with labels, a
+Check ``<button>`` and an ``aria-live`` feedback region; ``quiz.js`` (shipped with the site,
+registered in ``_config.yml``) grades them with the same rules as ``check.py``. Code and
+fix-the-loop questions show the task, the starter, how to run the check in JupyterLab and the
+reference solution in a closed ``<details>``. Hints and worked solutions are ``<details>`` too, so
+they work with the keyboard and without JavaScript.
+
+What the browser grades against travels in a ``<script type="application/json"
+class="lrquiz-self-check">`` block beside each practice question: keys computed from torch
+(``check.predict_key`` / ``numeric_key``), never typed. This is a practice quiz; graded work is
+released from ``PublicQuestion`` only (see ``quizzes/SCHEMA.md``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from lrcourse.quiz.check import numeric_key, predict_key
+from lrcourse.quiz.model import QuestionModel
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+_RENDERED: Counter[str] = Counter()
+GRADED_IN_BROWSER = ("single", "multiple", "numeric", "predict")
+
+
+def render_markdown(text: str, *, inline: bool = False) -> str:
+    """Return ``text`` (Markdown, raw HTML disabled) as HTML; ``inline`` drops the ``<p>``."""
+    if inline:
+        return _MARKDOWN.renderInline(text)
+    return _MARKDOWN.render(text)
+
+
+def _dom_id(question_id: str) -> str:
+    """Return a unique, stable DOM id for a question (a repeat on a page gets a suffix)."""
+    base = "lrq-" + re.sub(r"[^a-z0-9-]", "-", question_id)
+    _RENDERED[base] += 1
+    count = _RENDERED[base]
+    return base if count == 1 else f"{base}-{count}"
+
+
+def _code(code: str) -> str:
+    return f'<pre class="lrquiz-code"><code>{html.escape(code.rstrip())}</code></pre>'
+
+
+def _json_script(data: dict[str, Any]) -> str:
+    text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return f'<script type="application/json" class="lrquiz-self-check">{text}</script>'
+
+
+def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
+    """Return the answer controls and what the browser grades against."""
+    if q.type in ("single", "multiple"):
+        kind = "radio" if q.type == "single" else "checkbox"
+        legend = "Choose one" if q.type == "single" else "Select all that apply"
+        labels = "".join(
+            f'<label class="lrquiz-option"><input type="{kind}" name="{dom}-choice" '
+            f'value="{html.escape(o.key)}"> {render_markdown(o.text, inline=True)}</label>'
+            for o in q.options
+        )
+        key: dict[str, Any] = {
+            "feedback": {o.key: render_markdown(o.feedback, inline=True) for o in q.options}
+        }
+        key["answers"] = [q.answer] if q.type == "single" else list(q.answers)
+        return f"<fieldset><legend>{legend}</legend>{labels}</fieldset>", key
+    if q.type == "numeric":
+        unit = f" ({html.escape(q.unit)})" if q.unit else ""
+        control = (
+            f'<label for="{dom}-input">Your answer{unit}</label> '
+            f'<input type="text" inputmode="decimal" id="{dom}-input" class="lrquiz-input" '
+            f'autocomplete="off" placeholder="e.g. 0.05">'
+        )
+        return control, {
+            "key": numeric_key(q),
+            "abs": q.tolerance.abs,
+            "rel": q.tolerance.rel,
+        }
+    control = (
+        f'<label for="{dom}-input">What does it print?</label>'
+        f'<textarea id="{dom}-input" class="lrquiz-input" rows="3" spellcheck="false"></textarea>'
+    )
+    return control, {"output": predict_key(q)}
+
+
+def _solution(q: QuestionModel) -> str:
+    steps = "".join(f"<li>{render_markdown(s, inline=True)}</li>" for s in q.solution)
+    mistakes = "".join(f"<li>{render_markdown(m, inline=True)}</li>" for m in q.mistakes)
+    return (
+        f'<details class="lrquiz-solution"><summary>Worked solution</summary><ol>{steps}</ol>'
+        f"<p>Common mistakes:</p><ul>{mistakes}</ul></details>"
+    )
+
+
+def _lab(q: QuestionModel) -> str:
+    call = html.escape(f'lrcourse.show_question("{q.id}")')
+    what = (
+        "checked against torch: " + ", ".join(sorted({c.kind.replace("_", " ") for c in q.checks}))
+        if q.type == "code"
+        else f"run against a recording optimizer and {html.escape(q.scheduler)} that reports "
+        "each step-timing mistake"
+    )
+    return (
+        f"<p>Starter (define <code>{html.escape(q.entry)}</code>):</p>{_code(q.starter)}"
+        f'<p class="lrquiz-run">To check your answer, open this chapter in JupyterLab and run '
+        f"<code>{call}</code>: your code is {what}.</p>"
+        f'<details class="lrquiz-reference"><summary>Reference solution</summary>'
+        f"{_code(q.reference)}</details>"
+    )
+
+
+def question_html(q: QuestionModel, number: int) -> str:
+    """Return one question's ``<section>``."""
+    dom = _dom_id(q.id)
+    title = f"{dom}-title"
+    meta = f"{q.difficulty} · {', '.join(q.topics)}"
+    head = (
+        f'<section class="lrquiz-q" id="{dom}" data-qid="{html.escape(q.id)}" '
+        f'data-type="{q.type}" aria-labelledby="{title}">'
+        f'<h4 id="{title}">Question {number} <span class="lrquiz-meta">{html.escape(meta)}</span>'
+        "</h4>"
+    )
+    if q.type == "flashcard":
+        body = (
+            f'<details class="lrquiz-card"><summary>{render_markdown(q.front, inline=True)}'
+            f"</summary>{render_markdown(q.back)}</details>"
+        )
+        return head + body + "</section>"
+    body = f'<div class="lrquiz-prompt">{render_markdown(q.prompt)}</div>'
+    shown = q.public().shown_code
+    if shown and q.type not in ("code", "fix-loop"):
+        body += _code(shown)
+    if q.type in GRADED_IN_BROWSER:
+        controls, key = _controls(q, dom)
+        body += (
+            f'<div class="lrquiz-controls">{controls}</div>'
+            '<button type="button" class="lrquiz-check">Check</button>'
+            '<div class="lrquiz-feedback" role="status" aria-live="polite"></div>'
+            + _json_script({"type": q.type, **key})
+        )
+    elif q.type == "explain":
+        items = "".join(f"<li>{render_markdown(item, inline=True)}</li>" for item in q.checklist)
+        body += (
+            f'<label for="{dom}-input">Your explanation (stays in this page)</label>'
+            f'<textarea id="{dom}-input" class="lrquiz-input" rows="4"></textarea>'
+            f"<p>Then check it covers:</p><ul>{items}</ul>"
+        )
+    else:
+        body += _lab(q)
+    hint = render_markdown(q.hint)
+    body += f'<details class="lrquiz-hint"><summary>Hint</summary>{hint}</details>' + _solution(q)
+    return head + body + "</section>"
+
+
+def quiz_html(title: str, questions: list[QuestionModel], bank_stem: str) -> str:
+    """Return the kernel-free quiz: every question plus a running score ``quiz.js`` updates."""
+    graded = sum(q.type in GRADED_IN_BROWSER for q in questions)
+    sections = "".join(question_html(q, i + 1) for i, q in enumerate(questions))
+    return (
+        f'<div class="lrquiz" data-bank="{html.escape(bank_stem)}">'
+        f'<h3 class="lrquiz-title">Quiz: {html.escape(title)}</h3>'
+        f'<p class="lrquiz-score" role="status" aria-live="polite" data-graded="{graded}">'
+        f"{graded} questions are graded in your browser; code questions run in JupyterLab.</p>"
+        f"{sections}</div>"
+    )

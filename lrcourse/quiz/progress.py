@@ -1,0 +1,83 @@
+"""Save a learner's quiz answers and scores to a local JSON file, and read them back.
+
+One file per bank, ``<bank stem>.json``, in ``$LRCOURSE_PROGRESS_FILE_DIR`` (the Makefile sets
+``.cache/progress``) or ``~/.lrcourse/progress``. Writes are atomic (temporary file, then
+``os.replace``), so a crash never leaves half a file; a file that cannot be read is kept aside as
+``<name>.unreadable-<n>.json`` and a fresh one started, so nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def progress_dir() -> Path:
+    """Return the folder of progress files (``$LRCOURSE_PROGRESS_FILE_DIR`` wins)."""
+    override = os.environ.get("LRCOURSE_PROGRESS_FILE_DIR")
+    return Path(override) if override else Path.home() / ".lrcourse" / "progress"
+
+
+@dataclass
+class SavedAnswer:
+    """The last answer to one question, its grade, and how many times it was checked."""
+
+    answer: Any
+    score: float
+    correct: bool
+    feedback: str
+    attempts: int = 1
+
+
+@dataclass
+class Progress:
+    """A learner's answers to one bank, by question id, backed by ``path``."""
+
+    path: Path
+    answers: dict[str, SavedAnswer] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, bank_stem: str, folder: Path | None = None) -> Progress:
+        """Return the saved progress of ``bank_stem`` (empty if there is none yet)."""
+        path = (folder or progress_dir()) / f"{bank_stem}.json"
+        if not path.exists():
+            return cls(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            answers = {qid: SavedAnswer(**saved) for qid, saved in data["answers"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            number = 1
+            while (aside := path.with_name(f"{path.stem}.unreadable-{number}.json")).exists():
+                number += 1
+            path.replace(aside)
+            return cls(path)
+        return cls(path, answers)
+
+    def record(
+        self, question_id: str, answer: Any, score: float, correct: bool, feedback: str
+    ) -> None:
+        """Store the newest answer to ``question_id`` and write the file."""
+        before = self.answers.get(question_id)
+        attempts = before.attempts + 1 if before else 1
+        self.answers[question_id] = SavedAnswer(answer, score, correct, feedback, attempts)
+        self.save()
+
+    def total(self) -> float:
+        """Return the sum of the latest scores."""
+        return sum(saved.score for saved in self.answers.values())
+
+    def save(self) -> None:
+        """Write the file atomically."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "version": 1,
+            "answers": {qid: asdict(saved) for qid, saved in sorted(self.answers.items())},
+        }
+        handle, temporary = tempfile.mkstemp(prefix=".progress-", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1)
+        os.replace(temporary, self.path)

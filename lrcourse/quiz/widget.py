@@ -1,0 +1,228 @@
+"""The JupyterLab quiz: ipywidgets with answer inputs, grading on click, hint, solution, score.
+
+:class:`QuizWidget` shows a bank (or one question); each :class:`QuestionWidget` grades with
+``check.check_answer`` and saves to :class:`~lrcourse.quiz.progress.Progress`, so reopening the
+notebook restores every answer, its feedback and the running score.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from lrcourse.quiz.check import Result, check_answer
+from lrcourse.quiz.errors import QuizAnswerError
+from lrcourse.quiz.html import render_markdown
+from lrcourse.quiz.model import QuestionModel
+from lrcourse.quiz.progress import Progress
+
+#: JupyterLab does not load the book's quiz.css; this one rule makes code boxes monospace.
+STYLE = "<style>.lrquiz-mono textarea, .lrquiz-mono input {font-family: monospace;}</style>"
+
+
+def _wide() -> widgets.Layout:
+    return widgets.Layout(width="100%")
+
+
+def _mono(widget: widgets.Widget) -> widgets.Widget:
+    widget.add_class("lrquiz-mono")
+    return widget
+
+
+def _code_html(code: str) -> str:
+    return f"<pre class='lrquiz-code'><code>{html.escape(code)}</code></pre>"
+
+
+def _result_html(result: Result) -> str:
+    mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
+    lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
+    details = f"<ul>{lines}</ul>" if lines else ""
+    return (
+        f"<div class='lrquiz-result'><b>{mark} score {result.score:.2f}</b> "
+        f"{render_markdown(result.feedback, inline=True)}{details}</div>"
+    )
+
+
+class QuestionWidget:
+    """One question: its input, Check / Hint / Solution buttons and feedback."""
+
+    def __init__(
+        self,
+        question: QuestionModel,
+        number: int,
+        progress: Progress,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.question, self.progress, self._on_change = question, progress, on_change
+        public = question.public()
+        self.feedback = widgets.HTML()
+        self.extra = widgets.HTML()
+        self.check_button = widgets.Button(description="Check", button_style="primary")
+        self.hint_button = widgets.Button(description="Hint")
+        self.solution_button = widgets.Button(description="Solution", disabled=True)
+        self.check_button.on_click(lambda _: self.submit())
+        self.hint_button.on_click(lambda _: self.show_hint())
+        self.solution_button.on_click(lambda _: self.show_solution())
+        header = (
+            f"<div class='lrquiz-head'><b>Question {number}</b> · {public.difficulty} · "
+            f"{', '.join(public.topics)}</div>{render_markdown(public.prompt)}"
+        )
+        parts: list[widgets.Widget] = [widgets.HTML(STYLE + header)]
+        if public.shown_code and question.type not in ("code", "fix-loop"):
+            parts.append(widgets.HTML(_code_html(public.shown_code)))
+        self.input = self._make_input()
+        parts.append(self.input)
+        buttons = [self.check_button, self.hint_button, self.solution_button]
+        if question.type == "flashcard":
+            buttons = self._flashcard_buttons()
+        parts += [widgets.HBox(buttons), self.feedback, self.extra]
+        self.box = widgets.VBox(
+            parts, layout=widgets.Layout(border="1px solid #ddd", padding="6px")
+        )
+        self._restore()
+
+    def _make_input(self) -> widgets.Widget:
+        q = self.question
+        if q.type == "single":
+            self.radio = widgets.RadioButtons(
+                options=[(o.text, o.key) for o in q.options], value=None, layout=_wide()
+            )
+            return self.radio
+        if q.type == "multiple":
+            self.boxes = {
+                o.key: widgets.Checkbox(description=o.text, indent=False) for o in q.options
+            }
+            return widgets.VBox(list(self.boxes.values()))
+        if q.type == "numeric":
+            self.text = widgets.Text(placeholder="a number, e.g. 0.05", description=q.unit or "")
+            return self.text
+        if q.type == "predict":
+            self.text = _mono(
+                widgets.Textarea(placeholder="what it prints", layout=_wide(), rows=3)
+            )
+            return self.text
+        if q.type in ("code", "fix-loop"):
+            self.text = _mono(widgets.Textarea(value=q.starter, layout=_wide(), rows=12))
+            return widgets.VBox([widgets.HTML(f"Define <code>{q.entry}</code>:"), self.text])
+        if q.type == "explain":
+            self.text = widgets.Textarea(placeholder="your explanation", layout=_wide(), rows=4)
+            self.boxes = {
+                str(i): widgets.Checkbox(description=item, indent=False)
+                for i, item in enumerate(q.checklist)
+            }
+            note = widgets.HTML("Then tick what your explanation covers:")
+            return widgets.VBox([self.text, note, *self.boxes.values()])
+        self.card_back = widgets.HTML()
+        return self.card_back
+
+    def _flashcard_buttons(self) -> list[widgets.Widget]:
+        turn = widgets.Button(description="Turn card")
+        knew = widgets.Button(description="I knew it", button_style="success", disabled=True)
+        not_yet = widgets.Button(description="Not yet", disabled=True)
+
+        def turn_card(_: Any) -> None:
+            self.card_back.value = render_markdown(self.question.back)
+            knew.disabled = not_yet.disabled = False
+
+        turn.on_click(turn_card)
+        knew.on_click(lambda _: self.submit(True))
+        not_yet.on_click(lambda _: self.submit(False))
+        return [turn, knew, not_yet]
+
+    def answer(self) -> Any:
+        """Return the answer currently entered, in the shape ``check_answer`` takes."""
+        q = self.question
+        if q.type == "single":
+            return self.radio.value
+        if q.type == "multiple":
+            return [key for key, box in self.boxes.items() if box.value]
+        if q.type == "explain":
+            return [int(key) for key, box in self.boxes.items() if box.value]
+        return self.text.value
+
+    def set_answer(self, answer: Any) -> None:
+        """Put ``answer`` back into the input (restoring saved progress)."""
+        q = self.question
+        if q.type == "single":
+            self.radio.value = answer if answer in [o.key for o in q.options] else None
+        elif q.type == "multiple":
+            for key, box in self.boxes.items():
+                box.value = key in (answer or [])
+        elif q.type == "explain":
+            for key, box in self.boxes.items():
+                box.value = int(key) in (answer or [])
+        elif q.type != "flashcard":
+            self.text.value = str(answer)
+
+    def submit(self, answer: Any = None) -> Result | None:
+        """Grade ``answer`` (default: what is entered), show the feedback, save it; return it."""
+        answer = self.answer() if answer is None else answer
+        if self.question.type == "single" and answer is None:
+            self.feedback.value = "<i>Pick an option first.</i>"
+            return None
+        self.feedback.value = "<i>checking…</i>"
+        try:
+            result = check_answer(self.question, answer)
+        except QuizAnswerError as error:
+            self.feedback.value = f"<span class='lrquiz-error'>{html.escape(str(error))}</span>"
+            return None
+        self.feedback.value = _result_html(result)
+        self.solution_button.disabled = False
+        saved = answer if not isinstance(answer, set) else sorted(answer)
+        self.progress.record(self.question.id, saved, result.score, result.correct, result.text())
+        self._on_change()
+        return result
+
+    def show_hint(self) -> None:
+        """Show the hint."""
+        self.extra.value = f"<b>Hint.</b> {render_markdown(getattr(self.question, 'hint', ''))}"
+
+    def show_solution(self) -> None:
+        """Show the worked solution and the common mistakes (and the reference code)."""
+        q = self.question
+        if q.type == "flashcard":
+            return
+        steps = "".join(f"<li>{render_markdown(s, inline=True)}</li>" for s in q.solution)
+        mistakes = "".join(f"<li>{render_markdown(m, inline=True)}</li>" for m in q.mistakes)
+        reference = _code_html(q.reference) if q.type in ("code", "fix-loop") else ""
+        self.extra.value = (
+            f"<b>Solution</b><ol>{steps}</ol>{reference}<b>Common mistakes</b><ul>{mistakes}</ul>"
+        )
+
+    def _restore(self) -> None:
+        saved = self.progress.answers.get(self.question.id)
+        if saved is None:
+            return
+        self.set_answer(saved.answer)
+        result = Result(saved.score, saved.correct, saved.feedback)
+        self.feedback.value = _result_html(result) + (
+            f"<i>(restored: {saved.attempts} attempt(s) so far)</i>"
+        )
+        self.solution_button.disabled = False
+
+
+class QuizWidget:
+    """A list of questions with a running score saved to the learner's progress file."""
+
+    def __init__(self, title: str, questions: Sequence[QuestionModel], progress: Progress) -> None:
+        self.progress = progress
+        self.score = widgets.HTML()
+        self.questions = [
+            QuestionWidget(q, i + 1, progress, self._update) for i, q in enumerate(questions)
+        ]
+        heading = widgets.HTML(f"{STYLE}<h3>{html.escape(title)}</h3>")
+        self.box = widgets.VBox([heading, self.score, *(q.box for q in self.questions)])
+        self._update()
+
+    def _update(self) -> None:
+        ids = {q.question.id for q in self.questions}
+        answered = [a for qid, a in self.progress.answers.items() if qid in ids]
+        total = sum(a.score for a in answered)
+        self.score.value = (
+            f"<div class='lrquiz-score' role='status'>Score: {total:g} / {len(ids)} · "
+            f"answered {len(answered)} of {len(ids)} · saved to <code>"
+            f"{html.escape(str(self.progress.path))}</code></div>"
+        )

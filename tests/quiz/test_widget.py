@@ -1,0 +1,126 @@
+"""The JupyterLab quiz widget grades, saves progress, and restores it; the book twin carries keys from torch."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+from lrcourse import show_question, show_quiz
+from lrcourse.quiz.bank import find_bank
+from lrcourse.quiz.progress import Progress
+from lrcourse.quiz.widget import QuizWidget
+
+
+@pytest.fixture
+def progress_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "progress"
+    monkeypatch.setenv("LRCOURSE_PROGRESS_FILE_DIR", str(folder))
+    return folder
+
+
+def question_widget(quiz: QuizWidget, question_id: str):
+    return next(q for q in quiz.questions if q.question.id == question_id)
+
+
+def test_answering_grades_saves_and_updates_the_running_score(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    single = question_widget(quiz, "lr-basics.where-lr-is-applied")
+    single.radio.value = "step"
+    result = single.submit()
+    assert result.correct and "Right." in single.feedback.value
+    numeric = question_widget(quiz, "lr-basics.one-sgd-step")
+    numeric.text.value = "2.4"
+    assert not numeric.submit().correct
+    assert "Score: 1 / 13" in quiz.score.value and "answered 2 of 13" in quiz.score.value
+    saved = json.loads((progress_dir / "01-learning-rate.json").read_text())
+    assert saved["answers"]["lr-basics.where-lr-is-applied"]["answer"] == "step"
+    assert saved["answers"]["lr-basics.one-sgd-step"]["score"] == 0
+
+
+def test_reopening_restores_answers_feedback_and_score(progress_dir):
+    first = show_quiz("01-learning-rate")
+    del first
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    predict = question_widget(quiz, "steplr.after-three-steps")
+    predict.text.value = "0.05"
+    predict.submit()
+    predict.submit()
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    again = question_widget(reopened, "steplr.after-three-steps")
+    assert again.text.value == "0.05"
+    assert "restored: 2 attempt(s)" in again.feedback.value
+    assert "Score: 1 / 13" in reopened.score.value
+    assert not again.solution_button.disabled
+
+
+def test_hint_and_solution_on_request(progress_dir):
+    view = show_question("lr-basics.halve-every-scheduler")
+    assert "HalveEvery" in view.static_html
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget("t", loaded.bank.questions, Progress.load(loaded.stem))
+    code = question_widget(quiz, "lr-basics.halve-every-scheduler")
+    assert code.solution_button.disabled
+    code.show_hint()
+    assert "base_lrs" in code.extra.value
+    code.show_solution()
+    assert "Common mistakes" in code.extra.value and "0.5 ** (self.last_epoch" in code.extra.value
+
+
+def test_an_unreadable_progress_file_is_kept_aside_not_lost(progress_dir):
+    progress_dir.mkdir(parents=True)
+    (progress_dir / "01-learning-rate.json").write_text("{not json")
+    progress = Progress.load("01-learning-rate")
+    assert progress.answers == {}
+    assert (progress_dir / "01-learning-rate.unreadable-1.json").read_text() == "{not json"
+
+
+def self_checks(html: str) -> dict[str, dict]:
+    found = {}
+    for section in re.findall(r'<section class="lrquiz-q".*?</section>', html, re.S):
+        qid = re.search(r'data-qid="([^"]+)"', section)[1]
+        key = re.search(r'class="lrquiz-self-check">(.*?)</script>', section, re.S)
+        if key:
+            found[qid] = json.loads(key[1])
+    return found
+
+
+def test_book_twin_keys_come_from_torch(progress_dir):
+    html = show_quiz("learning-rate").static_html
+    keys = self_checks(html)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    assert keys["steplr.after-three-steps"]["output"].strip() == str(scheduler.get_last_lr()[0])
+    w = torch.nn.Parameter(torch.tensor(2.0, dtype=torch.float64))
+    sgd = torch.optim.SGD([w], lr=0.1)
+    (w**2).backward()
+    sgd.step()
+    assert keys["lr-basics.one-sgd-step"]["key"] == pytest.approx(w.item())
+    assert set(keys) == {
+        "lr-basics.where-lr-is-applied",
+        "lr-basics.lr-lives-in-param-groups",
+        "lr-basics.one-sgd-step",
+        "lr-basics.two-sgd-steps",
+        "lr-basics.which-rate-diverges",
+        "lr-basics.rate-regimes",
+        "lr-basics.param-groups-two-rates",
+        "steplr.after-three-steps",
+    }
+
+
+def test_book_twin_is_accessible_markup(progress_dir):
+    html = show_quiz("learning-rate").static_html
+    assert html.count('aria-live="polite"') == 8 + 1  # one per browser-graded question + score
+    for input_id in re.findall(r'<(?:input|textarea) [^>]*id="([^"]+)"', html):
+        assert f'<label for="{input_id}">' in html
+    assert html.count('<button type="button" class="lrquiz-check">Check</button>') == 8
+    assert "<script src" not in html and "http" not in html
+    assert html.count('<details class="lrquiz-reference">') == 3  # 2 code + 1 fix-loop
+    assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
