@@ -273,27 +273,24 @@ def grade_folder(
         found = [(s, p) for s, p in found if s in set(options.students)]
     if options.regrade:
         gradebook.forget(manifest.assignment, options.students, options.questions)
-    run_id = gradebook.start_run(manifest.assignment, f"grade {folder}")
-    todo: list[tuple[Submission, list[str]]] = []
-    for student, path in found:
-        submission = read_submission(path, student, manifest)
-        done = gradebook.graded_questions(manifest.assignment, student, submission.content_hash)
-        missing = [q for q in wanted_questions if q not in done]
-        if missing:
-            todo.append((submission, missing))
-        else:
-            report.skipped += 1
-    report.seen = len(found)
-    needs_code = any(
-        s.problem is None and manifest.slot(q).type in ("code", "fix-loop")
-        for s, qs in todo
-        for q in qs
-    )
     jobs = options.jobs or os.cpu_count() or 1
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
-    pool = SandboxPool(jobs, hide=[str(p) for p in hide]) if needs_code else None
+    has_code = any(slot.type in ("code", "fix-loop") for slot in manifest.slots)
+    # Started first so the servers import torch while the files are read and keys computed.
+    pool = SandboxPool(jobs, hide=[str(p) for p in hide]) if has_code else None
     try:
+        run_id = gradebook.start_run(manifest.assignment, f"grade {folder}")
+        todo: list[tuple[Submission, list[str]]] = []
+        for student, path in found:
+            submission = read_submission(path, student, manifest)
+            done = gradebook.graded_questions(manifest.assignment, student, submission.content_hash)
+            missing = [q for q in wanted_questions if q not in done]
+            if missing:
+                todo.append((submission, missing))
+            else:
+                report.skipped += 1
+        report.seen = len(found)
         grader = Grader(manifest, questions, pool, options.limits)
         grader.warm_keys([s for s, _ in todo])
         bar = tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress)

@@ -137,7 +137,11 @@ class Sandbox:
     """One sandbox server; :meth:`run` executes one submission's code at a time (thread-safe)."""
 
     def __init__(
-        self, hide: Iterable[str | os.PathLike[str]] = (), python: str = sys.executable
+        self,
+        hide: Iterable[str | os.PathLike[str]] = (),
+        python: str = sys.executable,
+        *,
+        wait: bool = True,
     ) -> None:
         self._hide = _with_git_dirs(hide)
         self._python = python
@@ -147,8 +151,11 @@ class Sandbox:
         self._proc: subprocess.Popen[bytes] | None = None
         self.isolation = ""
         self._start()
+        if wait:
+            self._ready()
 
     def _start(self) -> None:
+        """Spawn the server and send its configuration; :meth:`_ready` waits for it to be up."""
         self._proc = subprocess.Popen(
             [self._python, "-I", str(_ZYGOTE)],
             stdin=subprocess.PIPE,
@@ -162,7 +169,13 @@ class Sandbox:
         assert self._proc.stdin is not None
         self._proc.stdin.write(b"%010d" % len(config) + config)
         self._proc.stdin.flush()
-        line = self._readline(timeout=120.0)
+        self.isolation = ""
+
+    def _ready(self) -> None:
+        """Wait (once) for the server's ready line: it has imported torch and isolated itself."""
+        if self.isolation:
+            return
+        line = self._readline(timeout=300.0)
         if not line:
             self._kill()
             raise SandboxError(f"the sandbox server ({_ZYGOTE}) did not start")
@@ -193,6 +206,7 @@ class Sandbox:
             try:
                 if self._proc is None:
                     self._start()
+                self._ready()
                 assert self._proc is not None and self._proc.stdin is not None
                 self._proc.stdin.write(b"%09d %09d\n" % (len(header), len(body)) + header + body)
                 self._proc.stdin.flush()
@@ -213,10 +227,9 @@ class Sandbox:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.close()
             self._proc.stdout.close()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._kill()
+            # Nothing to flush and every child is finished: no need to wait for torch's teardown.
+            self._proc.kill()
+            self._proc.wait()
             self._proc = None
         import shutil
 
@@ -235,10 +248,17 @@ class SandboxPool:
     def __init__(self, size: int | None = None, hide: Sequence[str | os.PathLike[str]] = ()):
         self.size = size or os.cpu_count() or 1
         self._free: Queue[Sandbox] = Queue()
-        self._all = [Sandbox(hide=hide) for _ in range(self.size)]
+        # Start every server at once (each imports torch: seconds), then let them warm up while
+        # the caller works; the first run on each waits for it.
+        self._all = [Sandbox(hide=hide, wait=False) for _ in range(self.size)]
         for box in self._all:
             self._free.put(box)
-        self.isolation = self._all[0].isolation
+
+    @property
+    def isolation(self) -> str:
+        """Return the isolation level the servers reached (waits for the first to be ready)."""
+        self._all[0]._ready()
+        return self._all[0].isolation
 
     def run(
         self, source: str, probe: Probe | None = None, limits: Limits | None = None
