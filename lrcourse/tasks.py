@@ -1,7 +1,7 @@
 """The demo tasks, built from data that ships with the course's packages: nothing is downloaded.
 
-``digits``: scikit-learn's 1,797 real 8x8 handwritten digits, a fixed train/validation split, a
-small MLP. ``regression``: generated linear regression with badly scaled features, where a rate
+``digits``: scikit-learn's 1,797 real 8x8 handwritten digits (the file ``load_digits`` reads),
+a fixed train/validation split, a small MLP. ``regression``: generated linear regression with badly scaled features, where a rate
 that is too high diverges and one too low crawls, within a few epochs.
 """
 
@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import gzip
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -83,17 +87,34 @@ def _digits_mlp(hidden: int) -> Callable[[], nn.Module]:
     return build
 
 
+def digits_file() -> Path:
+    """Return the path of ``digits.csv.gz``, the file scikit-learn ships and ``load_digits`` reads.
+
+    Found without importing scikit-learn (that import alone takes seconds on a busy machine);
+    a test checks the result equals ``sklearn.datasets.load_digits()``.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise TrainingConfigError("the digits task needs scikit-learn: pip install scikit-learn")
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+
+
+@functools.cache
+def load_digits_tensors() -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the 1,797 digits as (images flattened to 64 floats in 0..16, labels 0..9)."""
+    with gzip.open(digits_file(), "rt") as file:
+        table = np.loadtxt(file, delimiter=",")
+    return torch.tensor(table[:, :-1], dtype=torch.float64), torch.tensor(table[:, -1]).long()
+
+
 @functools.cache
 def _digits_tensors(val_fraction: float) -> tuple[torch.Tensor, ...]:
-    from sklearn.datasets import load_digits  # imported here: only digits needs scikit-learn
-
-    digits = load_digits()
-    inputs = torch.tensor(digits.data, dtype=torch.float32) / 16.0
-    targets = torch.tensor(digits.target, dtype=torch.int64)
-    order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    val_count = round(len(targets) * val_fraction)
+    images, labels = load_digits_tensors()
+    inputs = (images / 16.0).float()
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SPLIT_SEED))
+    val_count = round(len(labels) * val_fraction)
     val_index, train_index = order[:val_count], order[val_count:]
-    return inputs[train_index], targets[train_index], inputs[val_index], targets[val_index]
+    return inputs[train_index], labels[train_index], inputs[val_index], labels[val_index]
 
 
 def digits_task(*, batch_size: int = 64, hidden: int = 64, val_fraction: float = 0.2) -> Task:
