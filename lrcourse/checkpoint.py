@@ -35,6 +35,11 @@ def checkpoint_state(run: TrainingRun) -> dict[str, Any]:
         "monitor": run.monitor,
         "scheduler_class": type(run.scheduler).__name__,
         "optimizer_class": type(run.optimizer).__name__,
+        "optimizer_settings": {
+            "lr": run.setup.lr if run.setup else run.optimizer.defaults["lr"],
+            "optimizer": type(run.optimizer).__name__,
+            "optimizer_params": dict(run.setup.optimizer_params or {}) if run.setup else {},
+        },
         "epoch": run.epoch,
         "planned_epochs": run.planned_epochs,
         "history": {
@@ -80,15 +85,12 @@ def resume_run(
     *,
     task: Task | None = None,
     device: str | torch.device | None = None,
-    lr: float = 0.1,
-    optimizer: str = "SGD",
-    optimizer_params: dict[str, Any] | None = None,
 ) -> TrainingRun:
     """Return a fresh :class:`TrainingRun` loaded from ``path``, ready to train the next epoch.
 
-    ``schedule`` (and ``optimizer``/``optimizer_params``) must describe the same scheduler and
-    optimizer the run was started with; ``lr`` only seeds the fresh optimizer, whose rates then
-    come from the checkpoint. ``task`` is needed only for a custom :class:`Task`.
+    ``schedule`` must build the same scheduler the run was started with (a function can't be
+    saved in a file); the optimizer's class and settings are read from the checkpoint. ``task``
+    is needed only for a custom :class:`Task`.
     """
     chosen_device = pick_device(device)
     path = Path(path)
@@ -102,10 +104,8 @@ def resume_run(
     setup = RunSetup(
         task=task.to(chosen_device),
         seed=state["seed"],
-        lr=lr,
-        optimizer=optimizer,
-        optimizer_params=optimizer_params,
         monitor=state["monitor"],
+        **state["optimizer_settings"],
     )
     run = setup_run(
         setup,

@@ -221,9 +221,11 @@ class TrainingRun:
         monitor: str | None,
         seed: int,
         planned_epochs: int | None = None,
+        setup: RunSetup | None = None,
     ) -> None:
         self.label = label
         self.planned_epochs = planned_epochs
+        self.setup = setup
         self.task = task
         self.model = model
         self.optimizer = optimizer
@@ -383,6 +385,7 @@ def start_run(
     monitor: str | None = "val_loss",
     epochs: int | None = None,
     label: str | None = None,
+    batch_size: int | None = None,
 ) -> TrainingRun:
     """Return a ready-to-train :class:`TrainingRun`: model from ``seed``, optimizer, scheduler.
 
@@ -390,7 +393,7 @@ def start_run(
     Every check (device, task, scheduler, metric) happens here, before any training.
     """
     setup = RunSetup(
-        task=load_task(task, device=pick_device(device)),
+        task=load_task(task, device=pick_device(device), batch_size=batch_size),
         seed=seed,
         lr=lr,
         optimizer=optimizer,
@@ -445,4 +448,5 @@ def setup_run(
         monitor=setup.monitor,
         seed=setup.seed,
         planned_epochs=epochs,
+        setup=setup,
     )

@@ -51,7 +51,7 @@ def test_resume_works_with_a_function_schedule_and_adam(tmp_path):
     options = {"device": "cpu", "optimizer": "Adam", "lr": 1e-3}
     whole = start_run(cyclic, **options).train(3)
     path = save_checkpoint(start_run(cyclic, **options).train(1), tmp_path / "c.pt")
-    resumed = resume_run(path, cyclic, **options).train(2)
+    resumed = resume_run(path, cyclic, device="cpu").train(2)  # Adam's settings come from the file
     assert resumed.step_per == "batch"
     assert resumed.history() == whole.history()
     assert torch.equal(resumed.model[0].weight, whole.model[0].weight)
@@ -60,7 +60,9 @@ def test_resume_works_with_a_function_schedule_and_adam(tmp_path):
 def test_resume_with_another_scheduler_is_refused(tmp_path):
     spec = SchedulerSpec("StepLR", {"step_size": 1})
     path = save_checkpoint(start_run(spec, device="cpu").train(1), tmp_path / "s.pt")
-    with pytest.raises(TrainingConfigError, match=r"holds a StepLR scheduler.*builds ExponentialLR"):
+    with pytest.raises(
+        TrainingConfigError, match=r"holds a StepLR scheduler.*builds ExponentialLR"
+    ):
         resume_run(path, SchedulerSpec("ExponentialLR", {"gamma": 0.9}), device="cpu")
 
 
