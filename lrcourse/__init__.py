@@ -28,6 +28,7 @@ from lrcourse.quiz.errors import QuizAnswerError, QuizBankError
 from lrcourse.quiz.show import show_question, show_quiz
 from lrcourse.range_test import RangeTestResult, lr_range_test
 from lrcourse.reference import SchedulerInfo, scheduler_reference, scheduler_reference_markdown
+from lrcourse.runs import start_run
 from lrcourse.scheduler_checks import (
     CheckReport,
     SchedulerCheck,
@@ -44,7 +45,7 @@ from lrcourse.trace import (
     trace_schedule,
     trace_scheduler,
 )
-from lrcourse.train import RunHistory, TrainingRun, start_run
+from lrcourse.train import RunHistory, TrainingRun
 
 __all__ = [
     "SCHEDULER_NAMES",

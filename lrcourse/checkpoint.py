@@ -16,8 +16,9 @@ import torch
 
 from lrcourse.device import pick_device
 from lrcourse.errors import TrainingConfigError
+from lrcourse.runs import RunSetup, Schedule, setup_run
 from lrcourse.tasks import TASK_NAMES, Task, load_task
-from lrcourse.train import RunSetup, Schedule, TrainingRun, setup_run
+from lrcourse.train import TrainingRun
 
 #: Bumped when the checkpoint layout changes, so an old file gives a clear error.
 CHECKPOINT_FORMAT = 1

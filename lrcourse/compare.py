@@ -19,16 +19,9 @@ from lrcourse.device import pick_device
 from lrcourse.errors import TrainingConfigError
 from lrcourse.live import LiveProgress
 from lrcourse.plot import course_figure
+from lrcourse.runs import RunSetup, Schedule, schedule_label, setup_run
 from lrcourse.tasks import Task, load_task
-from lrcourse.train import (
-    RunHistory,
-    RunSetup,
-    Schedule,
-    StepPer,
-    check_epochs,
-    schedule_label,
-    setup_run,
-)
+from lrcourse.train import RunHistory, StepPer, check_epochs
 
 
 @dataclass(frozen=True)

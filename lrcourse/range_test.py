@@ -28,8 +28,9 @@ from torch.optim import lr_scheduler
 from lrcourse.device import pick_device
 from lrcourse.errors import TrainingConfigError
 from lrcourse.plot import course_figure
+from lrcourse.runs import make_optimizer
 from lrcourse.tasks import Task, load_task
-from lrcourse.train import epoch_order, make_optimizer, one_cpu_thread
+from lrcourse.train import epoch_order, one_cpu_thread
 
 
 @dataclass(frozen=True)
