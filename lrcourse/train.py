@@ -89,8 +89,9 @@ def epoch_order(size: int, seed: int, epoch: int) -> torch.Tensor:
 class TrainingRun:
     """One model, its optimizer and its scheduler, trained epoch by epoch on a task.
 
-    Build one with :func:`lrcourse.runs.start_run`; call :meth:`train`; read :meth:`history`. Its state (model,
-    optimizer, scheduler, epoch, history) is what :mod:`lrcourse.checkpoint` saves and restores.
+    Build one with :func:`lrcourse.runs.start_run`; call :meth:`train`; read :meth:`history`.
+    Its state (model, optimizer, scheduler, epoch, history) is what :mod:`lrcourse.checkpoint`
+    saves and restores.
     """
 
     def __init__(
