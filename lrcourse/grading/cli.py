@@ -152,7 +152,8 @@ def run_grade(args: argparse.Namespace) -> int:
         questions=args.question,
         regrade=args.regrade,
         progress=not args.no_progress and sys.stderr.isatty(),
-        hide=[banks or quiz_dir()],  # the banks hold keys and solutions: out of the sandbox
+        # The banks hold keys and solutions: out of the sandbox's sight.
+        hide=sorted({quiz_dir(), *([banks] if banks else [])}),
     )
     with Gradebook(args.gradebook) as gradebook:
         report = grade_folder(folder, manifest, gradebook, load_questions(banks), options)

@@ -54,6 +54,8 @@ class GradeReport:
     skipped: int = 0
     questions_graded: int = 0
     code_runs: int = 0
+    #: ``(student, question_id, seconds)`` of every sandbox run, as the grader measured it.
+    run_seconds: list[tuple[str, str, float]] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -137,6 +139,7 @@ class Grader:
             )
         self.manifest, self.questions, self.pool, self.limits = manifest, questions, pool, limits
         self.code_runs = 0
+        self.run_seconds: list[tuple[str, str, float]] = []
 
     def question_for(self, question_id: str, student: str) -> QuestionModel:
         """Return ``student``'s copy of the question (its own parameters when variants are on)."""
@@ -178,7 +181,9 @@ class Grader:
                 continue
             question = self.question_for(question_id, submission.student)
             try:
-                results.append(self._grade_answer(question, slot.points, answer))
+                results.append(
+                    self._grade_answer(question, slot.points, answer, submission.student)
+                )
             except LRCourseError as error:  # a learner's answer of the wrong shape
                 results.append(_result(question_id, slot.points, "invalid", str(error), answer))
             except Exception as error:  # a grader bug must not stop the other submissions
@@ -187,10 +192,10 @@ class Grader:
         return results
 
     def _grade_answer(
-        self, question: QuestionModel, points: float, answer: Answer
+        self, question: QuestionModel, points: float, answer: Answer, student: str
     ) -> QuestionResult:
         if isinstance(question, Code | FixLoop):
-            return self._grade_code(question, points, answer)
+            return self._grade_code(question, points, answer, student)
         value = answer.value
         if isinstance(question, Numeric) and (
             isinstance(value, bool) or not isinstance(value, int | float | str)
@@ -215,14 +220,14 @@ class Grader:
             question.id,
             points,
             "graded",
-            "" if result.correct else "wrong",
+            "" if result.correct else result.feedback,
             answer,
             result.text(),
             result.score,
         )
 
     def _grade_code(
-        self, question: Code | FixLoop, points: float, answer: Answer
+        self, question: Code | FixLoop, points: float, answer: Answer, student: str
     ) -> QuestionResult:
         assert self.pool is not None
         job = _code_job(question, "")
@@ -231,6 +236,7 @@ class Grader:
         run: SandboxResult = self.pool.run(
             answer.source, Probe("lab", args={"job": job}), self.limits
         )
+        self.run_seconds.append((student, question.id, run.elapsed_s))
         if not run.ok:
             return _result(question.id, points, run.status, run.reason, answer, run.reason)
         try:
@@ -247,7 +253,7 @@ class Grader:
             question.id,
             points,
             "graded",
-            "" if result.correct else "wrong",
+            "" if result.correct else result.feedback,
             answer,
             result.text(),
             result.score,
@@ -318,6 +324,7 @@ def grade_folder(
                     bar.update(1)
         bar.close()
         report.code_runs = grader.code_runs
+        report.run_seconds = list(grader.run_seconds)
     finally:
         if pool is not None:
             pool.close()

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -106,6 +107,8 @@ class SandboxResult:
     cpu_s: float = 0.0
     exit_code: int | None = None
     isolation: str = ""
+    #: Seconds from sending the run to its answer, measured by the grader (includes the cleanup).
+    elapsed_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -208,9 +211,11 @@ class Sandbox:
                     self._start()
                 self._ready()
                 assert self._proc is not None and self._proc.stdin is not None
+                sent = time.monotonic()
                 self._proc.stdin.write(b"%09d %09d\n" % (len(header), len(body)) + header + body)
                 self._proc.stdin.flush()
                 line = self._readline(timeout=limits.wall_s + 10.0)
+                elapsed = time.monotonic() - sent
             except (OSError, ValueError, SandboxError) as exc:
                 self._kill()
                 return SandboxResult("sandbox-error", reason=f"sandbox server failed: {exc}")
@@ -218,6 +223,7 @@ class Sandbox:
                 self._kill()
                 return SandboxResult("sandbox-error", reason="sandbox server stopped answering")
         data = json.loads(line)
+        data["elapsed_s"] = elapsed
         known = SandboxResult.__dataclass_fields__
         return SandboxResult(**{k: v for k, v in data.items() if k in known})
 
