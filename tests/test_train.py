@@ -269,3 +269,33 @@ def test_digits_are_exactly_scikit_learns_load_digits():
     task = lrcourse.load_task("digits")
     assert (task.train_size, len(task.val_targets)) == (1438, 359)
     assert set(task.train_inputs.unique().tolist()) <= {k / 16 for k in range(17)}
+
+
+def test_a_list_of_specs_is_labelled_by_the_specs():
+    specs = [
+        SchedulerSpec("StepLR", {"step_size": 1}),
+        SchedulerSpec("ExponentialLR", {"gamma": 0.5}),
+    ]
+    result = compare_schedules(specs, epochs=1, device="cpu", live=False)
+    assert [run.label for run in result.runs] == [
+        "StepLR(step_size=1)",
+        "ExponentialLR(gamma=0.5)",
+    ]
+
+
+def test_step_per_naming_an_unknown_schedule_is_refused(no_training):
+    spec = SchedulerSpec("StepLR", {"step_size": 1})
+    with pytest.raises(TrainingConfigError, match=r"unknown schedule.*typo"):
+        compare_schedules({"a": spec}, step_per={"typo": "batch"})
+
+
+def test_a_monitor_the_demo_does_not_record_is_refused(no_training):
+    spec = SchedulerSpec("ReduceLROnPlateau", {})
+    with pytest.raises(TrainingConfigError, match="val_loss, train_loss, val_accuracy"):
+        compare_schedules({"plateau": spec}, monitor="val_f1")
+
+
+def test_a_scheduler_built_on_another_optimizer_is_refused(no_training):
+    stray = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(TrainingConfigError, match="another optimizer"):
+        compare_schedules({"stray": lambda opt: lr_scheduler.StepLR(stray, step_size=1)})
