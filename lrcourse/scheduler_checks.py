@@ -425,7 +425,15 @@ def _check_reference(
         def make_reference(optimizer: torch.optim.Optimizer) -> Any:
             return build_scheduler(optimizer, spec)
 
-    reference_rates = _run(make_reference, param_groups, lr, len(rates) - 1)
+    try:
+        reference_rates = _run(make_reference, param_groups, lr, len(rates) - 1)
+    except _LearnerCodeFailed as error:
+        # The reference is the yardstick, not the scheduler under test: a broken one is a mistake
+        # in the call, reported as such.
+        raise SchedulerCheckError(
+            f"reference={reference!r} does not run ({error}); pass a SchedulerSpec, a "
+            "(name, params) pair or a function optimizer -> torch scheduler"
+        ) from None
     difference = _first_difference(rates, reference_rates, rel_tol)
     if difference is not None:
         t, g, ours, theirs = difference

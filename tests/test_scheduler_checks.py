@@ -216,6 +216,14 @@ def test_bad_arguments_raise_a_course_error_naming_them(kwargs, named):
         check_scheduler(lambda optimizer: lr_scheduler.StepLR(optimizer, 2), **kwargs)
 
 
+def test_a_reference_that_does_not_run_is_a_call_error_naming_reference():
+    with pytest.raises(SchedulerCheckError, match=r"reference=.*step_size"):
+        check_scheduler(
+            lambda optimizer: lr_scheduler.StepLR(optimizer, 2),
+            reference=("StepLR", {"step_sise": 2}),
+        )
+
+
 def test_make_scheduler_must_be_callable():
     with pytest.raises(SchedulerCheckError, match="make_scheduler"):
         check_scheduler(lr_scheduler.StepLR(sgd(0.1), 2))  # a scheduler, not a factory
