@@ -1,0 +1,111 @@
+"""Chapter 1's quiz in the built book: graded in the browser, by keyboard, without leaving 127.0.0.1.
+
+Keys are re-derived here from plain torch, so the page is checked against torch, not against itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+CHAPTER = "notebooks/01_learning_rate.html"
+
+
+def one_sgd_step() -> float:
+    w = torch.nn.Parameter(torch.tensor(2.0, dtype=torch.float64))
+    optimizer = torch.optim.SGD([w], lr=0.1)
+    (w**2).backward()
+    optimizer.step()
+    return w.item()
+
+
+def steplr_after_three_steps() -> float:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    for _ in range(3):
+        optimizer.step()
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+
+
+@pytest.fixture
+def quiz(page, book_url):
+    tab, requests = page
+    tab.goto(f"{book_url}/{CHAPTER}", wait_until="networkidle")
+    root = tab.locator('div.lrquiz[data-bank="01-learning-rate"]')
+    assert root.count() == 1, "chapter 1 must show its quiz"
+    yield tab, root
+    assert requests.urls, "the request log recorded nothing"
+    assert requests.external() == [], f"requests left 127.0.0.1: {requests.external()}"
+
+
+def section(root, question_id: str):
+    return root.locator(f'section.lrquiz-q[data-qid="{question_id}"]')
+
+
+def test_choice_question_right_and_wrong_with_feedback_and_score(quiz):
+    tab, root = quiz
+    question = section(root, "lr-basics.where-lr-is-applied")
+    feedback = question.locator(".lrquiz-feedback")
+    assert feedback.get_attribute("aria-live") == "polite"
+    question.get_by_label("loss.backward()").check()
+    question.get_by_role("button", name="Check").click()
+    assert feedback.inner_text().startswith("Not quite.")
+    assert "only computes gradients" in feedback.inner_text()
+    assert root.locator(".lrquiz-score").inner_text() == "Score: 0 / 8 (1 answered)"
+
+    # Keyboard only: focus the right option, select it with Space, then Tab to Check and press Enter.
+    question.get_by_label("optimizer.step()").focus()
+    tab.keyboard.press("Space")
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.className") == "lrquiz-check"
+    tab.keyboard.press("Enter")
+    assert feedback.inner_text().startswith("Right.")
+    assert root.locator(".lrquiz-score").inner_text() == "Score: 1 / 8 (1 answered)"
+
+
+def test_numeric_question_right_and_wrong(quiz):
+    _, root = quiz
+    question = section(root, "lr-basics.one-sgd-step")
+    box = question.get_by_label("Your answer (value of w)")
+    feedback = question.locator(".lrquiz-feedback")
+    box.fill("2.4")
+    box.press("Enter")
+    assert feedback.inner_text() == "Not quite: 2.4 is too high."
+    box.fill("1/20")
+    question.get_by_role("button", name="Check").click()
+    assert "is not a number" in feedback.inner_text()
+    box.fill(f"{one_sgd_step():.4f}")
+    box.press("Enter")
+    assert feedback.inner_text() == f"Right: {one_sgd_step():.6g}."
+
+
+def test_select_all_partial_credit_in_the_browser(quiz):
+    _, root = quiz
+    question = section(root, "lr-basics.rate-regimes")
+    question.get_by_label("A very small rate is safe").check()
+    question.get_by_role("button", name="Check").click()
+    assert "Partly right: score 0.50" in question.locator(".lrquiz-feedback").inner_text()
+
+
+def test_predict_question_is_graded_against_torch(quiz):
+    _, root = quiz
+    question = section(root, "steplr.after-three-steps")
+    box = question.get_by_label("What does it print?")
+    feedback = question.locator(".lrquiz-feedback")
+    box.fill("0.025")
+    question.get_by_role("button", name="Check").click()
+    assert feedback.inner_text().startswith("Not quite")
+    box.fill(str(steplr_after_three_steps()))
+    question.get_by_role("button", name="Check").click()
+    assert feedback.inner_text() == "Right: that is exactly what torch prints."
+
+
+def test_code_question_shows_task_reference_on_request_and_how_to_run_it(quiz):
+    _, root = quiz
+    question = section(root, "lr-basics.halve-every-scheduler")
+    assert 'lrcourse.show_question("lr-basics.halve-every-scheduler")' in question.inner_text()
+    reference = question.locator("details.lrquiz-reference")
+    assert not reference.locator("pre").is_visible()
+    reference.locator("summary").click()
+    assert "self.base_lrs" in reference.locator("pre").inner_text()
