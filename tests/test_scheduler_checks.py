@@ -88,6 +88,21 @@ def test_each_correct_scheduler_passes_every_check(stem):
     assert report.passed, str(report)
 
 
+def test_correct_warmup_cosine_equals_torchs_sequential_composition():
+    make = load_fixture("warmup-cosine--passes").make_scheduler
+
+    def torch_composition(optimizer):
+        warmup = lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=4)
+        cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=16)
+        return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[4])
+
+    ours = plain_rates(make, rates=(0.1, 0.02), steps=20)
+    theirs = plain_rates(torch_composition, rates=(0.1, 0.02), steps=20)
+    assert [r for row in ours for r in row] == pytest.approx([r for row in theirs for r in row])
+    report = check_scheduler(make, reference=torch_composition)
+    assert report.check("reference").status == "passed", str(report)
+
+
 def test_closed_form_disagreement_is_real_and_caught():
     make = load_fixture("closed-form-disagrees--fails-closed-form").make_scheduler
     optimizer = sgd(0.1)
