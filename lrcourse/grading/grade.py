@@ -282,7 +282,7 @@ def grade_folder(
     jobs = options.jobs or os.cpu_count() or 1
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
-    has_code = any(slot.type in ("code", "fix-loop") for slot in manifest.slots)
+    has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in wanted_questions)
     # Started first so the servers import torch while the files are read and keys computed.
     pool = SandboxPool(jobs, hide=[str(p) for p in hide]) if has_code else None
     try:
