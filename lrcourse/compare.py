@@ -24,7 +24,7 @@ from lrcourse.tasks import Task, load_task
 from lrcourse.train import RunHistory, StepPer, check_epochs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """The result of :func:`compare_schedules`: one :class:`RunHistory` per schedule."""
 
@@ -34,11 +34,18 @@ class Comparison:
     device: str
     runs: tuple[RunHistory, ...]
 
+    def __repr__(self) -> str:
+        labels = ", ".join(repr(run.label) for run in self.runs)
+        return f"Comparison(task={self.task!r}, epochs={self.epochs}, seed={self.seed}, runs=[{labels}])"
+
     def __getitem__(self, label: str) -> RunHistory:
+        """Return the history of the schedule called ``label``."""
         for run in self.runs:
             if run.label == label:
                 return run
-        raise KeyError(f"no schedule {label!r}; schedules: {', '.join(r.label for r in self.runs)}")
+        raise TrainingConfigError(
+            f"no schedule {label!r}; schedules: {', '.join(r.label for r in self.runs)}"
+        )
 
     def table_text(self) -> str:
         """Return the final-epoch table as text: train loss, val loss, val accuracy, final lr."""

@@ -143,6 +143,15 @@ def test_regression_task_has_no_accuracy_and_a_rate_too_high_diverges():
     assert "diverged" in result.table_text()
 
 
+def test_asking_for_an_unknown_schedule_names_the_ones_there():
+    result = compare_schedules(
+        {"a": SchedulerSpec("StepLR", {"step_size": 1})}, epochs=1, device="cpu", live=False
+    )
+    with pytest.raises(TrainingConfigError, match="no schedule 'b'; schedules: a"):
+        result["b"]
+    assert repr(result) == "Comparison(task='digits', epochs=1, seed=0, runs=['a'])"
+
+
 def test_figure_has_loss_accuracy_and_rate_panels():
     spec = SchedulerSpec("StepLR", {"step_size": 1})
     figure = compare_schedules({"s": spec}, epochs=1, device="cpu", live=False).figure()
