@@ -1,12 +1,12 @@
 """Steps per second: the course's demo trainer vs an idiomatic DataLoader loop, same model and data.
 
-Both train the digits MLP (64-64-10, SGD with momentum, batch 64, StepLR stepped per epoch) for
+Both train the digits MLP (64-64-10, SGD with momentum, StepLR stepped per epoch) for
 the same number of epochs, and evaluate on the validation set after each epoch. The baseline is
 the loop most tutorials show: ``DataLoader(TensorDataset(...), shuffle=True)`` and
 ``running_loss += loss.item()`` every step. Each configuration runs ``REPEATS`` times,
 interleaved, and the median is reported, because this machine is shared.
 
-Run: ``.venv/bin/python benchmarks/train_throughput.py [--device cpu|cuda] [--epochs N]``
+Run: ``.venv/bin/python benchmarks/train_throughput.py [--device cpu|cuda] [--batch-sizes 64 128]``
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from lrcourse import SchedulerSpec, load_task, pick_device, start_run
 REPEATS = 5
 
 
-def dataloader_loop(device: torch.device, epochs: int, threads: int) -> tuple[int, float]:
+def dataloader_loop(
+    device: torch.device, epochs: int, threads: int, batch_size: int
+) -> tuple[int, float]:
     """Train with the idiomatic DataLoader loop; return (optimizer steps, seconds)."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -35,7 +37,7 @@ def dataloader_loop(device: torch.device, epochs: int, threads: int) -> tuple[in
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)
     train_loader = DataLoader(
         TensorDataset(task.train_inputs, task.train_targets),
-        batch_size=64,
+        batch_size=batch_size,
         shuffle=True,
         generator=torch.Generator().manual_seed(0),
     )
@@ -69,9 +71,10 @@ def dataloader_loop(device: torch.device, epochs: int, threads: int) -> tuple[in
     return steps, seconds
 
 
-def course_trainer(device: torch.device, epochs: int) -> tuple[int, float]:
+def course_trainer(device: torch.device, epochs: int, batch_size: int) -> tuple[int, float]:
     """Train with lrcourse's trainer (device tensors, slices, one sync per epoch)."""
-    run = start_run(SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.5}), device=device)
+    spec = SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.5})
+    run = start_run(spec, device=device, batch_size=batch_size)
     start = time.perf_counter()
     run.train(epochs)
     if device.type == "cuda":
@@ -79,24 +82,16 @@ def course_trainer(device: torch.device, epochs: int) -> tuple[int, float]:
     return len(run.lrs), time.perf_counter() - start
 
 
-def main() -> None:
-    """Run both loops REPEATS times, interleaved, and print the median steps/s of each."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: pick_device())")
-    parser.add_argument("--epochs", type=int, default=10)
-    args = parser.parse_args()
-    device = pick_device(args.device)
+def measure(device: torch.device, epochs: int, batch_size: int) -> dict[str, list[float]]:
+    """Return steps/s of each loop, ``REPEATS`` runs each, interleaved."""
     default_threads = torch.get_num_threads()
-
     configurations = {
-        "lrcourse trainer (tensors on device, slices, 1 sync/epoch)": lambda: course_trainer(
-            device, args.epochs
+        "lrcourse trainer (1 thread, slices, 1 sync/epoch)": lambda: course_trainer(
+            device, epochs, batch_size
         ),
-        "DataLoader loop, same thread count (1)": lambda: dataloader_loop(
-            device, args.epochs, threads=1
-        ),
-        f"DataLoader loop, torch default threads ({default_threads})": lambda: dataloader_loop(
-            device, args.epochs, threads=default_threads
+        "DataLoader loop, same 1 thread": lambda: dataloader_loop(device, epochs, 1, batch_size),
+        f"DataLoader loop, torch default ({default_threads} threads)": lambda: dataloader_loop(
+            device, epochs, default_threads, batch_size
         ),
     }
     for run in configurations.values():  # warm-up: imports, allocator, first-call costs
@@ -106,17 +101,29 @@ def main() -> None:
         for name, run in configurations.items():
             steps, seconds = run()
             rates[name].append(steps / seconds)
+    return rates
 
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    ours = medians[next(iter(medians))]
-    width = max(len(name) for name in medians)
-    print(f"digits MLP, batch 64, {args.epochs} epochs, device {device}, median of {REPEATS}")
-    print(f"{'loop':<{width}}  {'steps/s':>9}  {'min':>9}  {'max':>9}  {'trainer speed-up':>16}")
-    for name, median in medians.items():
-        print(
-            f"{name:<{width}}  {median:>9.0f}  {min(rates[name]):>9.0f}  {max(rates[name]):>9.0f}"
-            f"  {ours / median:>15.1f}x"
-        )
+
+def main() -> None:
+    """Print, for each batch size the chapters use, the median steps/s of each loop."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: pick_device())")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 128])
+    args = parser.parse_args()
+    device = pick_device(args.device)
+    print(f"digits MLP 64-64-10, SGD(momentum=0.9), {args.epochs} epochs + validation each")
+    print(f"device {device}, median of {REPEATS} interleaved runs (min..max shown)")
+    for batch_size in args.batch_sizes:
+        rates = measure(device, args.epochs, batch_size)
+        medians = {name: statistics.median(values) for name, values in rates.items()}
+        ours = medians[next(iter(medians))]
+        width = max(len(name) for name in medians)
+        print(f"\nbatch size {batch_size}")
+        print(f"{'loop':<{width}}  {'steps/s':>8}  {'min..max':>13}  {'trainer is':>10}")
+        for name, median in medians.items():
+            spread = f"{min(rates[name]):.0f}..{max(rates[name]):.0f}"
+            print(f"{name:<{width}}  {median:>8.0f}  {spread:>13}  {ours / median:>9.1f}x")
 
 
 if __name__ == "__main__":
