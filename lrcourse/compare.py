@@ -152,8 +152,8 @@ def compare_schedules(
     (give "epoch"/"batch", or a mapping label -> value, to override). ``ReduceLROnPlateau`` is
     stepped once per epoch with ``monitor`` (the validation loss by default). A OneCycleLR spec
     without a length gets ``total_steps = epochs * steps_per_epoch``: the whole run when stepped
-    per batch (stepped per epoch, it then never gets past its warm-up). Everything is checked, and every
-    scheduler built, before the first batch; ``live=True`` shows progress in JupyterLab.
+    per batch (stepped per epoch, it then never gets past its warm-up). Everything is checked,
+    and every scheduler built, before the first batch; ``live=True`` shows progress in JupyterLab.
     """
     pairs = _named_schedules(schedules)
     check_epochs(epochs)
