@@ -308,3 +308,20 @@ def test_a_scheduler_built_on_another_optimizer_is_refused(no_training):
     stray = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     with pytest.raises(TrainingConfigError, match="another optimizer"):
         compare_schedules({"stray": lambda opt: lr_scheduler.StepLR(stray, step_size=1)})
+
+
+def test_a_composition_holding_a_per_batch_scheduler_steps_per_batch():
+    spec = SchedulerSpec(
+        "SequentialLR",
+        {
+            "schedulers": [
+                ("ConstantLR", {"factor": 0.5, "total_iters": 5}),
+                ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5}),
+            ],
+            "milestones": [5],
+        },
+    )
+    run = compare_schedules({"c": spec}, epochs=1, device="cpu", live=False)["c"]
+    expected = trace_schedule(spec, epochs=1, steps_per_epoch=run.steps_per_epoch, step_per="batch")
+    assert run.step_per == "batch"
+    assert run.lrs == pytest.approx(expected.lr, rel=1e-12)
