@@ -1,21 +1,21 @@
-"""Run code for the quiz engine: author snippets in-process, learner code in a bounded subprocess.
+"""Run code for the quiz engine: author snippets in-process, learner code in a bounded sandbox.
 
 * :func:`run_snippet` executes a bank's own snippet (trusted: it is reviewed data in
   ``quizzes/``) with ``torch`` and ``lrcourse`` imported and returns what it printed. Results are
   cached by source, so a quiz that shows the same key twice runs it once.
-* :func:`run_lab` executes a learner's answer to a ``code`` or ``fix-loop`` question in a fresh
-  ``python -I -m lrcourse.quiz.labs`` process with a wall-clock timeout (its whole process group is
-  killed), a CPU-time limit, a stripped environment and a private temporary working directory, and
-  returns the observations it wrote. Code that raises, exits or loops forever becomes a
-  :class:`LabResult` saying so, never an exception in the grader.
-
-This is a minimal runner for self-practice. The instructor's grading pipeline runs submissions in
-the hardened sandbox of ``lrcourse.grading.sandbox`` (separate uid, hidden files, memory and
-process limits); this module deliberately depends on nothing there.
+* :func:`run_lab` executes a learner's answer to a ``code`` or ``fix-loop`` question out of
+  process: in the grading helper's hardened sandbox (``lrcourse.grading.sandbox``: a warm server
+  forking one locked-down child per run, wall-clock/CPU/memory/output limits) through its
+  ``lab`` probe, which calls ``lrcourse.quiz.labs.run_job``. If that package is not installed, a
+  minimal runner (:func:`run_lab_in_subprocess`: a fresh ``python -I`` process, process group
+  killed at the timeout, CPU limit, stripped environment, private working directory) does it.
+  Code that raises, exits or loops forever becomes a :class:`LabResult` saying so, never an
+  exception in the grader; the verdict is computed in the caller's process (``check.py``).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import io
@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,11 +106,39 @@ def _read_capped(path: Path) -> str:
     return text + ("\n[output cut]" if len(data) > OUTPUT_LIMIT else "")
 
 
-def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> LabResult:
-    """Run ``job`` (see ``labs.run_job``) in a child process for at most ``timeout`` seconds.
+#: What each sandbox status means for the learner (``lrcourse.grading.sandbox`` statuses).
+SANDBOX_PROBLEMS = {
+    "timeout": "stopped after {timeout:g} s: does your code loop forever?",
+    "cpu-limit": "stopped: it used too much CPU time",
+    "memory-limit": "stopped: it used too much memory",
+    "output-limit": "stopped: it printed too much",
+    "syntax-error": "your code did not run: {error}",
+}
 
-    ``isolated=False`` runs it in this process instead, with no time limit: only for the bank's
-    own reference and starter code (``lrcourse quiz verify``), never for a learner's answer.
+
+_SANDBOX: Any = None
+_SANDBOX_LOCK = threading.Lock()
+
+
+def _sandbox() -> Any:
+    """Return this process's sandbox server, started on first use and stopped at exit."""
+    global _SANDBOX
+    with _SANDBOX_LOCK:
+        if _SANDBOX is None:
+            from lrcourse.grading.sandbox import Sandbox
+
+            _SANDBOX = Sandbox()
+            atexit.register(_SANDBOX.close)
+        return _SANDBOX
+
+
+def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> LabResult:
+    """Run ``job`` (see ``labs.run_job``) in a sandboxed process for at most ``timeout`` seconds.
+
+    Uses the grading sandbox (``lrcourse.grading.sandbox``: a warm server that forks one locked-down
+    child per run) when it is installed, else :func:`run_lab_in_subprocess`. ``isolated=False``
+    runs the job in this process instead, with no time limit: only for the bank's own reference
+    and starter code (``lrcourse quiz verify``), never for a learner's answer.
     """
     if not isolated:
         from lrcourse.quiz.labs import run_job
@@ -118,6 +147,29 @@ def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> La
         with contextlib.redirect_stdout(buffer):
             observations = run_job(job)
         return LabResult(observations=observations, stdout=buffer.getvalue()[:OUTPUT_LIMIT])
+    try:
+        from lrcourse.grading.sandbox import Limits, Probe
+    except ImportError:
+        return run_lab_in_subprocess(job, timeout)
+    rest = {key: value for key, value in job.items() if key != "source"}
+    result = _sandbox().run(
+        job["source"],
+        Probe("lab", args={"job": rest}),  # type: ignore[arg-type]
+        Limits(wall_s=timeout, cpu_s=timeout),
+    )
+    if result.status == "ok" and isinstance(result.value, dict):
+        return LabResult(observations=result.value, stdout=result.stdout, stderr=result.stderr)
+    template = SANDBOX_PROBLEMS.get(result.status)
+    if template:
+        problem = template.format(timeout=timeout, error=result.error)
+    else:
+        why = result.error or result.reason or result.status
+        problem = f"your code ended the run before the checks finished ({why})"
+    return LabResult(problem=problem, stdout=result.stdout, stderr=result.stderr)
+
+
+def run_lab_in_subprocess(job: dict[str, Any], timeout: float) -> LabResult:
+    """Run ``job`` in a fresh ``python -I -m lrcourse.quiz.labs`` process, killed after ``timeout``."""
     with tempfile.TemporaryDirectory(prefix="lrcourse-quiz-") as folder:
         work = Path(folder)
         job_path, result_path = work / "job.json", work / "result.json"

@@ -384,3 +384,27 @@ def test_flashcard_scores_what_the_learner_says():
     )
     assert check_answer(card, True).score == 1 and check_answer(card, False).score == 0
     assert check_answer(card, False).feedback == "B"
+
+
+def test_fallback_runner_observes_and_bounds_a_loop_without_the_grading_sandbox():
+    from lrcourse.quiz.run import run_lab_in_subprocess
+
+    job = {"kind": "code", "entry": "Halve", "checks": [CODE.checks[0].model_dump()]}
+    done = run_lab_in_subprocess({**job, "source": GOOD_SCHEDULER}, timeout=60)
+    assert done.ok, done.problem
+    seen = done.observations["observations"][0]
+    optimizer = torch.optim.SGD(
+        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in (0.1, 0.01)]
+    )
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    plain = [[], []]
+    for _ in range(6):
+        for group, rates in zip(optimizer.param_groups, plain, strict=True):
+            rates.append(group["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert seen["lrs"] == plain
+    start = time.monotonic()
+    looped = run_lab_in_subprocess({**job, "source": "while True:\n    pass\n"}, timeout=4)
+    assert time.monotonic() - start < 30
+    assert not looped.ok and "loop forever" in looped.problem

@@ -124,3 +124,15 @@ def test_book_twin_is_accessible_markup(progress_dir):
     assert "<script src" not in html and "http" not in html
     assert html.count('<details class="lrquiz-reference">') == 3  # 2 code + 1 fix-loop
     assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
+
+
+def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    lab = question_widget(quiz, "lr-basics.fix-step-order")
+    assert lab.text.value == lab.question.starter
+    assert not lab.submit().correct
+    assert "scheduler-before-optimizer" in lab.feedback.value
+    lab.text.value = lab.question.reference
+    assert lab.submit().correct
+    assert "12 <code>optimizer.step()</code>" in lab.feedback.value
