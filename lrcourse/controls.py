@@ -225,7 +225,7 @@ SCHEDULER_CONTROLS: Mapping[str, SchedulerControls] = {
         SchedulerControls(
             "CyclicLR",
             (
-                Control("base_lr", "log", 0.01, -3, -1.5, 0.5),
+                Control("base_lr", "log", 0.01, -3, -1.5, 0.5, static=False),
                 Control("max_lr", "float", 0.1, 0.05, 0.3, 0.05),
                 Control("step_size_up", "int", 5, 1, 10, 1),
                 Control(

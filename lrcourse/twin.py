@@ -69,16 +69,25 @@ def static_domain(
         current = settings[control.name]
         if not any(v is current or v == current for v in values[index]):
             values[index].insert(control.index_of(current) + 1, current)
-    while _product(values) > max_frames:
-        widest = max(range(len(values)), key=lambda i: len(values[i]))
-        if len(values[widest]) <= 2:
-            break
-        keep = _index(values[widest], settings[movable[widest].name]) % 2
-        values[widest] = [
-            v for i, v in enumerate(values[widest]) if i % 2 == keep or i == len(values[widest]) - 1
-        ]
+    exhausted: set[int] = set()
+    while _product(values) > max_frames and len(exhausted) < len(values):
+        widest = max(
+            (i for i in range(len(values)) if i not in exhausted), key=lambda i: len(values[i])
+        )
+        thinned = _thin(values[widest], settings[movable[widest].name])
+        if len(thinned) < len(values[widest]):
+            values[widest] = thinned
+        else:
+            exhausted.add(widest)
     fixed = Settings({k: v for k, v in settings.values.items()})
     return StaticDomain(tuple(movable), tuple(tuple(v) for v in values), fixed)
+
+
+def _thin(values: list[Any], current: Any) -> list[Any]:
+    """Return every other value, counted from ``current``, keeping the first and the last."""
+    start = _index(values, current) % 2
+    last = len(values) - 1
+    return [v for i, v in enumerate(values) if i % 2 == start or i in (0, last)]
 
 
 def _product(values: Sequence[Sequence[Any]]) -> int:
@@ -202,6 +211,8 @@ def _payload(
                 "start": _index(values, settings[control.name]),
             }
         )
+        if control.kind in ("int", "float", "log"):
+            controls[-1]["values"] = list(values)
     fixed = [f"{c.name}={c.label_of(settings[c.name])}" for c in model.controls if not c.static]
     return {
         "title": model.title,

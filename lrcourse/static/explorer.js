@@ -122,6 +122,7 @@
     data.controls.forEach(function (control, k) {
       var text = control.labels[self.index[k]];
       control._output.textContent = text;
+      if (control.values) control._input.setAttribute("data-value", String(control.values[self.index[k]]));
       if (control.kind === "range") control._input.setAttribute("aria-valuetext", text);
     });
     var frame = data.frames[this.frameIndex()];

@@ -1,0 +1,233 @@
+"""Explorer twins in Chromium: sliders move with the keyboard, curves change, values equal torch.
+
+Chapter 1 of the built book holds two explorers (SGD on the bowl, StepLR). Three more
+(OneCycleLR, the warm-up composer, ReduceLROnPlateau) are rendered into a scratch page that loads
+the very ``explorer.js``/``explorer.css`` the built book ships, so every kind of twin is driven
+by a real browser. Expected values come from plain torch loops written here.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from torch.optim import lr_scheduler
+
+from tests.browser.conftest import BUILT_BOOK, _QuietHandler
+
+
+def _sgd(lr: float = 0.1) -> torch.optim.SGD:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
+
+
+def _run(optimizer, scheduler, steps: int, step_every: int = 1, metrics=None) -> list[float]:
+    lrs = []
+    for step in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if (step + 1) % step_every == 0:
+            if metrics is None:
+                scheduler.step()
+            else:
+                scheduler.step(metrics[step // step_every])
+    return lrs
+
+
+def _explorer(tab, title: str):
+    root = tab.locator(f'div.lrc-explorer[aria-label="{title} explorer"]')
+    assert root.count() == 1, f"expected one {title} explorer on {tab.url}"
+    root.first.scroll_into_view_if_needed()
+    assert root.first.get_attribute("data-ready") == "1", "explorer.js did not start"
+    return root.first
+
+
+def _state(root) -> dict:
+    return root.evaluate(
+        """root => ({
+            values: Object.fromEntries([...root.querySelectorAll('[data-control]')].map(
+                i => [i.dataset.control, i.dataset.value ?? i.options[i.selectedIndex].text])),
+            paths: [...root.querySelectorAll('path.lrc-curve')].map(p => p.getAttribute('d')),
+            rows: [...root.querySelectorAll('table.lrc-values tr[data-step]')].map(
+                r => [...r.children].map(c => c.textContent)),
+            fixed: root.querySelector('.lrc-fixed')?.textContent ?? '',
+            message: root.querySelector('.lrc-message').textContent,
+        })"""
+    )
+
+
+def _press(root, control: str, key: str, times: int = 1) -> None:
+    """Focus the labelled range input of ``control`` and press ``key``; reverse at the end of the range."""
+    slider = root.locator(f'input[type="range"][data-control="{control}"]')
+    assert slider.count() == 1, f"no keyboard slider for {control}"
+    label = root.locator(f'label[for="{slider.get_attribute("id")}"]')
+    assert control in label.text_content(), "each slider has a visible label"
+    position, last = int(slider.input_value()), int(slider.get_attribute("max"))
+    if key == "ArrowLeft" and position == 0:
+        key = "ArrowRight"
+    elif key == "ArrowRight" and position == last:
+        key = "ArrowLeft"
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+def _fixed(state: dict) -> dict[str, str]:
+    text = state["fixed"].split(":", 1)[-1]
+    return dict(part.strip().split("=", 1) for part in text.split(",") if "=" in part)
+
+
+def _assert_rows_match(state: dict, expected: list[float], column: int = 2) -> None:
+    assert state["rows"], "the values table is empty"
+    for row in state["rows"]:
+        step, shown = int(row[0]), float(row[column])
+        assert shown == pytest.approx(expected[step], rel=1e-12, abs=0), f"step {step}"
+
+
+def test_chapter_one_step_lr_slider_matches_torch(page, book_url):
+    tab, requests = page
+    tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="load")
+    root = _explorer(tab, "StepLR")
+    before = _state(root)
+    _press(root, "step_size", "ArrowLeft", 3)
+    after = _state(root)
+    assert after["paths"] != before["paths"], "the curve did not change"
+    assert after["message"] == ""
+    step_size, gamma = int(after["values"]["step_size"]), float(after["values"]["gamma"])
+    assert step_size != int(before["values"]["step_size"])
+    fixed = _fixed(after)
+    epochs, per_epoch, lr = int(fixed["epochs"]), int(fixed["steps_per_epoch"]), float(fixed["lr"])
+    assert after["values"]["step_per"] == "per epoch"
+    optimizer = _sgd(lr)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    _assert_rows_match(after, _run(optimizer, scheduler, epochs * per_epoch, per_epoch))
+    assert requests.external() == [], f"requests left 127.0.0.1: {requests.external()}"
+
+
+def test_chapter_one_learning_rate_slider_matches_torch_sgd(page, book_url):
+    tab, requests = page
+    tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="load")
+    root = _explorer(tab, "SGD on the quadratic bowl")
+    before = _state(root)
+    _press(root, "lr", "ArrowRight", 5)
+    after = _state(root)
+    assert after["paths"] != before["paths"]
+    lr = float(after["values"]["lr"])
+    assert lr != float(before["values"]["lr"])
+    weights = torch.nn.Parameter(torch.tensor([2.0, 1.0], dtype=torch.float64))
+    curvature = torch.tensor([1.0, 10.0], dtype=torch.float64)
+    optimizer = torch.optim.SGD([weights], lr=lr)
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = 0.5 * (curvature * weights**2).sum()
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    losses.append((0.5 * (curvature * weights.detach() ** 2).sum()).item())
+    _assert_rows_match(after, losses)
+    assert requests.external() == []
+
+
+METRIC = [1.0, 0.8, 0.7, 0.69, 0.69, 0.7, 0.68, 0.68, 0.69, 0.7, 0.66, 0.66, 0.67, 0.67, 0.68] * 2
+
+
+@pytest.fixture(scope="module")
+def scratch_url(tmp_path_factory) -> Iterator[str]:
+    """Serve a page of three more twins that loads the built book's own explorer.js and CSS."""
+    from lrcourse import compose_explorer, explore, plateau_explorer
+
+    shipped = BUILT_BOOK / "_static" / "explorer.js"
+    if not shipped.exists():
+        pytest.fail(f"{shipped} is missing: run `make book` first")
+    root = tmp_path_factory.mktemp("twins")
+    shutil.copytree(BUILT_BOOK / "_static", root / "_static")
+    twins = [
+        explore("OneCycleLR", epochs=10, steps_per_epoch=4),
+        compose_explorer(epochs=20, steps_per_epoch=1),
+        plateau_explorer({"patience": 2}, metric=METRIC, epochs=len(METRIC)),
+    ]
+    body = "\n".join(view.static_html for view in twins)
+    Path(root / "twins.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<link rel='stylesheet' href='_static/explorer.css'></head>"
+        f"<body>{body}<script src='_static/explorer.js'></script></body></html>"
+    )
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/twins.html"
+    server.shutdown()
+    server.server_close()
+
+
+def test_one_cycle_twin_slider_matches_torch(page, scratch_url):
+    tab, requests = page
+    tab.goto(scratch_url, wait_until="load")
+    root = _explorer(tab, "OneCycleLR")
+    before = _state(root)
+    _press(root, "pct_start", "ArrowRight", 2)
+    after = _state(root)
+    assert after["paths"] != before["paths"]
+    values = after["values"]
+    assert float(values["pct_start"]) != float(before["values"]["pct_start"])
+    steps = 10 * 4
+    optimizer = _sgd()
+    scheduler = lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=float(values["max_lr"]),
+        pct_start=float(values["pct_start"]),
+        anneal_strategy=values["anneal_strategy"],
+        total_steps=steps,
+    )
+    assert values["step_per"] == "per batch"
+    _assert_rows_match(after, _run(optimizer, scheduler, steps))
+    assert requests.external() == []
+
+
+def test_composer_twin_slider_matches_torch(page, scratch_url):
+    tab, requests = page
+    tab.goto(scratch_url, wait_until="load")
+    root = _explorer(tab, "SequentialLR")
+    before = _state(root)
+    _press(root, "warmup_iters", "ArrowRight", 2)
+    after = _state(root)
+    assert after["paths"] != before["paths"]
+    warm, start = int(after["values"]["warmup_iters"]), float(after["values"]["start_factor"])
+    assert warm != int(before["values"]["warmup_iters"])
+    assert after["values"]["combiner"] == "SequentialLR"
+    optimizer = _sgd()
+    warmup = lr_scheduler.LinearLR(optimizer, start_factor=start, total_iters=warm)
+    cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=20 - warm, eta_min=0.0)
+    scheduler = lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warm])
+    _assert_rows_match(after, _run(optimizer, scheduler, 20))
+    assert requests.external() == []
+
+
+def test_plateau_twin_patience_slider_matches_torch(page, scratch_url):
+    tab, requests = page
+    tab.goto(scratch_url, wait_until="load")
+    root = _explorer(tab, "ReduceLROnPlateau")
+    before = _state(root)
+    _press(root, "patience", "ArrowLeft", 2)
+    after = _state(root)
+    assert after["paths"] != before["paths"]
+    values = after["values"]
+    assert int(values["patience"]) != int(before["values"]["patience"])
+    optimizer = _sgd()
+    scheduler = lr_scheduler.ReduceLROnPlateau(
+        optimizer,
+        factor=float(values["factor"]),
+        patience=int(values["patience"]),
+        threshold=float(values["threshold"]),
+    )
+    expected = _run(optimizer, scheduler, len(METRIC), metrics=METRIC)
+    assert min(expected) < 0.1, "this metric stalls: torch must cut the rate"
+    _assert_rows_match(after, expected)
+    assert requests.external() == []
