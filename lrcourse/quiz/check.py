@@ -35,6 +35,8 @@ from lrcourse.quiz.run import run_lab, snippet_stdout
 #: Relative tolerance for numbers inside printed output (``predict``).
 OUTPUT_REL_TOL = 1e-6
 _TOKEN_SPLIT = re.compile(r"[\s,\[\]\(\)]+")
+#: A number token in printed output (the same pattern as ``quiz.js``; no ``nan``/``inf``/``1_000``).
+_NUMBER_TOKEN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def same_output(expected: str, given: str) -> bool:
     if len(left) != len(right):
         return False
     for a, b in zip(left, right, strict=True):
-        x, y = _number(a), _number(b)
+        x = float(a) if _NUMBER_TOKEN.match(a) else None
+        y = float(b) if _NUMBER_TOKEN.match(b) else None
         if x is not None and y is not None:
             if abs(x - y) > OUTPUT_REL_TOL * max(abs(x), abs(y)) and x != y:
                 return False
@@ -154,7 +157,11 @@ def check_multiple(question: MultipleChoice, answer: Collection[str]) -> Result:
 
 def check_numeric(question: Numeric, answer: float | str) -> Result:
     """Grade a number against the key (from torch when the question has code) within tolerance."""
-    value = _number(answer.strip()) if isinstance(answer, str) else float(answer)
+    if isinstance(answer, str):
+        typed = answer.strip()
+        value = float(typed) if _NUMBER_TOKEN.match(typed) else None
+    else:
+        value = float(answer)
     if value is None or not math.isfinite(value):
         return Result(0.0, False, f"{str(answer)!r} is not a number: type e.g. 0.05 or 5e-2.")
     key = numeric_key(question)

@@ -114,6 +114,9 @@
     }
   }
 
+  // Exposed so a browser test can hold this rule to check.py's same_output, case by case.
+  window.lrcourseQuiz = { sameOutput: sameOutput, grade: grade };
+
   function init() {
     document.querySelectorAll(".lrquiz-q").forEach(setUp);
   }

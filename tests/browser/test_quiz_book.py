@@ -109,3 +109,59 @@ def test_code_question_shows_task_reference_on_request_and_how_to_run_it(quiz):
     assert not reference.locator("pre").is_visible()
     reference.locator("summary").click()
     assert "self.base_lrs" in reference.locator("pre").inner_text()
+
+
+OUTPUT_CASES = [
+    ("0.1\n0.05\n", "0.1 0.05"),
+    ("[0.1, 0.01]", "0.1, 0.01"),
+    ("0.05000000074505806", "0.05"),
+    ("0.05", "0.0501"),
+    ("0.05", "5e-2"),
+    ("TypeError", "ValueError"),
+    ("tensor([0.5000])", "tensor 0.5"),
+    ("1.0 2.0", "1.0"),
+    ("0", "0.0"),
+    ("", ""),
+    ("nan", "nan"),
+    ("-0.1", "0.1"),
+    ("1_000", "1000"),
+    ("inf", "inf"),
+    ("1e400", "1e401"),
+]
+
+
+@pytest.fixture
+def shipped_script(page, tmp_path):
+    """Serve a blank page that loads the very quiz.js the package ships."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+    from pathlib import Path
+
+    from tests.browser.conftest import _QuietHandler
+
+    static = Path(__file__).resolve().parents[2] / "lrcourse" / "static" / "quiz.js"
+    shutil.copy(static, tmp_path / "quiz.js")
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html><body><script src='quiz.js'></script></body></html>"
+    )
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tab, requests = page
+    tab.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+    yield tab
+    server.shutdown()
+    server.server_close()
+    assert requests.external() == []
+
+
+def test_browser_compares_printed_output_exactly_like_the_python_grader(shipped_script):
+    from lrcourse.quiz.check import same_output
+
+    for expected, given in OUTPUT_CASES:
+        in_browser = shipped_script.evaluate(
+            "([a, b]) => window.lrcourseQuiz.sameOutput(a, b)", [expected, given]
+        )
+        assert in_browser == same_output(expected, given), (expected, given)

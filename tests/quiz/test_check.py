@@ -129,7 +129,7 @@ def test_numeric_default_tolerance_is_relative_1e_6():
     assert not check_answer(question, round(key, 3)).correct  # 0.059 is not 0.059049
 
 
-@pytest.mark.parametrize("typed", ["1/20", "five", "", "nan", "inf"])
+@pytest.mark.parametrize("typed", ["1/20", "five", "", "nan", "inf", "1_000", "0x10"])
 def test_numeric_text_that_is_not_a_number_scores_zero(typed):
     result = check_answer(numeric(abs=1.0), typed)
     assert result.score == 0 and "not a number" in result.feedback
