@@ -120,3 +120,10 @@ def test_a_starter_that_already_passes_is_reported(tmp_path, capsys):
     status, _, err = run(capsys, str(bank))
     assert status == 1
     assert "field 'checks': the starter already passes every check" in err
+
+
+def test_quiz_list_prints_every_question_of_a_bank(capsys):
+    status = main(["quiz", "list", str(ROOT / "quizzes" / "01-learning-rate.yaml")])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0 and len(lines) == 13
+    assert "01-learning-rate  steplr.after-three-steps  predict  hard" in lines
