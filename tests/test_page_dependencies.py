@@ -1,6 +1,7 @@
 """_ext/page_dependencies.py makes Sphinx re-read a generated page when its data files change."""
 
 import importlib.util
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -47,5 +48,10 @@ def test_the_book_config_declares_the_generated_pages():
     declared = config["config"]["lrcourse_page_dependencies"]
     assert "quizzes/*.yaml" in declared["book/flashcards"]
     for page in declared:
-        front_matter = (ROOT / f"{page}.md").read_text(encoding="utf-8").split("---")[1]
-        assert "execution_mode: force" in front_matter, page
+        markdown, notebook = ROOT / f"{page}.md", ROOT / f"{page}.ipynb"
+        if markdown.exists():
+            front_matter = markdown.read_text(encoding="utf-8").split("---")[1]
+            assert "execution_mode: force" in front_matter, page
+        else:
+            metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
+            assert metadata["mystnb"]["execution_mode"] == "force", page
