@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import importlib.util
 import json
 import os
 import resource
@@ -29,6 +30,7 @@ import shutil
 import signal
 import sys
 import time
+import types
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
@@ -318,6 +320,32 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+def _children() -> list[int]:
+    """Return the child processes of every thread of this server."""
+    pids: list[int] = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/children") as f:
+                pids += [int(pid) for pid in f.read().split()]
+        except FileNotFoundError:  # a thread that just ended
+            continue
+    return pids
+
+
+def _kill_orphans(patience_s: float = 2.0) -> None:
+    """SIGKILL and reap every child until none is left (without root: no per-uid kill)."""
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        pids = _children()
+        if not pids:
+            return
+        for pid in pids:
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(OSError):
+                    kill(pid, signal.SIGKILL)
+        _reap(0.05)
+
+
 def _reap(patience_s: float = 2.0) -> None:
     """Wait for every descendant to be gone (orphans come to this server: it is a subreaper).
 
@@ -367,11 +395,14 @@ def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> 
             break
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    if uid is not None:
-        _kill_uid(uid)
     _, wait_status, usage = os.wait4(pid, 0)
     os.close(pidfd)
-    _reap()
+    # Orphans of the run (even ones that left the process group) are re-parented to this server,
+    # a subreaper; only when there are some is the per-uid kill (a fork, ~10 ms) needed.
+    if _children():
+        if uid is not None:
+            _kill_uid(uid)
+        _kill_orphans()
     for fd, name in list(open_fds.items()):  # what was written before the end, without waiting
         os.set_blocking(fd, False)
         try:
@@ -471,12 +502,29 @@ def _serve_one(header: dict, body: bytearray, tmp_root: str, isolation: str) -> 
     return result
 
 
+def _stub_package(name: str) -> None:
+    """Register ``name`` as a bare package so its submodules load without its ``__init__``.
+
+    ``lrcourse/__init__.py`` imports the whole course (matplotlib, ipywidgets, training code);
+    the server needs only ``lrcourse.trace`` and ``lrcourse.quiz.labs``. Skipping the rest makes
+    the server start faster and each fork cheaper (fewer pages to map).
+    """
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    package = types.ModuleType(name)
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__file__ = spec.origin
+    sys.modules[name] = package
+
+
 def main() -> None:
     """Read the configuration line, isolate, preload torch, then serve requests until EOF."""
     config = json.loads(_read_exact(0, int(_read_exact(0, 10).decode())))
     isolation = _isolate(config.get("hide", []), config["tmp_root"])
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
     os.environ["OMP_NUM_THREADS"] = "1"
+    _stub_package("lrcourse")
     import torch
 
     torch.set_num_threads(1)
