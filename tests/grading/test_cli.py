@@ -1,0 +1,66 @@
+"""The instructor commands: registered under ``lrcourse``, helpful, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lrcourse.cli import main
+from tests.grading.helpers import BANKS, CORPUS
+
+
+def test_the_four_instructor_commands_are_listed_in_help(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("assign", "grade", "export", "gradebook"):
+        assert command in out
+
+
+def test_a_bad_mix_is_one_line_naming_the_option(tmp_path: Path, capsys) -> None:
+    status = main(
+        ["assign", "hw", "--banks", str(BANKS), "--mix", "easy=two", "--out", str(tmp_path)]
+    )
+    assert status == 2
+    assert "--mix 'easy=two': write e.g. easy=2,medium=2,hard=1" in capsys.readouterr().err
+
+
+def test_export_of_an_unknown_assignment_names_the_valid_ones(tmp_path: Path, capsys) -> None:
+    book = tmp_path / "gradebook.sqlite"
+    status = main(["export", "nope", "--gradebook", str(book), "--out", str(tmp_path / "x")])
+    assert status == 2
+    assert "no assignment 'nope'" in capsys.readouterr().err
+
+
+def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, capsys) -> None:
+    ids = "grading-test.where-lr-is-used,grading-test.rate-after-decay"
+    assert (
+        main(["assign", "quiz1", "--banks", str(BANKS), "--questions", ids, "--out", str(tmp_path)])
+        == 0
+    )
+    submitted = tmp_path / "in"
+    submitted.mkdir()
+    (submitted / "ann.ipynb").write_bytes((tmp_path / "quiz1/release/quiz1.ipynb").read_bytes())
+    (submitted / "bob.ipynb").write_bytes((CORPUS / "corrupt-json--zero.ipynb").read_bytes())
+    book = str(tmp_path / "book.sqlite")
+    grade = [
+        "grade",
+        str(submitted),
+        "--assignment",
+        str(tmp_path / "quiz1"),
+        "--banks",
+        str(BANKS),
+    ]
+    assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
+    assert "2 graded" in capsys.readouterr().out
+    assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
+    assert "0 graded, 2 already graded" in capsys.readouterr().out
+    out = tmp_path / "export"
+    assert (
+        main(["export", "quiz1", "--gradebook", book, "--banks", str(BANKS), "--out", str(out)])
+        == 0
+    )
+    assert (out / "grades-canvas.csv").exists() and (out / "feedback" / "bob.md").exists()
+    assert "not valid notebook JSON" in (out / "feedback" / "bob.md").read_text()
