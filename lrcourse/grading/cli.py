@@ -166,6 +166,12 @@ def run_grade(args: argparse.Namespace) -> int:
     )
     for status, count in sorted(report.statuses.items()):
         print(f"  {status:<14} {count}")
+    if report.isolation and report.isolation != "namespace+uid":
+        print(
+            f"warning: code ran with isolation {report.isolation!r}: answer files may be readable "
+            "and process limits weaker (run as root with mount namespaces for full isolation)",
+            file=sys.stderr,
+        )
     if totals:
         possible = sum(slot.points for slot in manifest.slots)
         mean = sum(totals.values()) / len(totals)

@@ -10,6 +10,7 @@ verdicts on code are computed here from what the sandbox observed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter
@@ -58,6 +59,8 @@ class GradeReport:
     run_seconds: list[tuple[str, str, float]] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: How contained code runs were (``namespace+uid`` meets every guarantee; see sandbox.py).
+    isolation: str = ""
 
 
 def _result(
@@ -260,6 +263,25 @@ class Grader:
         )
 
 
+def _by_student(found: Sequence[tuple[str, Path]]) -> dict[str, list[Path]]:
+    grouped: dict[str, list[Path]] = {}
+    for student, path in found:
+        grouped.setdefault(student, []).append(path)
+    return grouped
+
+
+def _one_submission(student: str, paths: list[Path], manifest: Manifest) -> Submission:
+    """Return the student's submission; several files for one student are not guessed between."""
+    if len(paths) == 1:
+        return read_submission(paths[0], student, manifest)
+    parts = [read_submission(path, student, manifest) for path in paths]
+    digest = hashlib.sha256("".join(sorted(p.content_hash for p in parts)).encode()).hexdigest()
+    names = ", ".join(sorted(path.name for path in paths))
+    return Submission(
+        student, paths[0], digest, problem=f"{len(paths)} notebooks handed in ({names}); keep one"
+    )
+
+
 def grade_folder(
     folder: Path,
     manifest: Manifest,
@@ -288,15 +310,15 @@ def grade_folder(
     try:
         run_id = gradebook.start_run(manifest.assignment, f"grade {folder}")
         todo: list[tuple[Submission, list[str]]] = []
-        for student, path in found:
-            submission = read_submission(path, student, manifest)
+        for student, paths in _by_student(found).items():
+            submission = _one_submission(student, paths, manifest)
             done = gradebook.graded_questions(manifest.assignment, student, submission.content_hash)
             missing = [q for q in wanted_questions if q not in done]
             if missing:
                 todo.append((submission, missing))
             else:
                 report.skipped += 1
-        report.seen = len(found)
+        report.seen = len(_by_student(found))
         grader = Grader(manifest, questions, pool, options.limits)
         grader.warm_keys([s for s, _ in todo])
         bar = tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress)
@@ -325,6 +347,7 @@ def grade_folder(
         bar.close()
         report.code_runs = grader.code_runs
         report.run_seconds = list(grader.run_seconds)
+        report.isolation = pool.isolation if pool is not None and grader.code_runs else ""
     finally:
         if pool is not None:
             pool.close()

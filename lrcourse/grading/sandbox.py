@@ -8,7 +8,9 @@ How a submission is contained (see ``_zygote.py`` for the child side):
 * **Hidden files.** As root the server enters a private mount namespace and mounts an empty
   read-only tmpfs over every path in ``hide`` (the question banks, their ``.git``, the gradebook,
   the submissions folder); without root it tries an unprivileged user namespace, else records
-  ``isolation="limits-only"``.
+  ``isolation="limits-only"``. Root without ``CAP_SYS_ADMIN`` gets ``"uid-only"`` (uid drop, no
+  hiding) when the interpreter is readable by other users, else ``"limits-only"``. Only
+  ``"namespace+uid"`` (the default as root here and in CI) meets every guarantee listed here.
 * **A dedicated unprivileged uid per server** (root only): ``2_000_000 + server pid``. As root
   ``RLIMIT_NPROC`` is not enforced, so the child drops to that uid *before* running student code;
   the limit then holds (a fork bomb stops at ``Limits.processes``), and after each run the

@@ -44,6 +44,9 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     submitted.mkdir()
     (submitted / "ann.ipynb").write_bytes((tmp_path / "quiz1/release/quiz1.ipynb").read_bytes())
     (submitted / "bob.ipynb").write_bytes((CORPUS / "corrupt-json--zero.ipynb").read_bytes())
+    (submitted / "cy").mkdir()  # two notebooks for one student: neither is guessed
+    for name in ("a.ipynb", "b.ipynb"):
+        (submitted / "cy" / name).write_bytes((CORPUS / "correct--full.ipynb").read_bytes())
     book = str(tmp_path / "book.sqlite")
     grade = [
         "grade",
@@ -54,9 +57,9 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
         str(BANKS),
     ]
     assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
-    assert "2 graded" in capsys.readouterr().out
+    assert "3 graded" in capsys.readouterr().out
     assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
-    assert "0 graded, 2 already graded" in capsys.readouterr().out
+    assert "0 graded, 3 already graded" in capsys.readouterr().out
     out = tmp_path / "export"
     assert (
         main(["export", "quiz1", "--gradebook", book, "--banks", str(BANKS), "--out", str(out)])
@@ -64,3 +67,7 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     )
     assert (out / "grades-canvas.csv").exists() and (out / "feedback" / "bob.md").exists()
     assert "not valid notebook JSON" in (out / "feedback" / "bob.md").read_text()
+    assert (
+        "2 notebooks handed in (a.ipynb, b.ipynb); keep one"
+        in (out / "feedback" / "cy.md").read_text()
+    )

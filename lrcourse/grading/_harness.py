@@ -1,0 +1,146 @@
+"""The child side of a sandbox run: execute the student's code, probe it, report once.
+
+Runs inside the forked, locked-down child (see ``_zygote.py``). It executes the source, runs the
+question's probe, checks that the modules the grader relies on were not monkeypatched, and
+writes exactly one JSON message tagged with the run's nonce to the result pipe, then exits
+without running the student's ``atexit`` handlers.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import os
+import sys
+from typing import Any
+
+
+def _plain(value, depth=0):
+    """Return ``value`` as JSON-ready data (tensors become lists); raise TypeError otherwise."""
+    if depth > 20:
+        raise TypeError("nested too deeply")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and type(value).__module__.startswith(("torch", "numpy")):
+        return _plain(tolist(), depth + 1)
+    raise TypeError(f"a {type(value).__name__} is not plain data (numbers, strings, lists)")
+
+
+def _probe(probe: dict, namespace: dict):
+    """Run the question's probe against the student's namespace; return what it observed."""
+    kind, entry, args = probe.get("kind", "run"), probe.get("entry"), probe.get("args") or {}
+    if kind == "run":
+        return None
+    if kind == "lab":  # the quiz engine's observers (lrcourse.quiz.labs), on the student's source
+        from lrcourse.quiz.labs import run_job
+
+        return run_job({**args["job"], "source": namespace["__source__"]})
+    if kind == "expression":
+        return eval(compile(args["expression"], "<check>", "eval"), namespace)
+    if entry not in namespace:
+        raise NameError(f"your code does not define {entry!r}")
+    target = namespace[entry]
+    if kind == "call":
+        return target(*args.get("args", []), **args.get("kwargs", {}))
+    if kind == "trace_scheduler":
+        from lrcourse.trace import trace_scheduler
+
+        kwargs = args.get("kwargs", {})
+        trace = trace_scheduler(lambda opt: target(opt, **kwargs), **args.get("trace", {}))
+        return {
+            "lrs": [list(g) for g in trace.lrs],
+            "final_lrs": list(trace.final_lrs),
+            "warnings": trace.warning_messages(),
+        }
+    raise ValueError(f"unknown probe kind {kind!r}")
+
+
+#: Modules whose contents the grader relies on; student code must leave them as they were.
+WATCHED_MODULES = (
+    "torch",
+    "torch.optim",
+    "torch.optim.lr_scheduler",
+    "torch.optim.optimizer",
+    "torch.optim.sgd",
+    "warnings",
+    "json",
+    "lrcourse.trace",
+    "lrcourse.quiz.labs",
+)
+
+
+def _snapshot() -> list[tuple[str, Any, dict[Any, object]]]:
+    """Return copies of the watched modules' tables, their classes' and their dicts' contents."""
+    tables: list[tuple[str, Any, dict[Any, object]]] = []
+    for name in WATCHED_MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        tables.append((name, vars(module), dict(vars(module))))
+        for attr, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == name:
+                tables.append((f"{name}.{attr}", vars(value), dict(vars(value))))
+            elif type(value) is dict and attr.isupper():  # registries such as OBSERVERS
+                tables.append((f"{name}.{attr}", value, dict(value)))
+    return tables
+
+
+def _tampered(before: list[tuple[str, Any, dict[Any, object]]]) -> str | None:
+    """Return the first watched name whose entries were replaced or removed, else None."""
+    for label, live, copy in before:
+        for key, value in copy.items():
+            if live.get(key, _MISSING) is not value:
+                return f"{label}.{key}" if label != key else label
+    return None
+
+
+_MISSING = object()
+
+
+def run_harness(body: bytearray, nonce: str, res_fd: int) -> None:
+    """Run the student's code and the probe; write one nonce-tagged message to ``res_fd``."""
+    dumps, write, exit_ = json.dumps, os.write, os._exit
+    request = json.loads(bytes(body))
+    body[:] = bytes(len(body))
+    status, value, error = "ok", None, None
+    watched = _snapshot()
+    try:
+        namespace = {"__name__": "__main__", "__builtins__": builtins}
+        if request["probe"].get("kind") == "lab":  # the observers execute the source themselves
+            namespace["__source__"] = request["source"]
+        else:
+            exec(compile(request["source"], "<your answer>", "exec"), namespace)
+        del request["source"]
+        value = _plain(_probe(request["probe"], namespace))
+        changed = _tampered(watched)
+        if changed:
+            status, value, error = "tampered", None, f"your code changed {changed}"
+    except MemoryError:
+        status, error = "memory-limit", "MemoryError"
+    except SyntaxError as exc:
+        status, error = "syntax-error", f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... are all the student's
+        status = "error"
+        try:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        except BaseException:
+            error = type(exc).__name__
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    try:
+        message = dumps({"nonce": nonce, "status": status, "value": value, "error": error})
+    except BaseException:
+        message = dumps({"nonce": nonce, "status": "error", "value": None, "error": "bad value"})
+    try:
+        data = (message + "\n").encode()
+        while data:
+            data = data[write(res_fd, data) :]
+    finally:
+        exit_(0)
