@@ -154,3 +154,14 @@ def test_a_fork_bomb_is_contained_and_leaves_nothing_behind(box: Sandbox) -> Non
     assert sandbox_processes() == []
     after = box.run("def answer():\n    return 'still fine'\n", Probe("call", "answer"), LIMITS)
     assert after.value == "still fine"
+
+
+def test_run_sandboxed_calls_the_entry_in_a_shared_server() -> None:
+    from lrcourse.grading.sandbox import run_sandboxed
+
+    result = run_sandboxed("def answer():\n    return 6 * 7\n", "answer", LIMITS)
+    assert (result.status, result.value) == ("ok", 42)
+    again = run_sandboxed("import os\ndef answer():\n    return os.getuid()\n", "answer", LIMITS)
+    assert again.ok, again.reason
+    if AS_ROOT:
+        assert again.value >= 2_000_000  # a dedicated unprivileged uid, not the grader's
