@@ -10,7 +10,7 @@ builds widgets and draws.
 from __future__ import annotations
 
 import html
-import io
+import math
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -30,6 +30,7 @@ from lrcourse.explorers import (
     scheduler_model,
 )
 from lrcourse.plot import course_figure
+from lrcourse.png import encode_png
 from lrcourse.twin import twin_html
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -38,21 +39,22 @@ COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 class FigurePanel:
     """A model's figure in an ``ipywidgets.Image``: lines updated in place, re-rendered to PNG.
 
-    Redraws call ``set_data`` on existing lines and rescale the axes instead of rebuilding them,
-    so a slider move costs about one matplotlib draw. An :class:`LRCourseError` raised while
-    computing a frame is shown as a message; the last good figure stays.
+    A slider move calls ``set_data`` on the existing lines. While the axes limits stay put
+    (limits are rounded to "nice" values, so most moves keep them), the cached background
+    (axes, ticks, labels, legend) is restored and only the lines are drawn: blitting, as
+    matplotlib's animation code does. An :class:`LRCourseError` raised while computing a frame
+    is shown as a message; the last good figure stays.
     """
 
     def __init__(self, model: ExplorerModel) -> None:
         self.model = model
-        side_by_side = model.side_by_side
         count = len(model.panels)
-        if side_by_side:
+        if model.side_by_side:
             self.figure = course_figure(4.6 * count, 3.4)
             axes = self.figure.subplots(1, count)
         else:
             self.figure = course_figure(7.0, 2.2 + 1.5 * count)
-            axes = self.figure.subplots(count, 1, sharex=count > 1 and not side_by_side)
+            axes = self.figure.subplots(count, 1, sharex=count > 1)
         self.axes = list(axes) if count > 1 else [axes]
         for ax, panel in zip(self.axes, model.panels, strict=True):
             ax.set_ylabel(panel.ylabel)
@@ -65,10 +67,12 @@ class FigurePanel:
         self.canvas = FigureCanvasAgg(self.figure)
         self.lines: dict[tuple[int, str], Any] = {}
         self.legend_keys: tuple[tuple[int, str], ...] = ()
+        self.background: Any = None
         self.layout_frozen = False
         self.image = widgets.Image(format="png")
         self.message = widgets.HTML()
         self.frame: Frame | None = None
+        self.full_draws = 0
 
     def show(self, settings: Settings) -> bool:
         """Compute the frame for ``settings`` and show it; return False (message shown) on a learner error."""
@@ -80,16 +84,15 @@ class FigurePanel:
                 "<small>The figure shows the last valid setting; change a control to continue.</small>"
             )
             return False
-        self.message.value = ""
+        if self.message.value:
+            self.message.value = ""
         self.frame = frame
         self.draw(frame)
-        buffer = io.BytesIO()
-        self.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
-        self.image.value = buffer.getvalue()
+        self.image.value = encode_png(self.canvas.buffer_rgba())
         return True
 
     def draw(self, frame: Frame) -> None:
-        """Put the frame's series on the axes, updating existing lines in place."""
+        """Put the frame's series on the axes: update lines in place, then blit or fully redraw."""
         seen = set()
         for index, series in enumerate(frame.series):
             key = (series.panel, series.label)
@@ -98,35 +101,72 @@ class FigurePanel:
             if line is None:
                 line = self._new_line(series, index)
                 self.lines[key] = line
+                self.background = None
             line.set_data(series.xs(), series.y)
             line.set_visible(True)
         for key, line in self.lines.items():
             if key not in seen:
                 line.set_visible(False)
-                line.set_data([], [])
-        for ax in self.axes:
-            ax.relim(visible_only=True)
-            ax.autoscale_view()
         keys = tuple(sorted(seen))
         if keys != self.legend_keys:
             self.legend_keys = keys
-            for panel, ax in enumerate(self.axes):
-                labelled = [line for (p, _), line in self.lines.items() if p == panel]
-                visible = [line for line in labelled if line.get_visible()]
-                if len(visible) > 1:
-                    ax.legend(handles=visible, fontsize="small", loc="best")
-                elif ax.get_legend() is not None:
-                    ax.get_legend().remove()
-        self.canvas.draw()
-        if not self.layout_frozen:
-            # Constrained layout is the slow part of a draw; freeze it after the first one.
-            self.figure.set_layout_engine("none")
-            self.layout_frozen = True
+            self._update_legends()
+            self.background = None
+        if self._fit_limits():
+            self.background = None
+        if self.background is None:
+            self.canvas.draw()  # lines are animated: this draws everything but them
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self.full_draws += 1
+            if not self.layout_frozen:
+                # Constrained layout is the slow part of a draw; freeze it after the first one.
+                self.figure.set_layout_engine("none")
+                self.layout_frozen = True
+                self.canvas.draw()
+                self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self.background)
+        for line in self.lines.values():
+            if line.get_visible():
+                line.axes.draw_artist(line)
+
+    def _update_legends(self) -> None:
+        for panel, ax in enumerate(self.axes):
+            visible = [
+                line for (p, _), line in self.lines.items() if p == panel and line.get_visible()
+            ]
+            if len(visible) > 1:
+                ax.legend(handles=visible, fontsize="small", loc="upper right")
+            elif ax.get_legend() is not None:
+                ax.get_legend().remove()
+
+    def _fit_limits(self) -> bool:
+        """Set each axes' limits to nice values around its visible data; return True if any moved."""
+        moved = False
+        for panel, (ax, spec) in enumerate(zip(self.axes, self.model.panels, strict=True)):
+            xs: list[float] = []
+            ys: list[float] = []
+            for (p, _), line in self.lines.items():
+                if p == panel and line.get_visible():
+                    xs.extend(line.get_xdata())
+                    ys.extend(line.get_ydata())
+            ys = [y for y in ys if math.isfinite(y) and (not spec.log or y > 0)]
+            if not xs or not ys:
+                continue
+            xlim = nice_limits(min(xs), max(xs), tight=not self.model.side_by_side)
+            ylim = nice_log_limits(min(ys), max(ys)) if spec.log else nice_limits(min(ys), max(ys))
+            if tuple(ax.get_xlim()) != xlim:
+                ax.set_xlim(xlim)
+                moved = True
+            if tuple(ax.get_ylim()) != ylim:
+                ax.set_ylim(ylim)
+                moved = True
+        return moved
 
     def _new_line(self, series: Any, index: int) -> Any:
         ax = self.axes[series.panel]
         color = COLORS[index % len(COLORS)]
-        options: dict[str, Any] = {"label": series.label, "color": color}
+        options: dict[str, Any] = {"label": series.label, "color": color, "animated": True}
         if series.style == "steps":
             options["drawstyle"] = "steps-post"
         elif series.style == "points":
@@ -139,6 +179,36 @@ class FigurePanel:
             options.update(marker=".", markersize=4)
         (line,) = ax.plot([], [], **options)
         return line
+
+
+def nice_limits(low: float, high: float, *, tight: bool = False) -> tuple[float, float]:
+    """Return axis limits around ``[low, high]`` rounded out to a 1-2-2.5-5 step (0 kept as floor).
+
+    ``tight`` keeps the data ends exactly (used for the x axis of a schedule: step 0 to the end).
+    """
+    if tight and high > low:
+        return (float(low), float(high))
+    if low >= 0 and low <= 0.5 * high:
+        low = 0.0
+    span = high - low or abs(high) or 1.0
+    raw = span / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    # a little headroom, so a curve lying on its maximum is not hidden by the frame
+    bottom = math.floor((low - 0.03 * span) / step) * step if low != 0 else 0.0
+    top = math.ceil((high + 0.03 * span) / step) * step
+    if top == bottom:
+        top = bottom + step
+    return (float(f"{bottom:.12g}"), float(f"{top:.12g}"))
+
+
+def nice_log_limits(low: float, high: float) -> tuple[float, float]:
+    """Return log-axis limits: the powers of ten around ``[low, high]``."""
+    bottom = 10.0 ** math.floor(math.log10(low))
+    top = 10.0 ** math.ceil(math.log10(high))
+    if top == bottom:
+        top *= 10
+    return (bottom, top)
 
 
 def control_widget(control: Control) -> widgets.Widget:

@@ -191,3 +191,36 @@ def test_plateau_explorer_shows_metric_and_patience_counter_from_torch():
 def test_explorer_options_are_checked():
     with pytest.raises(SchedulerConfigError, match="epochs"):
         explore("StepLR", epoch=5)
+
+
+def test_blitted_redraw_equals_a_full_redraw():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    view = explore("CosineAnnealingLR")
+    panel = view.explorer.panel
+    draws = panel.full_draws
+    view.explorer.controls["eta_min"].value = 0.01  # same limits: only the line is redrawn
+    assert panel.full_draws == draws, "a move that keeps the limits should blit"
+    blitted = np.asarray(Image.open(io.BytesIO(bytes(panel.image.value))).convert("RGB"))
+    panel.background = None
+    panel.draw(panel.frame)
+    full = np.asarray(panel.canvas.buffer_rgba())[:, :, :3]
+    assert panel.full_draws == draws + 1
+    assert np.array_equal(blitted, full)
+
+
+def test_png_encoder_round_trips_through_pil():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lrcourse.png import encode_png
+
+    rgba = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgba))))
+    assert decoded.shape == (7, 5, 3)
+    assert np.array_equal(decoded, rgba[:, :, :3])
