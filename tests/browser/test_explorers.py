@@ -231,3 +231,12 @@ def test_plateau_twin_patience_slider_matches_torch(page, scratch_url):
     assert min(expected) < 0.1, "this metric stalls: torch must cut the rate"
     _assert_rows_match(after, expected)
     assert requests.external() == []
+
+
+def test_built_pages_embed_no_widget_state_and_load_the_explorer_script():
+    pages = sorted(BUILT_BOOK.glob("**/*.html"))
+    assert pages, "the book is not built"
+    with_state = [p.name for p in pages if "widget-state+json" in p.read_text(encoding="utf-8")]
+    assert with_state == [], f"pages embedding ipywidgets state: {with_state}"
+    chapter = (BUILT_BOOK / "notebooks" / "01_learning_rate.html").read_text(encoding="utf-8")
+    assert "_static/explorer.js" in chapter and 'class="lrc-explorer"' in chapter
