@@ -86,6 +86,8 @@ def scheduler_model(
     if scheduler_name == "ReduceLROnPlateau":
         return plateau_model(params, **options)
     if scheduler_name in COMPOSITE_SCHEDULERS:
+        if "schedulers" in params:
+            return fixed_spec_model(SchedulerSpec(scheduler_name, params), **options)
         return compose_model(combiner=scheduler_name, **params, **options)
     _check_options(options, LOOP_OPTIONS, f"explore({scheduler_name!r})")
     row = controls_for(scheduler_name)
@@ -112,6 +114,25 @@ def scheduler_model(
 
     panels = (LR_PANEL, MOMENTUM_PANEL) if row.momentum else (LR_PANEL,)
     return ExplorerModel(scheduler_name, controls, panels, compute)
+
+
+def fixed_spec_model(spec: SchedulerSpec, **options: Any) -> ExplorerModel:
+    """Return a model of one fully specified scheduler (e.g. a SequentialLR with its children).
+
+    Only the loop moves (epochs, per epoch/batch, steps per epoch, lr): the learner's own
+    composition is shown exactly as written.
+    """
+    _check_options(options, LOOP_OPTIONS, f"explore({spec.name!r})")
+    controls = loop_controls("epoch", options)
+
+    def compute(settings: Settings) -> Frame:
+        trace = _trace(spec, settings)
+        return Frame(
+            (Series("lr", trace.lr, x_divisor=trace.steps_per_epoch),),
+            caption=_caption(spec, settings, trace.warning_messages()),
+        )
+
+    return ExplorerModel(spec.name, controls, (LR_PANEL,), compute)
 
 
 def _caption(spec: SchedulerSpec, settings: Settings, warnings: Sequence[str] = ()) -> str:

@@ -224,3 +224,29 @@ def test_png_encoder_round_trips_through_pil():
     decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgba))))
     assert decoded.shape == (7, 5, 3)
     assert np.array_equal(decoded, rgba[:, :, :3])
+
+
+def test_sequential_lr_with_its_own_children_is_explored_as_written():
+    view = explore(
+        "SequentialLR",
+        {
+            "schedulers": [
+                ("ConstantLR", {"factor": 0.5, "total_iters": 2}),
+                ("ExponentialLR", {"gamma": 0.9}),
+            ],
+            "milestones": [2],
+        },
+        epochs=6,
+        steps_per_epoch=1,
+    )
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    first = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=0.5, total_iters=2)
+    second = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
+    scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, [first, second], milestones=[2])
+    expected = []
+    for _ in range(6):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert _lr_curve(view) == tuple(expected)
+    assert set(view.explorer.controls) == {"epochs", "step_per", "steps_per_epoch", "lr"}
