@@ -7,9 +7,10 @@ applies resource limits, runs the student's code and the question's probe, and r
 observed. Only observations come back (values, printed output), never verdicts: the grader
 compares them with the reference in its own process.
 
-Protocol on the server's stdin/stdout (bytes): the parent sends ``b"%09d %09d\\n"`` (header and
-body lengths), a JSON header (limits) and the JSON body (source and probe); the server answers
-one JSON line. The server copies the body into a buffer it zeroes right after forking, so no
+Protocol on the server's channel (a Unix socket on fd 0): the parent sends ``b"%09d %09d\\n"``
+(header and body lengths), a JSON header (limits) and the JSON body (source and probe); the
+server answers one JSON line. A header ``{"clone": true}`` sent with one socket descriptor
+(``SCM_RIGHTS``) forks a sibling server answering on that socket. The server copies the body into a buffer it zeroes right after forking, so no
 student's code lingers in the memory a later child inherits.
 
 Kept import-light and free of ``lrcourse`` imports at module level: it runs as a script.
@@ -28,6 +29,7 @@ import secrets
 import select
 import shutil
 import signal
+import socket
 import sys
 import time
 import types
@@ -88,7 +90,7 @@ def _reveal(paths: list[str], staging: str) -> None:
         kept = []
         for k, path in enumerate(sorted(set(inside))):
             stage = os.path.join(staging, f"reveal-{n}-{k}")
-            os.mkdir(stage, 0o700)
+            os.makedirs(stage, 0o700, exist_ok=True)  # a restarted server reuses the folder
             _check(_libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), path)
             kept.append((path, stage))
         flags = MS_NOSUID | MS_NODEV
@@ -196,20 +198,28 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
+#: Sibling servers forked from this one (``clone`` requests): children that are not orphans.
+CLONES: set[int] = set()
+
+
 def _children() -> list[int]:
-    """Return the child processes of every thread of this server."""
+    """Return the child processes of every thread of this server, except its clones."""
     pids: list[int] = []
     for tid in os.listdir("/proc/self/task"):
         try:
             with open(f"/proc/self/task/{tid}/children") as f:
-                pids += [int(pid) for pid in f.read().split()]
+                pids += [int(pid) for pid in f.read().split() if int(pid) not in CLONES]
         except FileNotFoundError:  # a thread that just ended
             continue
     return pids
 
 
 def _kill_orphans(patience_s: float = 2.0) -> None:
-    """SIGKILL and reap every child until none is left (without root: no per-uid kill)."""
+    """SIGKILL and reap every child (not the clones) until none is left.
+
+    Everything was sent SIGKILL already where root could; this also covers running without
+    root, and returns within milliseconds unless a process is stuck in the kernel.
+    """
     deadline = time.monotonic() + patience_s
     while time.monotonic() < deadline:
         pids = _children()
@@ -219,23 +229,9 @@ def _kill_orphans(patience_s: float = 2.0) -> None:
             for kill in (os.killpg, os.kill):
                 with contextlib.suppress(OSError):
                     kill(pid, signal.SIGKILL)
-        _reap(0.05)
-
-
-def _reap(patience_s: float = 2.0) -> None:
-    """Wait for every descendant to be gone (orphans come to this server: it is a subreaper).
-
-    Everything was sent SIGKILL already, so this returns within milliseconds; the patience only
-    guards against a process stuck in the kernel.
-    """
-    deadline = time.monotonic() + patience_s
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            time.sleep(0.001)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.001)
 
 
 def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> dict:
@@ -394,8 +390,67 @@ def _stub_package(name: str) -> None:
     sys.modules[name] = package
 
 
+def _receive_prefix(channel: socket.socket) -> tuple[bytes, list[int]]:
+    """Read the 20-byte size prefix, with any descriptor sent alongside it (clone requests)."""
+    message, fds, _, _ = socket.recv_fds(channel, 20, 1)
+    if not message:
+        raise EOFError
+    rest = 20 - len(message)
+    return bytes(message) + (bytes(_read_exact(channel.fileno(), rest)) if rest else b""), fds
+
+
+def _clone(channel: socket.socket, fds: list[int], config: dict, isolation: str) -> dict:
+    """Fork a sibling server answering on the descriptor received; return its pid."""
+    if len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        return {"status": "sandbox-error", "reason": "a clone request needs one descriptor"}
+    pid = os.fork()
+    if pid == 0:  # the clone: a copy of this warm, key-free server on its own channel
+        try:
+            channel.close()
+            CLONES.clear()
+            _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
+            with contextlib.suppress(EOFError, BrokenPipeError, ConnectionError):
+                _serve(socket.socket(fileno=fds[0]), config, isolation)
+        finally:
+            os._exit(0)
+    os.close(fds[0])
+    CLONES.add(pid)
+    return {"cloned": pid}
+
+
+def _serve(channel: socket.socket, config: dict, isolation: str) -> None:
+    """Announce readiness on ``channel``, then answer requests until it closes."""
+    fd = channel.fileno()
+    _write_all(fd, json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
+    while True:
+        prefix, fds = _receive_prefix(channel)
+        sizes = prefix.decode().split()
+        header = json.loads(_read_exact(fd, int(sizes[0])))
+        body = _read_exact(fd, int(sizes[1]))
+        if header.get("clone"):
+            result = _clone(channel, fds, config, isolation)
+        else:
+            for fd in fds:
+                os.close(fd)
+            try:
+                result = _serve_one(header, body, config["tmp_root"], isolation)
+            except Exception as exc:  # the server must answer every request
+                result = {"status": "sandbox-error", "reason": f"{type(exc).__name__}: {exc}"}
+        _write_all(fd, json.dumps(result).encode() + b"\n")
+
+
 def main() -> None:
-    """Read the configuration line, isolate, preload torch, then serve requests until EOF."""
+    """Read the configuration, isolate, preload torch, then serve requests until EOF.
+
+    fd 0 is a Unix socket to the grader; stdout is pointed at ``/dev/null`` so that nothing
+    printed by accident can corrupt the protocol.
+    """
+    channel = socket.socket(fileno=0)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
     config = json.loads(_read_exact(0, int(_read_exact(0, 10).decode())))
     isolation = _isolate(config.get("hide", []), config["tmp_root"])
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
@@ -412,22 +467,10 @@ def main() -> None:
         import lrcourse.quiz.labs
     import lrcourse.grading._harness  # noqa: F401
 
-    _write_all(1, json.dumps({"ready": True, "isolation": isolation}).encode() + b"\n")
-    while True:
-        try:
-            sizes = _read_exact(0, 20).decode().split()
-        except EOFError:
-            return
-        header = json.loads(_read_exact(0, int(sizes[0])))
-        body = _read_exact(0, int(sizes[1]))
-        try:
-            result = _serve_one(header, body, config["tmp_root"], isolation)
-        except Exception as exc:  # the server must answer every request
-            result = {"status": "sandbox-error", "reason": f"{type(exc).__name__}: {exc}"}
-        _write_all(1, json.dumps(result).encode() + b"\n")
+    _serve(channel, config, isolation)
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
+    with contextlib.suppress(EOFError, BrokenPipeError, ConnectionError, KeyboardInterrupt):
         main()  # the grader went away (killed, or done): nothing left to answer

@@ -29,9 +29,13 @@ How a submission is contained (see ``_zygote.py`` for the child side):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from queue import Queue
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from lrcourse.errors import LRCourseError
 
@@ -139,7 +143,12 @@ def _with_git_dirs(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
 
 
 class Sandbox:
-    """One sandbox server; :meth:`run` executes one submission's code at a time (thread-safe)."""
+    """One sandbox server; :meth:`run` executes one submission's code at a time (thread-safe).
+
+    The channel to the server is a Unix socket. :meth:`clone` asks a warm server to fork a
+    sibling on a new socket (sent with ``SCM_RIGHTS``): a copy of a fresh, key-free interpreter
+    that is ready in milliseconds instead of importing torch again.
+    """
 
     def __init__(
         self,
@@ -152,8 +161,12 @@ class Sandbox:
         self._python = python
         self._lock = threading.Lock()
         self._tmp = tempfile.mkdtemp(prefix="lrcourse-sandbox-")
+        self._owns_tmp = True
         os.chmod(self._tmp, 0o711)
         self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._reader: BinaryIO | None = None
+        self._pid: int | None = None
         self.isolation = ""
         self._start()
         if wait:
@@ -161,19 +174,24 @@ class Sandbox:
 
     def _start(self) -> None:
         """Spawn the server and send its configuration; :meth:`_ready` waits for it to be up."""
-        self._proc = subprocess.Popen(
-            [self._python, "-I", str(_ZYGOTE)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=_stripped_environment(),
-            cwd=self._tmp,
-            start_new_session=True,
-            close_fds=True,
-        )
+        mine, theirs = socket.socketpair()
+        with theirs:
+            self._proc = subprocess.Popen(
+                [self._python, "-I", str(_ZYGOTE)],
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                env=_stripped_environment(),
+                cwd=self._tmp,
+                start_new_session=True,
+                close_fds=True,
+            )
+        self._attach(mine, self._proc.pid)
         config = json.dumps({"hide": self._hide, "tmp_root": self._tmp}).encode()
-        assert self._proc.stdin is not None
-        self._proc.stdin.write(b"%010d" % len(config) + config)
-        self._proc.stdin.flush()
+        mine.sendall(b"%010d" % len(config) + config)
+
+    def _attach(self, sock: socket.socket, pid: int) -> None:
+        self._sock, self._pid = sock, pid
+        self._reader = sock.makefile("rb")
         self.isolation = ""
 
     def _ready(self) -> None:
@@ -187,18 +205,58 @@ class Sandbox:
         self.isolation = json.loads(line)["isolation"]
 
     def _readline(self, timeout: float) -> bytes:
-        assert self._proc is not None and self._proc.stdout is not None
-        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
-        return self._proc.stdout.readline() if ready else b""
+        assert self._sock is not None and self._reader is not None
+        ready, _, _ = select.select([self._sock], [], [], timeout)
+        return self._reader.readline() if ready else b""
+
+    def _send(self, header: bytes, body: bytes, fds: Sequence[int] = ()) -> None:
+        assert self._sock is not None
+        prefix = b"%09d %09d\n" % (len(header), len(body))
+        if fds:
+            socket.send_fds(self._sock, [prefix], list(fds))
+            self._sock.sendall(header + body)
+        else:
+            self._sock.sendall(prefix + header + body)
 
     def _kill(self) -> None:
+        """Close the channel and kill the server (a fresh one starts on the next run)."""
+        if self._reader is not None:
+            self._reader.close()
+        if self._sock is not None:
+            self._sock.close()
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
         if self._proc is not None:
-            self._proc.kill()
             self._proc.wait()
-            for stream in (self._proc.stdin, self._proc.stdout):
-                if stream is not None:
-                    stream.close()
-            self._proc = None
+        self._proc, self._sock, self._reader, self._pid = None, None, None, None
+
+    def ensure_ready(self) -> str:
+        """Wait until the server is up; return its isolation level."""
+        with self._lock:
+            if self._sock is None:
+                self._start()
+            self._ready()
+            return self.isolation
+
+    def clone(self) -> Sandbox:
+        """Return a sibling server forked from this warm one (same isolation, its own uid)."""
+        mine, theirs = socket.socketpair()
+        with self._lock, theirs:
+            if self._sock is None:
+                self._start()
+            self._ready()
+            self._send(json.dumps({"clone": True}).encode(), b"", [theirs.fileno()])
+            line = self._readline(timeout=30.0)
+        if not line or "cloned" not in (reply := json.loads(line)):
+            mine.close()
+            raise SandboxError(f"the sandbox server could not clone itself ({line[:200]!r})")
+        twin = object.__new__(Sandbox)
+        twin._hide, twin._python, twin._lock = self._hide, self._python, threading.Lock()
+        twin._tmp, twin._owns_tmp, twin._proc = self._tmp, False, None
+        twin._attach(mine, int(reply["cloned"]))
+        twin._ready()
+        return twin
 
     def run(
         self, source: str, probe: Probe | None = None, limits: Limits | None = None
@@ -209,13 +267,11 @@ class Sandbox:
         body = json.dumps({"source": source, "probe": asdict(probe)}).encode()
         with self._lock:
             try:
-                if self._proc is None:
+                if self._sock is None:
                     self._start()
                 self._ready()
-                assert self._proc is not None and self._proc.stdin is not None
                 sent = time.monotonic()
-                self._proc.stdin.write(b"%09d %09d\n" % (len(header), len(body)) + header + body)
-                self._proc.stdin.flush()
+                self._send(header, body)
                 line = self._readline(timeout=limits.wall_s + 10.0)
                 elapsed = time.monotonic() - sent
             except (OSError, ValueError, SandboxError) as exc:
@@ -230,18 +286,10 @@ class Sandbox:
         return SandboxResult(**{k: v for k, v in data.items() if k in known})
 
     def close(self) -> None:
-        """Stop the server and remove its temporary folder."""
-        if self._proc is not None:
-            assert self._proc.stdin is not None and self._proc.stdout is not None
-            self._proc.stdin.close()
-            self._proc.stdout.close()
-            # Nothing to flush and every child is finished: no need to wait for torch's teardown.
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-        import shutil
-
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        """Stop the server (nothing to flush: no run is in flight) and remove its folder."""
+        self._kill()
+        if self._owns_tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
         return self
@@ -251,22 +299,35 @@ class Sandbox:
 
 
 class SandboxPool:
-    """``size`` sandbox servers shared by threads: :meth:`run` uses whichever is free."""
+    """``size`` sandbox servers shared by threads: :meth:`run` uses whichever is free.
+
+    One server is started (it imports torch: seconds of CPU); the others are cloned from it as
+    soon as it is ready, on a background thread, so the caller can work meanwhile and the
+    start-up cost is paid once, not once per core. If cloning fails, fresh servers are started.
+    """
 
     def __init__(self, size: int | None = None, hide: Sequence[str | os.PathLike[str]] = ()):
         self.size = size or os.cpu_count() or 1
         self._free: Queue[Sandbox] = Queue()
-        # Start every server at once (each imports torch: seconds), then let them warm up while
-        # the caller works; the first run on each waits for it.
-        self._all = [Sandbox(hide=hide, wait=False) for _ in range(self.size)]
-        for box in self._all:
+        first = Sandbox(hide=hide, wait=False)
+        self._all = [first]
+        self._free.put(first)
+        self._grower = threading.Thread(target=self._grow, args=(first, hide), daemon=True)
+        self._grower.start()
+
+    def _grow(self, first: Sandbox, hide: Sequence[str | os.PathLike[str]]) -> None:
+        for _ in range(self.size - 1):
+            try:
+                box = first.clone()
+            except Exception:  # cloning is an optimisation: fall back to a fresh server
+                box = Sandbox(hide=hide, wait=False)
+            self._all.append(box)
             self._free.put(box)
 
     @property
     def isolation(self) -> str:
         """Return the isolation level the servers reached (waits for the first to be ready)."""
-        self._all[0]._ready()
-        return self._all[0].isolation
+        return self._all[0].ensure_ready()
 
     def run(
         self, source: str, probe: Probe | None = None, limits: Limits | None = None
@@ -279,8 +340,9 @@ class SandboxPool:
             self._free.put(box)
 
     def close(self) -> None:
-        """Stop every server."""
-        for box in self._all:
+        """Stop every server (clones first: they are the first server's children)."""
+        self._grower.join()
+        for box in reversed(self._all):
             box.close()
 
     def __enter__(self) -> SandboxPool:
