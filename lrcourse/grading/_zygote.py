@@ -10,8 +10,9 @@ compares them with the reference in its own process.
 Protocol on the server's channel (a Unix socket on fd 0): the parent sends ``b"%09d %09d\\n"``
 (header and body lengths), a JSON header (limits) and the JSON body (source and probe); the
 server answers one JSON line. A header ``{"clone": true}`` sent with one socket descriptor
-(``SCM_RIGHTS``) forks a sibling server answering on that socket. The server copies the body into a buffer it zeroes right after forking, so no
-student's code lingers in the memory a later child inherits.
+(``SCM_RIGHTS``) forks a sibling server answering on that socket. The server copies the body
+into a buffer it zeroes right after forking, so no student's code lingers in the memory a later
+child inherits.
 
 Kept import-light and free of ``lrcourse`` imports at module level: it runs as a script.
 """

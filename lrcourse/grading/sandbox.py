@@ -5,6 +5,8 @@ How a submission is contained (see ``_zygote.py`` for the child side):
 * **Fresh interpreter, not a fork of the grader.** :class:`Sandbox` starts ``python -I _zygote.py``
   with a stripped environment. It imports torch once and forks one child per run, so no child
   inherits the grader's memory, answer keys, reference solutions or environment variables.
+  A :class:`SandboxPool` starts one server and forks its siblings from it (never from the
+  grader), so the torch start-up is paid once, not once per core.
 * **Hidden files.** As root the server enters a private mount namespace and mounts an empty
   read-only tmpfs over every path in ``hide`` (the question banks, their ``.git``, the gradebook,
   the submissions folder); without root it tries an unprivileged user namespace, else records
