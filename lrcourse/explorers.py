@@ -292,17 +292,23 @@ METRIC_CHOICES: tuple[tuple[str, Callable[[int], list[float]]], ...] = (
 
 def plateau_history(
     params: Mapping[str, Any], metrics: Sequence[float], lr: float
-) -> tuple[list[float], list[int]]:
-    """Return ReduceLROnPlateau's ``best`` and ``num_bad_epochs`` after each ``step(metric)``, read from torch."""
+) -> tuple[list[float], list[int], list[bool]]:
+    """Return ReduceLROnPlateau's ``best``, ``num_bad_epochs`` and "improved" after each ``step(metric)``.
+
+    All three are read from a real torch scheduler: "improved" means torch replaced ``best``
+    with the metric, i.e. the metric beat the best by more than ``threshold``.
+    """
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
     scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, **params)
-    best, bad = [], []
+    best, bad, improved = [], [], []
     for metric in metrics:
+        before = scheduler.best
         optimizer.step()
         scheduler.step(metric)
         best.append(float(scheduler.best))
         bad.append(int(scheduler.num_bad_epochs))
-    return best, bad
+        improved.append(scheduler.best != before)
+    return best, bad, improved
 
 
 def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> ExplorerModel:
@@ -346,13 +352,21 @@ def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> Ex
         chosen = {name: settings[name] for name in names} | fixed
         spec = SchedulerSpec("ReduceLROnPlateau", chosen)
         trace = _trace(spec, settings, metrics=metrics)
-        best, bad = plateau_history(chosen, metrics, settings["lr"])
+        best, bad, improved = plateau_history(chosen, metrics, settings["lr"])
         ends = tuple(float(e + 1) for e in range(count))
         patience = float(chosen.get("patience", 10))
+        better = [i for i, flag in enumerate(improved) if flag]
         series = (
             Series("lr", trace.lr),
-            Series("metric", tuple(metrics), panel=1, style="points", x=ends),
+            Series("metric: not better enough", tuple(metrics), panel=1, style="points", x=ends),
             Series("best so far", tuple(best), panel=1, style="steps", x=ends),
+            Series(
+                "metric: beat best by > threshold",
+                tuple(metrics[i] for i in better),
+                panel=1,
+                style="points",
+                x=tuple(ends[i] for i in better),
+            ),
             Series("num_bad_epochs", tuple(float(b) for b in bad), panel=2, x=ends),
             Series("patience", (patience, patience), panel=2, style="line", x=(0.0, float(count))),
         )
@@ -361,7 +375,7 @@ def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> Ex
             f"{_caption(spec, settings)} · metric passed to scheduler.step(metric) after each "
             f"epoch · the rate was cut {reductions} time(s)"
         )
-        return Frame(series, caption=caption, table=(0, 1, 3))
+        return Frame(series, caption=caption, table=(0, 1, 4))
 
     panels = (
         LR_PANEL,

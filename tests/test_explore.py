@@ -167,21 +167,26 @@ def test_compose_sequential_is_linear_warmup_then_cosine():
     assert _lr_curve(view) != tuple(expected)
 
 
-def test_plateau_explorer_shows_metric_and_patience_counter_from_torch():
+def test_plateau_explorer_shows_metric_improvements_and_patience_counter_from_torch():
     view = plateau_explorer({"patience": 2, "factor": 0.5}, metric="loss that flattens at 1.0")
     frame = view.explorer.panel.frame
     by_label = {s.label: s for s in frame.series}
-    metrics = by_label["metric"].y
+    metrics = by_label["metric: not better enough"].y
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
-    lrs, bad = [], []
+    lrs, bad, better = [], [], []
     for metric in metrics:
         lrs.append(optimizer.param_groups[0]["lr"])
+        best_before = scheduler.best
         optimizer.step()
         scheduler.step(metric)
         bad.append(float(scheduler.num_bad_epochs))
+        if scheduler.best != best_before:
+            better.append(metric)
     assert by_label["lr"].y == tuple(lrs)
     assert by_label["num_bad_epochs"].y == tuple(bad)
+    assert by_label["metric: beat best by > threshold"].y == tuple(better)
+    assert 0 < len(better) < len(metrics)
     assert min(lrs) < 0.1, "the flat metric should make the scheduler cut the rate"
     before = by_label["lr"].y
     view.explorer.controls["patience"].value = 6
@@ -250,3 +255,17 @@ def test_sequential_lr_with_its_own_children_is_explored_as_written():
         scheduler.step()
     assert _lr_curve(view) == tuple(expected)
     assert set(view.explorer.controls) == {"epochs", "step_per", "steps_per_epoch", "lr"}
+
+
+def test_a_larger_plateau_threshold_counts_fewer_improvements():
+    view = plateau_explorer(metric="noisy improving loss")
+    explorer = view.explorer
+
+    def improvements() -> int:
+        series = {s.label: s for s in explorer.panel.frame.series}
+        return len(series["metric: beat best by > threshold"].y)
+
+    explorer.controls["threshold"].value = 1e-4
+    small = improvements()
+    explorer.controls["threshold"].value = 0.1
+    assert improvements() < small
