@@ -240,3 +240,30 @@ def test_built_pages_embed_no_widget_state_and_load_the_explorer_script():
     assert with_state == [], f"pages embedding ipywidgets state: {with_state}"
     chapter = (BUILT_BOOK / "notebooks" / "01_learning_rate.html").read_text(encoding="utf-8")
     assert "_static/explorer.js" in chapter and 'class="lrc-explorer"' in chapter
+
+
+def test_every_explorer_in_the_book_draws_without_script_errors(page, book_url):
+    tab, requests = page
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(f"{error}\n{error.stack}"))
+    pages = [
+        p
+        for p in sorted(BUILT_BOOK.glob("**/*.html"))
+        if 'class="lrc-explorer"' in p.read_text(encoding="utf-8")
+    ]
+    assert pages, "no built page holds an explorer"
+    drawn = 0
+    for html in pages:
+        tab.goto(f"{book_url}/{html.relative_to(BUILT_BOOK).as_posix()}", wait_until="load")
+        roots = tab.locator("div.lrc-explorer")
+        for index in range(roots.count()):
+            root = roots.nth(index)
+            assert root.get_attribute("data-ready") == "1", f"{html.name}: explorer {index} idle"
+            curves = root.locator("path.lrc-curve").count()
+            message = root.locator(".lrc-message").text_content()
+            assert curves > 0 or message, f"{html.name}: explorer {index} shows nothing"
+            drawn += 1
+    ours = [e for e in errors if "explorer.js" in e]
+    assert ours == [], ours
+    assert drawn >= 3
+    assert requests.external() == []
