@@ -56,11 +56,21 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-book: $(STAMP)
+# jupyter-cache re-runs a notebook only when its code cells change, but what a cell shows also
+# depends on lrcourse/ (explorer twins, quiz widgets) and on the quiz banks: a change to either
+# clears the execution cache and the parsed pages, so a cached build never serves stale output.
+EXECUTION_INPUTS := $(shell find lrcourse quizzes -type f \( -name '*.py' -o -name '*.yaml' \) 2>/dev/null)
+CACHE_STAMP := _build/.execution-inputs
+
+$(CACHE_STAMP): $(EXECUTION_INPUTS) requirements.txt
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(STAMP) $(CACHE_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output . 
 	@echo "Book built: $(CURDIR)/$(HTML)"
 
-book-strict: $(STAMP)
+book-strict: $(STAMP) $(CACHE_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output . --warningiserror --nitpick --keep-going
 	@echo "Book built with zero warnings: $(CURDIR)/$(HTML)"
 

@@ -1,4 +1,4 @@
-"""_ext/page_dependencies.py makes Sphinx re-read a generated page when its data files change."""
+"""book/_ext/page_dependencies.py makes Sphinx re-read a generated page when its data files change."""
 
 import importlib.util
 import json
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
-    "page_dependencies", ROOT / "_ext" / "page_dependencies.py"
+    "page_dependencies", ROOT / "book" / "_ext" / "page_dependencies.py"
 )
 page_dependencies = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(page_dependencies)
@@ -44,7 +44,7 @@ def test_the_book_config_declares_the_generated_pages():
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]
-    assert config["local_extensions"]["page_dependencies"] == "_ext/"
+    assert config["local_extensions"]["page_dependencies"] == "book/_ext/"
     declared = config["config"]["lrcourse_page_dependencies"]
     assert "quizzes/*.yaml" in declared["book/flashcards"]
     for page in declared:

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 
-EXTENSION = Path(__file__).resolve().parents[1] / "_ext" / "strip_widget_state.py"
+EXTENSION = Path(__file__).resolve().parents[1] / "book" / "_ext" / "strip_widget_state.py"
 
 
 def _load():

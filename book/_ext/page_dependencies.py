@@ -10,7 +10,7 @@ Configure in ``_config.yml``::
 
     sphinx:
       local_extensions:
-        page_dependencies: _ext/
+        page_dependencies: book/_ext/
       config:
         lrcourse_page_dependencies:
           book/flashcards: ["quizzes/*.yaml"]
