@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
@@ -27,9 +26,7 @@ from lrcourse.grading.collect import Answer, Submission, find_submissions, read_
 from lrcourse.grading.gradebook import Gradebook, QuestionResult, answer_text
 from lrcourse.grading.manifest import Manifest, variant_question
 from lrcourse.grading.sandbox import Limits, Probe, SandboxPool, SandboxResult
-from lrcourse.quiz.check import Result, check_answer, numeric_key, predict_key
-from lrcourse.quiz.check import _judge as judge_code_check  # the quiz engine's verdict on a check
-from lrcourse.quiz.loops import analyse_loop
+from lrcourse.quiz.check import check_answer, judge_lab, lab_job, numeric_key, predict_key
 from lrcourse.quiz.model import Code, FixLoop, Numeric, Predict, QuestionModel
 
 
@@ -74,54 +71,6 @@ def _result(
 ) -> QuestionResult:
     text = answer.source if answer.value is None else answer_text(answer.value)
     return QuestionResult(question_id, score, points, status, reason, text[:20_000], feedback)
-
-
-def _code_job(question: Code | FixLoop, source: str) -> dict[str, Any]:
-    if isinstance(question, Code):
-        return {
-            "kind": "code",
-            "source": source,
-            "entry": question.entry,
-            "checks": [check.model_dump() for check in question.checks],
-        }
-    return {
-        "kind": "loop",
-        "source": source,
-        "entry": question.entry,
-        "scheduler": question.scheduler,
-        "scheduler_params": question.scheduler_params,
-        "epochs": question.epochs,
-        "batches": question.batches,
-    }
-
-
-def judge_observations(question: Code | FixLoop, observations: dict[str, Any]) -> Result:
-    """Return the grade of what the sandbox observed, judged against torch in this process."""
-    if "error" in observations:
-        return Result(0.0, False, str(observations["error"]))
-    if isinstance(question, Code):
-        lines, passed = [], 0
-        for check, seen in zip(question.checks, observations["observations"], strict=True):
-            ok, message = judge_code_check(check, seen)
-            passed += ok
-            lines.append(f"{'passed' if ok else 'FAILED'} {check.kind}: {message}")
-        total = len(question.checks)
-        summary = "All checks pass." if passed == total else f"{passed} of {total} checks pass."
-        return Result(passed / total, passed == total, summary, tuple(lines))
-    if observations.get("loop_error"):
-        return Result(0.0, False, str(observations["loop_error"]))
-    report = analyse_loop(
-        observations,
-        scheduler=question.scheduler,
-        scheduler_params=question.scheduler_params,
-        step_per=question.step_per,
-        epochs=question.epochs,
-        batches=question.batches,
-    )
-    summary = (
-        "Right." if report.correct else "Not yet: " + (", ".join(report.bugs) or "rates differ")
-    )
-    return Result(float(report.correct), report.correct, summary, tuple(report.lines()))
 
 
 class Grader:
@@ -233,7 +182,7 @@ class Grader:
         self, question: Code | FixLoop, points: float, answer: Answer, student: str
     ) -> QuestionResult:
         assert self.pool is not None
-        job = _code_job(question, "")
+        job = lab_job(question, "")
         job.pop("source")
         self.code_runs += 1
         run: SandboxResult = self.pool.run(
@@ -243,7 +192,7 @@ class Grader:
         if not run.ok:
             return _result(question.id, points, run.status, run.reason, answer, run.reason)
         try:
-            result = judge_observations(question, run.value)
+            result = judge_lab(question, run.value)
         except (KeyError, TypeError, ValueError, IndexError) as error:  # malformed observations
             return _result(
                 question.id,

@@ -275,37 +275,20 @@ def _judge(check: Any, seen: dict[str, Any]) -> tuple[bool, str]:
     return same, f"{check.expression} = {value!r}" + ("" if same else f"; torch gives {expected!r}")
 
 
-def check_code(
-    question: Code, source: str, timeout: float | None = None, *, isolated: bool = True
-) -> Result:
-    """Run the learner's code in a subprocess; score = checks passed / checks."""
-    job = {
-        "kind": "code",
-        "source": source,
-        "entry": question.entry,
-        "checks": [check.model_dump() for check in question.checks],
-    }
-    lab = run_lab(job, timeout or question.timeout, isolated=isolated)
-    if not lab.ok:
-        return Result(0.0, False, f"Your code could not be checked: {lab.problem}")
-    if "error" in lab.observations:
-        return Result(0.0, False, lab.observations["error"])
-    lines, passed = [], 0
-    for check, seen in zip(question.checks, lab.observations["observations"], strict=True):
-        ok, message = _judge(check, seen)
-        passed += ok
-        lines.append(f"{'passed' if ok else 'FAILED'} {check.kind}: {message}")
-    total = len(question.checks)
-    correct = passed == total
-    summary = "All checks pass." if correct else f"{passed} of {total} checks pass."
-    return Result(passed / total, correct, summary, tuple(lines))
+def lab_job(question: Code | FixLoop, source: str) -> dict[str, Any]:
+    """Return the job a lab runner executes: the learner's ``source`` plus the public inputs of its checks.
 
-
-def record_loop(
-    question: FixLoop, source: str, timeout: float | None = None, *, isolated: bool = True
-) -> tuple[str | None, LoopReport | None]:
-    """Run ``source``'s loop against the recorders; return ``(problem, report)``, one of them None."""
-    job = {
+    The job holds no keys: reference traces are rebuilt from torch by :func:`judge_lab` in the
+    grader's own process, never handed to the learner's code.
+    """
+    if isinstance(question, Code):
+        return {
+            "kind": "code",
+            "source": source,
+            "entry": question.entry,
+            "checks": [check.model_dump() for check in question.checks],
+        }
+    return {
         "kind": "loop",
         "source": source,
         "entry": question.entry,
@@ -314,22 +297,73 @@ def record_loop(
         "epochs": question.epochs,
         "batches": question.batches,
     }
-    lab = run_lab(job, timeout or question.timeout, isolated=isolated)
-    if not lab.ok:
-        return f"Your loop could not be checked: {lab.problem}", None
-    if "error" in lab.observations:
-        return lab.observations["error"], None
-    if lab.observations.get("loop_error"):
-        return lab.observations["loop_error"], None
-    report = analyse_loop(
-        lab.observations,
+
+
+def _loop_report(question: FixLoop, observations: dict[str, Any]) -> LoopReport:
+    return analyse_loop(
+        observations,
         scheduler=question.scheduler,
         scheduler_params=question.scheduler_params,
         step_per=question.step_per,
         epochs=question.epochs,
         batches=question.batches,
     )
-    return None, report
+
+
+def _loop_result(report: LoopReport) -> Result:
+    if report.correct:
+        summary = "Right: the loop steps in the right order and the rates match torch."
+    else:
+        found = ", ".join(report.bugs) or "the rates differ from the correct loop"
+        summary = f"Not yet: {found}."
+    return Result(float(report.correct), report.correct, summary, tuple(report.lines()))
+
+
+def judge_lab(question: Code | FixLoop, observations: dict[str, Any]) -> Result:
+    """Return the grade of what a lab run observed, judged against torch in this process.
+
+    ``observations`` is what the learner's code was seen to do (from :mod:`lrcourse.quiz.run` or
+    the grading sandbox); raises ``KeyError``/``TypeError`` on observations of the wrong shape.
+    """
+    if "error" in observations:
+        return Result(0.0, False, str(observations["error"]))
+    if isinstance(question, Code):
+        lines, passed = [], 0
+        for check, seen in zip(question.checks, observations["observations"], strict=True):
+            ok, message = _judge(check, seen)
+            passed += ok
+            lines.append(f"{'passed' if ok else 'FAILED'} {check.kind}: {message}")
+        total = len(question.checks)
+        correct = passed == total
+        summary = "All checks pass." if correct else f"{passed} of {total} checks pass."
+        return Result(passed / total, correct, summary, tuple(lines))
+    if observations.get("loop_error"):
+        return Result(0.0, False, str(observations["loop_error"]))
+    return _loop_result(_loop_report(question, observations))
+
+
+def check_code(
+    question: Code, source: str, timeout: float | None = None, *, isolated: bool = True
+) -> Result:
+    """Run the learner's code in a subprocess; score = checks passed / checks."""
+    lab = run_lab(lab_job(question, source), timeout or question.timeout, isolated=isolated)
+    if not lab.ok:
+        return Result(0.0, False, f"Your code could not be checked: {lab.problem}")
+    return judge_lab(question, lab.observations)
+
+
+def record_loop(
+    question: FixLoop, source: str, timeout: float | None = None, *, isolated: bool = True
+) -> tuple[str | None, LoopReport | None]:
+    """Run ``source``'s loop against the recorders; return ``(problem, report)``, one of them None."""
+    lab = run_lab(lab_job(question, source), timeout or question.timeout, isolated=isolated)
+    if not lab.ok:
+        return f"Your loop could not be checked: {lab.problem}", None
+    if "error" in lab.observations:
+        return lab.observations["error"], None
+    if lab.observations.get("loop_error"):
+        return lab.observations["loop_error"], None
+    return None, _loop_report(question, lab.observations)
 
 
 def check_fix_loop(
@@ -339,12 +373,7 @@ def check_fix_loop(
     problem, report = record_loop(question, source, timeout, isolated=isolated)
     if report is None:
         return Result(0.0, False, problem or "the loop could not be checked")
-    if report.correct:
-        summary = "Right: the loop steps in the right order and the rates match torch."
-    else:
-        found = ", ".join(report.bugs) or "the rates differ from the correct loop"
-        summary = f"Not yet: {found}."
-    return Result(float(report.correct), report.correct, summary, tuple(report.lines()))
+    return _loop_result(report)
 
 
 def check_explain(question: Explain, ticked: Collection[int]) -> Result:
