@@ -97,7 +97,8 @@ def feedback_markdown(
             continue
         verdict = "right" if row.score >= 1 else ("partly right" if row.score > 0 else "wrong")
         lines.append(f"**{verdict}** ({row.score * row.points:g} / {row.points:g})")
-        if row.reason and row.reason != "wrong":
+        # The reason is the feedback's first line when grading produced feedback: say it once.
+        if row.reason and row.reason != "wrong" and not row.feedback.startswith(row.reason):
             lines += ["", f"Why: {row.reason}"]
         if row.feedback and row.feedback != row.reason:
             lines += ["", row.feedback]

@@ -90,3 +90,15 @@ def test_feedback_says_what_was_wrong_with_the_hint_and_solution(manifest, quest
     assert "**wrong**" in text
     assert "*Hint:* Which call changes the weights?" in text
     assert "solution-text-marmot" in text  # the solution goes to the student after grading
+
+
+def test_feedback_states_a_partial_credit_reason_once(manifest, questions) -> None:
+    reason = "Partly right: 1 of 2 right options picked. Score 0.50."
+    rows = [
+        GradeRow(
+            "s9", MULTI, 0.5, 1.0, "graded", reason, '["groups"]', f"{reason}\n- picked groups"
+        )
+    ]
+    text = feedback_markdown(manifest, "s9", rows, questions)
+    assert text.count(reason) == 1
+    assert "- picked groups" in text
