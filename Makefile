@@ -109,7 +109,13 @@ lab: $(STAMP)
 serve: $(STAMP)
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
-bench: $(STAMP)
+# nbgrader, for the side-by-side grading benchmark, lives in its own venv (never in the course's).
+NBGRADER := benchmarks/.venv-nbgrader/bin/nbgrader
+$(NBGRADER):
+	python3 -m venv benchmarks/.venv-nbgrader
+	benchmarks/.venv-nbgrader/bin/pip install --quiet nbgrader==0.9.6
+
+bench: $(STAMP) $(NBGRADER)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
