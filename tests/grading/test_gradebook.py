@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -153,6 +154,9 @@ def _start_grader(folder: Path, book: Path, manifest: Manifest, questions) -> in
             _grade(folder, book, manifest, questions)
         finally:
             os._exit(0)
+    # Set the group from this side too: a kill right after fork must not find it missing.
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
     return pid
 
 
