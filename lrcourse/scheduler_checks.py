@@ -154,7 +154,7 @@ def _run(
     steps: int,
 ) -> Rates:
     """Return the rates after construction and after each of ``steps`` scheduler steps."""
-    optimizer = build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
+    optimizer = _fresh_optimizer(param_groups, lr)
     scheduler = _build(make_scheduler, optimizer)
     rates = [_rates_now(optimizer)]
     for number in range(1, steps + 1):
@@ -222,7 +222,7 @@ def _check_closed_form(
     rates: Rates,
     rel_tol: float,
 ) -> SchedulerCheck:
-    optimizer = build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
+    optimizer = _fresh_optimizer(param_groups, lr)
     fresh = _build(make_scheduler, optimizer)
     name = type(fresh).__name__
     if not hasattr(fresh, "_get_closed_form_lr"):
@@ -265,6 +265,24 @@ def _check_closed_form(
     )
 
 
+def _fresh_optimizer(param_groups: Sequence[Mapping[str, Any]], lr: float) -> torch.optim.Optimizer:
+    return build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
+
+
+def _stepped(
+    make_scheduler: Callable[[torch.optim.Optimizer], Any],
+    param_groups: Sequence[Mapping[str, Any]],
+    lr: float,
+    steps: int,
+) -> tuple[torch.optim.Optimizer, Any]:
+    """Return a fresh optimizer and its scheduler after ``steps`` optimizer+scheduler steps."""
+    optimizer = _fresh_optimizer(param_groups, lr)
+    scheduler = _build(make_scheduler, optimizer)
+    for number in range(1, steps + 1):
+        _step(optimizer, scheduler, number)
+    return optimizer, scheduler
+
+
 def _check_state_dict(
     make_scheduler: Callable[[torch.optim.Optimizer], Any],
     param_groups: Sequence[Mapping[str, Any]],
@@ -272,10 +290,7 @@ def _check_state_dict(
     stop_at: int,
     rel_tol: float,
 ) -> SchedulerCheck:
-    optimizer = build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
-    scheduler = _build(make_scheduler, optimizer)
-    for number in range(1, stop_at + 1):
-        _step(optimizer, scheduler, number)
+    _optimizer, scheduler = _stepped(make_scheduler, param_groups, lr, stop_at)
     state = scheduler.state_dict()
     try:
         loaded = _round_trip(state)
@@ -288,7 +303,7 @@ def _check_state_dict(
         )
     restored = _build(
         make_scheduler,
-        build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups)),
+        _fresh_optimizer(param_groups, lr),
     )
     try:
         restored.load_state_dict(loaded)
@@ -320,10 +335,7 @@ def _check_resume(
     stop_at: int,
     rel_tol: float,
 ) -> SchedulerCheck:
-    optimizer = build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
-    scheduler = _build(make_scheduler, optimizer)
-    for number in range(1, stop_at + 1):
-        _step(optimizer, scheduler, number)
+    optimizer, scheduler = _stepped(make_scheduler, param_groups, lr, stop_at)
     try:
         checkpoint = _round_trip(
             {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
@@ -336,7 +348,7 @@ def _check_resume(
         )
     # The documented order: build the new scheduler first, then load the optimizer's state
     # (which restores its rates), then the scheduler's.
-    new_optimizer = build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups))
+    new_optimizer = _fresh_optimizer(param_groups, lr)
     resumed = _build(make_scheduler, new_optimizer)
     try:
         new_optimizer.load_state_dict(checkpoint["optimizer"])
@@ -496,7 +508,7 @@ def check_scheduler(
             name = type(
                 _build(
                     make_scheduler,
-                    build_optimizer("SGD", lr=lr, param_groups=_groups_of(param_groups)),
+                    _fresh_optimizer(param_groups, lr),
                 )
             ).__name__
         except _LearnerCodeFailed as error:
