@@ -26,7 +26,14 @@ from lrcourse.grading.collect import Answer, Submission, find_submissions, read_
 from lrcourse.grading.gradebook import Gradebook, QuestionResult, answer_text
 from lrcourse.grading.manifest import Manifest, variant_question
 from lrcourse.grading.sandbox import Limits, Probe, SandboxPool, SandboxResult
-from lrcourse.quiz.check import check_answer, judge_lab, lab_job, numeric_key, predict_key
+from lrcourse.quiz.check import (
+    Result,
+    check_answer,
+    judge_lab,
+    lab_job,
+    numeric_key,
+    predict_key,
+)
 from lrcourse.quiz.model import Code, FixLoop, Numeric, Predict, QuestionModel
 
 
@@ -71,6 +78,12 @@ def _result(
 ) -> QuestionResult:
     text = answer.source if answer.value is None else answer_text(answer.value)
     return QuestionResult(question_id, score, points, status, reason, text[:20_000], feedback)
+
+
+def _graded(question_id: str, points: float, answer: Answer, result: Result) -> QuestionResult:
+    """Return the stored result of an answer that was graded (its reason: feedback when wrong)."""
+    reason = "" if result.correct else result.feedback
+    return _result(question_id, points, "graded", reason, answer, result.text(), result.score)
 
 
 class Grader:
@@ -168,15 +181,7 @@ class Grader:
                 question.id, points, "invalid", "`answer` must be the printed text", answer
             )
         result = check_answer(question, value)
-        return _result(
-            question.id,
-            points,
-            "graded",
-            "" if result.correct else result.feedback,
-            answer,
-            result.text(),
-            result.score,
-        )
+        return _graded(question.id, points, answer, result)
 
     def _grade_code(
         self, question: Code | FixLoop, points: float, answer: Answer, student: str
@@ -201,15 +206,7 @@ class Grader:
                 f"the run's observations were malformed ({type(error).__name__})",
                 answer,
             )
-        return _result(
-            question.id,
-            points,
-            "graded",
-            "" if result.correct else result.feedback,
-            answer,
-            result.text(),
-            result.score,
-        )
+        return _graded(question.id, points, answer, result)
 
 
 def _by_student(found: Sequence[tuple[str, Path]]) -> dict[str, list[Path]]:
