@@ -13,7 +13,7 @@ only public questions.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -33,14 +33,6 @@ ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
 #: Option keys: short lowercase names such as ``a`` or ``steplr``.
 OPTION_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 StepPer = Literal["epoch", "batch"]
-LOOP_BUGS: tuple[str, ...] = (
-    "scheduler-before-optimizer",
-    "per-epoch-instead-of-per-batch",
-    "per-batch-instead-of-per-epoch",
-    "missing-scheduler-step",
-    "doubled-scheduler-step",
-    "no-optimizer-step",
-)
 LoopBug = Literal[
     "scheduler-before-optimizer",
     "per-epoch-instead-of-per-batch",
@@ -49,6 +41,8 @@ LoopBug = Literal[
     "doubled-scheduler-step",
     "no-optimizer-step",
 ]
+#: The loop mistakes the recorder can name, in the order above (derived from ``LoopBug``).
+LOOP_BUGS: tuple[str, ...] = get_args(LoopBug)
 
 
 class _Strict(BaseModel):
