@@ -6,6 +6,7 @@ assert that the published book works offline (nothing loaded from a CDN).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -100,15 +101,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve_directory(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (a free port) for the duration; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def book_url() -> Iterator[str]:
     """Serve the built book on 127.0.0.1 and return its base URL."""
     if not (BUILT_BOOK / "index.html").exists():
         pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book` first")
-    handler = functools.partial(_QuietHandler, directory=str(BUILT_BOOK))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(BUILT_BOOK) as url:
+        yield url

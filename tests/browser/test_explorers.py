@@ -8,10 +8,7 @@ by a real browser. Expected values come from plain torch loops written here.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
-from tests.browser.conftest import BUILT_BOOK, _QuietHandler
+from tests.browser.conftest import BUILT_BOOK, serve_directory
 
 
 def _sgd(lr: float = 0.1) -> torch.optim.SGD:
@@ -158,13 +155,8 @@ def scratch_url(tmp_path_factory) -> Iterator[str]:
         "<link rel='stylesheet' href='_static/explorer.css'></head>"
         f"<body>{body}<script src='_static/explorer.js'></script></body></html>"
     )
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/twins.html"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(root) as url:
+        yield f"{url}/twins.html"
 
 
 def test_one_cycle_twin_slider_matches_torch(page, scratch_url):

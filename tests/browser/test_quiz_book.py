@@ -133,27 +133,20 @@ OUTPUT_CASES = [
 @pytest.fixture
 def shipped_script(page, tmp_path):
     """Serve a blank page that loads the very quiz.js the package ships."""
-    import functools
-    import http.server
     import shutil
-    import threading
     from pathlib import Path
 
-    from tests.browser.conftest import _QuietHandler
+    from tests.browser.conftest import serve_directory
 
     static = Path(__file__).resolve().parents[2] / "lrcourse" / "static" / "quiz.js"
     shutil.copy(static, tmp_path / "quiz.js")
     (tmp_path / "index.html").write_text(
         "<!doctype html><html><body><script src='quiz.js'></script></body></html>"
     )
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     tab, requests = page
-    tab.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-    yield tab
-    server.shutdown()
-    server.server_close()
+    with serve_directory(tmp_path) as url:
+        tab.goto(f"{url}/index.html")
+        yield tab
     assert requests.external() == []
 
 
