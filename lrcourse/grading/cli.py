@@ -86,7 +86,8 @@ def register(subparsers: Any) -> None:
     grade.set_defaults(func=run_grade)
 
     export = subparsers.add_parser(
-        "export", help="grades CSV (Canvas, Moodle), feedback, item analysis, GIFT"
+        "export",
+        help="grades CSV (Canvas, Moodle), feedback, item analysis, questions (GIFT, Canvas QTI)",
     )
     export.add_argument("assignment", help="assignment name as graded")
     export.add_argument(
@@ -183,6 +184,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Write every export of one assignment and list the files."""
     from lrcourse.grading.export import export_all
     from lrcourse.grading.gradebook import Gradebook
+    from lrcourse.grading.lms import assignment_questions, skipped_questions
 
     with Gradebook(args.gradebook) as gradebook:
         manifest = gradebook.manifest(args.assignment)
@@ -192,8 +194,12 @@ def run_export(args: argparse.Namespace) -> int:
                 f"no assignment {args.assignment!r} in {args.gradebook}; valid: {valid}"
             )
         rows = gradebook.current_rows(args.assignment)
-    for path in export_all(manifest, rows, load_questions(_banks(args)), Path(args.out)):
+    questions = load_questions(_banks(args))
+    for path in export_all(manifest, rows, questions, Path(args.out)):
         print(os.fspath(path))
+    skipped = skipped_questions(assignment_questions(manifest, questions))
+    if skipped:
+        print(f"not in the GIFT or QTI questions (no LMS equivalent): {', '.join(skipped)}")
     return 0
 
 

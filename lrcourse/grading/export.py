@@ -1,4 +1,4 @@
-"""Export the gradebook: LMS grade CSVs, per-student feedback, item analysis, GIFT questions.
+"""Export the gradebook: LMS grade CSVs, per-student feedback, item analysis, LMS questions.
 
 Grade CSVs (one row per student with a current submission, points = sum of score × points):
 
@@ -13,9 +13,10 @@ Item analysis (classical test theory): per question the difficulty *p* (mean sco
 corrected point-biserial discrimination *r_pb* (question score vs. total of the other questions)
 and the upper–lower 27 % index *D*; per choice option how many students picked it.
 
-Questions: GIFT (Moodle's text format) for ``single``, ``multiple``, ``numeric`` and ``predict``
-(keys computed by torch); ``code`` and ``fix-loop`` have no GIFT equivalent and are listed as
-skipped in a comment.
+Questions (``lms.py`` picks them and computes their keys with torch): GIFT (Moodle's text format)
+and a QTI 1.2 package for Canvas (``<assignment>-qti.zip``, see ``qti.py``) hold the ``single``,
+``multiple``, ``numeric`` and ``predict`` questions; ``code`` and ``fix-loop`` have no LMS
+equivalent and are listed as skipped (a comment in each file).
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lrcourse.grading.gradebook import GradeRow
+from lrcourse.grading.lms import (
+    assignment_questions,
+    numeric_answer,
+    predict_answer,
+    skipped_questions,
+)
 from lrcourse.grading.manifest import Manifest, variant_question
-from lrcourse.quiz.check import numeric_key, predict_key
+from lrcourse.grading.qti import qti_file_name, qti_package
+from lrcourse.quiz.check import predict_key
 from lrcourse.quiz.model import (
     MultipleChoice,
     Numeric,
@@ -211,7 +219,7 @@ def _gift(text: str) -> str:
 
 def gift_questions(questions: Sequence[QuestionModel]) -> str:
     """Return the questions in Moodle GIFT format (code questions are listed as skipped)."""
-    blocks, skipped = [], []
+    blocks = []
     for q in questions:
         head = f"::{q.id}::[markdown]{_gift(getattr(q, 'prompt', ''))}"
         if isinstance(q, Predict):
@@ -231,16 +239,15 @@ def gift_questions(questions: Sequence[QuestionModel]) -> str:
                 for o in q.options
             ]
         elif isinstance(q, Numeric):
-            key = numeric_key(q)
-            margin = max(q.tolerance.abs, q.tolerance.rel * abs(key))
-            body = [f"#{key!r}:{margin:.6g}"]
+            answer = numeric_answer(q)
+            body = [f"#{answer.key!r}:{answer.margin:.6g}"]
         elif isinstance(q, Predict):
-            body = ["=" + _gift(" ".join(predict_key(q).split()))]
+            body = ["=" + _gift(predict_answer(q))]
         else:
-            skipped.append(q.id)
-            continue
+            continue  # no GIFT equivalent: listed in the header
         blocks.append(head + " {\n" + "\n".join(body) + "\n}")
     header = "// lrcourse questions in GIFT format (Moodle: Question bank → Import → GIFT)."
+    skipped = skipped_questions(questions)
     if skipped:
         header += f"\n// Skipped (no GIFT equivalent for code questions): {', '.join(skipped)}"
     return header + "\n\n" + "\n\n".join(blocks) + "\n"
@@ -252,13 +259,12 @@ def export_all(
     """Write every export of one assignment under ``out``; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
+    exported = assignment_questions(manifest, questions)
     written = {
         out / "grades-canvas.csv": canvas_csv(manifest, rows),
         out / "grades-moodle.csv": moodle_csv(manifest, rows),
         out / "item-analysis.md": item_analysis_markdown(manifest, item_analysis(manifest, rows)),
-        out / "questions.gift": gift_questions(
-            [questions[s.question_id] for s in manifest.slots if s.question_id in questions]
-        ),
+        out / "questions.gift": gift_questions(exported),
     }
     for student in sorted({row.student for row in rows}):
         written[out / "feedback" / f"{student}.md"] = feedback_markdown(
@@ -266,4 +272,6 @@ def export_all(
         )
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")
-    return sorted(written)
+    package = out / qti_file_name(manifest)
+    package.write_bytes(qti_package(manifest, exported))
+    return sorted([*written, package])

@@ -109,10 +109,14 @@ def numeric_key(question: Numeric) -> float:
     return value
 
 
+def allowed_error(question: Numeric, key: float) -> float:
+    """Return how far an answer may be from ``key`` and still count: ``max(abs, rel * |key|)``."""
+    return max(question.tolerance.abs, question.tolerance.rel * abs(key))
+
+
 def within_tolerance(question: Numeric, value: float, key: float) -> bool:
     """Return True when ``|value - key| <= max(abs, rel * |key|)``."""
-    allowed = max(question.tolerance.abs, question.tolerance.rel * abs(key))
-    return abs(value - key) <= allowed
+    return abs(value - key) <= allowed_error(question, key)
 
 
 def check_single(question: SingleChoice, answer: str) -> Result:
