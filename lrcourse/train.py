@@ -135,7 +135,7 @@ class TrainingRun:
         task, model, optimizer = self.task, self.model, self.optimizer
         order = epoch_order(task.train_size, self.seed, self.epoch).to(task.device)
         inputs, targets = task.train_inputs[order], task.train_targets[order]
-        batch_losses = []  # stay on the device: no sync inside the loop
+        loss_sums = []  # each batch's mean loss times its size; on the device: no sync in the loop
         model.train()
         for start in range(0, task.train_size, task.batch_size):
             batch_inputs = inputs[start : start + task.batch_size]
@@ -147,9 +147,9 @@ class TrainingRun:
             optimizer.step()
             if self.step_per == "batch":
                 self._step_scheduler()
-            batch_losses.append(loss.detach())
+            loss_sums.append(loss.detach() * len(batch_targets))
 
-        metrics = self.evaluate(self._mean_loss(batch_losses))
+        metrics = self.evaluate(torch.stack(loss_sums).sum() / task.train_size)
         if self.needs_metric:
             self._step_scheduler(metrics[self.monitor])
         elif self.step_per == "epoch":
@@ -159,13 +159,6 @@ class TrainingRun:
         self.val_loss.append(metrics["val_loss"])
         self.val_accuracy.append(metrics["val_accuracy"])
         return metrics
-
-    def _mean_loss(self, batch_losses: list[torch.Tensor]) -> torch.Tensor:
-        """Return the epoch's training loss, each batch weighted by its size (the last is smaller)."""
-        task = self.task
-        sizes = torch.full((len(batch_losses),), float(task.batch_size), device=task.device)
-        sizes[-1] = task.train_size - task.batch_size * (len(batch_losses) - 1)
-        return (torch.stack(batch_losses) * sizes).sum() / task.train_size
 
     def evaluate(self, train_loss: torch.Tensor) -> dict[str, float]:
         """Return train loss, validation loss and accuracy as floats (the epoch's one sync)."""
