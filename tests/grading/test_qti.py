@@ -15,7 +15,7 @@ from lrcourse.cli import main
 from lrcourse.grading.export import export_all
 from lrcourse.grading.gradebook import Gradebook, GradeRow
 from lrcourse.grading.lms import assignment_questions
-from lrcourse.grading.manifest import Manifest
+from lrcourse.grading.manifest import GRADABLE_TYPES, Manifest, Slot, load_questions
 from lrcourse.grading.qti import qti_file_name, qti_package
 from lrcourse.quiz.html import render_markdown
 from lrcourse.quiz.model import (
@@ -253,3 +253,21 @@ def test_lrcourse_export_names_the_qti_zip_and_the_skipped_questions(
     assert str(out / "hw-test-qti.zip") in printed
     assert (out / "hw-test-qti.zip").is_file()
     assert f"not in the GIFT or QTI questions (no LMS equivalent): {CODE_QUESTION}" in printed
+
+
+def test_every_course_question_an_lms_can_hold_is_exported_and_the_rest_listed() -> None:
+    course = load_questions()  # the course's own banks: they hold fix-loop questions too
+    gradable = [q for q in course.values() if q.type in GRADABLE_TYPES]
+    slots = [Slot(question_id=q.id, type=q.type, checksum="-") for q in gradable]
+    manifest = Manifest(
+        assignment="course", seed=0, release="shared", variants=False, students=[], slots=slots
+    )
+    package = Package(qti_package(manifest, gradable))
+    lab = {q.id for q in gradable if q.type in ("code", "fix-loop")}
+    assert {q.type for q in gradable if q.id in lab} == {"code", "fix-loop"}
+    assert set(package.items()) == {q.id for q in gradable} - lab
+    assessment = package.assessment.find("q:assessment", NS)
+    assert assessment is not None
+    (comment,) = [c.text or "" for c in assessment if c.tag is ET.Comment]
+    listed = comment.split(":", 1)[1].strip().split(", ")
+    assert sorted(listed) == sorted(lab)
