@@ -17,7 +17,7 @@ Question types (keys from ``lms.py``, computed by torch, the same as the GIFT fi
 * ``numeric`` → ``numerical_question``: the exact key, or anything in key ± the bank's tolerance
   (``vargte`` / ``varlte``);
 * ``predict`` → ``short_answer_question``: what the snippet prints, on one line (as GIFT does);
-  Canvas compares text exactly, so ``0.05`` and ``5e-2`` differ there, unlike ``lrcourse grade``;
+  Canvas compares text, not numbers, so ``0.05`` and ``5e-2`` differ there, unlike ``lrcourse grade``;
 * ``code`` and ``fix-loop`` are skipped and named in a comment of the assessment file.
 
 Output is deterministic: identifiers are hashes of the assignment name and question ids (answer
