@@ -222,8 +222,9 @@ def gift_questions(questions: Sequence[QuestionModel]) -> str:
     blocks = []
     for q in questions:
         head = f"::{q.id}::[markdown]{_gift(getattr(q, 'prompt', ''))}"
-        if isinstance(q, Predict):
-            head += "\\n\\n```\\n" + _gift(q.code) + "\\n```"
+        shown_code = q.public().shown_code  # what the learner sees: a predict's code, a snippet
+        if shown_code:
+            head += "\\n\\n```\\n" + _gift(shown_code) + "\\n```"
         if isinstance(q, SingleChoice):
             body = [
                 f"{'=' if o.key == q.answer else '~'}{_gift(o.text)}#{_gift(o.feedback)}"

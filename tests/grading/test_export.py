@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 
 import torch
@@ -16,7 +17,7 @@ from lrcourse.grading.export import (
     moodle_csv,
 )
 from lrcourse.grading.gradebook import GradeRow
-from lrcourse.grading.manifest import Manifest
+from lrcourse.grading.manifest import Manifest, load_questions
 
 PICK = "grading-test.where-lr-is-used"
 MULTI = "grading-test.true-statements"
@@ -83,6 +84,20 @@ def test_gift_export_marks_the_right_option_and_uses_torch_keys(questions) -> No
     assert (
         "Skipped (no GIFT equivalent for code questions): grading-test.make-step-scheduler" in text
     )
+
+
+def test_gift_shows_the_snippet_a_choice_question_asks_about() -> None:
+    course = load_questions()  # the course's banks: choice questions with show_code: true
+    shown = [
+        q for q in course.values() if q.type in ("single", "multiple") and q.public().shown_code
+    ]
+    assert shown, "the course banks have 'what does this print?' choice questions"
+    text = gift_questions(shown)
+    for question in shown:
+        first_line = question.public().shown_code.strip().splitlines()[0]
+        block = text.split(f"::{question.id}::", 1)[1].split("\n}", 1)[0]
+        unescaped = re.sub(r"\\(.)", r"\1", block)  # GIFT escapes ~=#{}: with a backslash
+        assert first_line in unescaped, question.id
 
 
 def test_feedback_says_what_was_wrong_with_the_hint_and_solution(manifest, questions) -> None:
