@@ -8,7 +8,6 @@ from typing import Any
 
 from lrcourse.quiz.bank import bank_paths, load_bank, quiz_dir
 from lrcourse.quiz.errors import QuizBankError
-from lrcourse.quiz.verify import verify_banks
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +29,10 @@ def register(subparsers: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Print each problem on one line and the question counts; return 1 if any problem."""
+    # Imported here: verify imports torch (seconds), which other commands (grade) must not pay
+    # for at start-up, before their own work has begun.
+    from lrcourse.quiz.verify import verify_banks
+
     paths = args.paths or bank_paths()
     if not paths:
         print(f"no quiz banks found in {quiz_dir()}", file=sys.stderr)

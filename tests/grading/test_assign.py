@@ -24,7 +24,7 @@ from lrcourse.grading.assign import (
     write_assignment,
 )
 from lrcourse.grading.collect import read_submission
-from lrcourse.grading.grade import Grader
+from lrcourse.grading.grader import Grader
 from lrcourse.grading.manifest import AssignmentError, Manifest, variant_rng
 from lrcourse.grading.sandbox import Limits
 from tests.grading.helpers import GOLDEN
