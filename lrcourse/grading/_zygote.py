@@ -43,6 +43,8 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 RESULT_CAP = 1 << 20
 UID_BASE = 2_000_000
+MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
+HUGE_PAGE = 1 << 21
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
@@ -127,6 +129,35 @@ def _isolate(hide: list[str], staging: str) -> str:
         return "namespace"
     except OSError:
         return "limits-only"
+
+
+def _huge_pages() -> int:
+    """Back the server's large private memory with 2 MB pages; return the regions collapsed.
+
+    Every run forks this server, and fork copies (exit frees) one page-table entry per 4 kB page
+    of the ~200 MB that torch's import leaves in the heap: about 12 of a run's 20 ms. The same
+    memory in 2 MB pages costs about 4 ms. Nothing else changes: the memory is the same, a
+    child that writes to a shared huge page gets a private 4 kB copy as before, and limits
+    count address space, not pages. A kernel without ``MADV_COLLAPSE`` (before 6.1) refuses
+    with ``EINVAL`` and the server runs as before.
+    """
+    _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    collapsed = 0
+    with open("/proc/self/maps") as maps:
+        lines = maps.read().splitlines()
+    for line in lines:
+        fields = line.split()
+        anonymous = len(fields) == 5 or (len(fields) == 6 and fields[5] == "[heap]")
+        if not (anonymous and fields[1] == "rw-p"):
+            continue
+        low, high = (int(x, 16) for x in fields[0].split("-"))
+        low = (low + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)
+        high &= ~(HUGE_PAGE - 1)
+        if high - low < HUGE_PAGE:
+            continue
+        _libc.madvise(low, high - low, MADV_HUGEPAGE)
+        collapsed += _libc.madvise(low, high - low, MADV_COLLAPSE) == 0
+    return collapsed
 
 
 def _read_exact(fd: int, n: int) -> bytearray:
@@ -466,8 +497,11 @@ def main() -> None:
     trace_schedule("StepLR", {"step_size": 2}, epochs=3)
     with contextlib.suppress(ImportError):  # watched for tampering: must be loaded beforehand
         import lrcourse.quiz.labs
-    import lrcourse.grading._harness  # noqa: F401
+    import lrcourse.grading._harness
 
+    # Last, once nothing is left to load: every child starts from this state.
+    lrcourse.grading._harness.take_baseline()
+    _huge_pages()
     _serve(channel, config, isolation)
 
 
