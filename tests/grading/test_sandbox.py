@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import torch
 
 from lrcourse.grading.sandbox import Limits, Probe, Sandbox
+from tests.grading.helpers import SANDBOX_UID_BASE, sandbox_processes
 
 LIMITS = Limits(wall_s=1.0, cpu_s=1.0, memory_mb=256, processes=8, output_bytes=10_000)
 AS_ROOT = os.geteuid() == 0
@@ -30,23 +34,6 @@ def box(secret_dir: Path):
             yield sandbox
     finally:
         del os.environ["LRCOURSE_TEST_SECRET"]
-
-
-def sandbox_processes() -> list[int]:
-    """Return the pids of live processes running as a sandbox uid (>= 2,000,000)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            uid = int(
-                next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1]
-            )
-            if uid >= 2_000_000 and "State:\tZ" not in status:
-                pids.append(int(entry))
-    return pids
 
 
 def test_a_call_probe_returns_the_value(box: Sandbox) -> None:
@@ -165,3 +152,67 @@ def test_run_sandboxed_calls_the_entry_in_a_shared_server() -> None:
     assert again.ok, again.reason
     if AS_ROOT:
         assert again.value >= 2_000_000  # a dedicated unprivileged uid, not the grader's
+
+
+def _sleeper_as_sandbox_uid(ready_w: int) -> int:
+    """Fork a child that drops to a sandbox uid, says so on ``ready_w`` and sleeps; return its pid."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child sleeps until it is killed
+        try:
+            uid = SANDBOX_UID_BASE + 999_000 + os.getpid() % 1000
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.write(ready_w, b"x")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    return pid
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="dropping to a sandbox uid needs root")
+def test_sandbox_processes_sees_its_own_descendants_only() -> None:
+    ready_r, ready_w = os.pipe()
+    mine = _sleeper_as_sandbox_uid(ready_w)
+    other_root = os.fork()
+    if other_root == 0:  # pragma: no cover - a stand-in for another grader's process tree
+        try:
+            os.waitpid(_sleeper_as_sandbox_uid(ready_w), 0)
+        finally:
+            os._exit(0)
+    assert os.read(ready_r, 1) + os.read(ready_r, 1) == b"xx"
+    [theirs] = sandbox_processes(root=other_root)
+    try:
+        assert mine in sandbox_processes()
+        assert mine not in sandbox_processes(root=other_root)
+        assert sandbox_processes(root=mine) == []  # a process is not its own descendant
+    finally:
+        for pid in (mine, other_root, theirs):  # theirs: adopted by this process meanwhile
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(ready_r)
+        os.close(ready_w)
+    assert sandbox_processes() == []
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="the sandbox uid is dropped to only as root")
+def test_a_run_left_behind_by_a_killed_server_is_still_seen(secret_dir: Path) -> None:
+    sandbox = Sandbox(hide=[secret_dir])
+    assert sandbox.isolation == "namespace+uid"
+    slow = Limits(wall_s=30.0, cpu_s=30.0, memory_mb=256, processes=8, output_bytes=10_000)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        pending = executor.submit(sandbox.run, "import time\ntime.sleep(60)\n", Probe(), slow)
+        deadline = time.monotonic() + 10
+        while not sandbox_processes() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        [leaked] = sandbox_processes()
+        os.kill(sandbox._pid, signal.SIGKILL)  # the server dies mid-run: its child is orphaned
+        assert pending.result().status == "sandbox-error"
+    sandbox.close()
+    assert sandbox_processes() == [leaked], "the orphan must stay in view after its server died"
+    os.kill(leaked, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sandbox_processes() == []
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(leaked, 0)  # adopted by this process: reap it
