@@ -36,7 +36,7 @@ import time
 import types
 
 CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -104,28 +104,30 @@ def _reveal(paths: list[str], staging: str) -> None:
             _libc.umount2(stage.encode(), 2)  # MNT_DETACH
 
 
-def _isolate(hide: list[str], staging: str) -> str:
-    """Enter a private mount namespace hiding ``hide``; return the isolation level reached."""
+def _isolate(hide: list[str], staging: str, home: str) -> str:
+    """Enter private mount and network namespaces hiding ``hide``; return the isolation level.
+
+    As an ordinary user, ``home`` (the grader's home folder) is emptied too, except what the
+    server needs: a run then executes as that user, who could read it.
+    """
     interpreter = [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)]
     if os.geteuid() == 0:
         try:
-            _check(_libc.unshare(CLONE_NEWNS), "unshare mount namespace")
+            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare mount namespace")
         except OSError:  # root without CAP_SYS_ADMIN (some containers): no hiding
             readable = not any(_blocking_ancestor(p) for p in interpreter)
             return "uid-only" if readable else "limits-only"
         _hide(hide)
         _reveal(interpreter, staging)
         return "namespace+uid"
-    uid, gid = os.getuid(), os.getgid()
+    from lrcourse.grading import _confine  # an ordinary user's walls (see its docstring)
+
     try:  # an unprivileged user namespace, where the kernel allows one
-        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare user namespace")
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"0 {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"0 {gid} 1")
+        _confine.enter_user_namespace(network=True)
         _hide(hide)
+        _confine.hide_home(home, [staging, *interpreter, *sys.path], staging)
+        _confine.make_read_only(writable=staging)
+        _confine.lock_mounts()
         return "namespace"
     except OSError:
         return "limits-only"
@@ -194,6 +196,10 @@ def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> 
         os.chdir(tmpdir)
         with open("/proc/self/statm") as f:
             mapped = int(f.read().split()[0]) * resource.getpagesize()
+        if isolation == "namespace":  # an ordinary user's server: the run gets a PID namespace
+            from lrcourse.grading._confine import isolate_run  # preloaded by _isolate()
+
+            isolate_run()
         mem = mapped + int(header["memory_mb"]) * (1 << 20)
         cpu = max(1, int(header["cpu_s"] + 0.999))
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -484,10 +490,10 @@ def main() -> None:
     os.dup2(null, 1)
     os.close(null)
     config = json.loads(_read_exact(0, int(_read_exact(0, 10).decode())))
-    isolation = _isolate(config.get("hide", []), config["tmp_root"])
+    _stub_package("lrcourse")
+    isolation = _isolate(config.get("hide", []), config["tmp_root"], config.get("home", ""))
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
     os.environ["OMP_NUM_THREADS"] = "1"
-    _stub_package("lrcourse")
     import torch
 
     torch.set_num_threads(1)

@@ -167,7 +167,14 @@ def run_grade(args: argparse.Namespace) -> int:
     )
     for status, count in sorted(report.statuses.items()):
         print(f"  {status:<14} {count}")
-    if report.isolation and report.isolation != "namespace+uid":
+    if report.isolation == "namespace":
+        print(
+            "note: code ran as you, in a user namespace: the answer files, the gradebook and your "
+            "home folder were hidden, files read-only, no network; files of yours outside your "
+            "home folder were readable to it (grade as root for a separate uid)",
+            file=sys.stderr,
+        )
+    elif report.isolation and report.isolation != "namespace+uid":
         print(
             f"warning: code ran with isolation {report.isolation!r}: answer files may be readable "
             "and process limits weaker (run as root with mount namespaces for full isolation)",

@@ -7,12 +7,18 @@ How a submission is contained (see ``_zygote.py`` for the child side):
   inherits the grader's memory, answer keys, reference solutions or environment variables.
   A :class:`SandboxPool` starts one server and forks its siblings from it (never from the
   grader), so the torch start-up is paid once, not once per core.
-* **Hidden files.** As root the server enters a private mount namespace and mounts an empty
-  read-only tmpfs over every path in ``hide`` (the question banks, their ``.git``, the gradebook,
-  the submissions folder); without root it tries an unprivileged user namespace, else records
-  ``isolation="limits-only"``. Root without ``CAP_SYS_ADMIN`` gets ``"uid-only"`` (uid drop, no
-  hiding) when the interpreter is readable by other users, else ``"limits-only"``. Only
-  ``"namespace+uid"`` (the default as root here and in CI) meets every guarantee listed here.
+* **Hidden files, no network.** As root the server enters private mount and network namespaces
+  and mounts an empty read-only tmpfs over every path in ``hide`` (the question banks, their
+  ``.git``, the gradebook, the submissions folder); the network namespace is empty, so no run
+  can connect anywhere, not even to this machine. Without root it enters an unprivileged user
+  namespace instead (``isolation="namespace"``, see ``_confine.py``): the same hiding and empty
+  network, the user's home folder emptied too, every mount read-only and locked, and each run
+  alone in a PID namespace, so code that runs as the instructor can neither read their files,
+  change them, nor signal the grader. Where the kernel refuses that, it records
+  ``"limits-only"``. Root without ``CAP_SYS_ADMIN`` gets ``"uid-only"`` (uid drop, no hiding)
+  when the interpreter is readable by other users, else ``"limits-only"``. ``"namespace+uid"``
+  (the default as root here and in CI) meets every guarantee listed here; ``"namespace"`` all
+  but one: a run may read files of the instructor's outside their home folder.
 * **A dedicated unprivileged uid per server** (root only): ``2_000_000 + server pid``. As root
   ``RLIMIT_NPROC`` is not enforced, so the child drops to that uid *before* running student code;
   the limit then holds (a fork bomb stops at ``Limits.processes``), and after each run the
@@ -188,7 +194,8 @@ class Sandbox:
                 close_fds=True,
             )
         self._attach(mine, self._proc.pid)
-        config = json.dumps({"hide": self._hide, "tmp_root": self._tmp}).encode()
+        home = os.path.expanduser("~")  # emptied for the runs of an ordinary user's server
+        config = json.dumps({"hide": self._hide, "tmp_root": self._tmp, "home": home}).encode()
         mine.sendall(b"%010d" % len(config) + config)
 
     def _attach(self, sock: socket.socket, pid: int) -> None:
