@@ -155,6 +155,7 @@ def run_grade(args: argparse.Namespace) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),
         # The banks hold keys and solutions: out of the sandbox's sight.
         hide=sorted({quiz_dir(), *([banks] if banks else [])}),
+        freeze_loaded=True,  # this process grades once, then exits
     )
     with Gradebook(args.gradebook) as gradebook:
         report = grade_folder(folder, manifest, gradebook, load_questions(banks), options)
