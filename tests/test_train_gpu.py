@@ -1,7 +1,7 @@
 """The GPU path, run for real where a CUDA device exists; skipped (reason shown by ``-ra``) elsewhere.
 
 CI has no GPU, so these run on the device machine: ``python -m pytest tests/test_train_gpu.py``.
-What they measured there is in ``benchmarks/results/gpu.md``.
+What they measured there is in ``benchmarks/RESULTS.md``.
 """
 
 import warnings
@@ -15,7 +15,7 @@ from lrcourse.checkpoint import resume_run, save_checkpoint
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(),
-    reason="no CUDA device here: the GPU path is checked on a GPU machine (benchmarks/results/gpu.md)",
+    reason="no CUDA device here: the GPU path is checked on a GPU machine (benchmarks/RESULTS.md)",
 )
 
 ONE_CYCLE = SchedulerSpec("OneCycleLR", {"max_lr": 0.5})
