@@ -117,7 +117,8 @@ def take_baseline() -> None:
 
 def run_harness(body: bytearray, nonce: str, res_fd: int) -> None:
     """Run the student's code and the probe; write one nonce-tagged message to ``res_fd``."""
-    dumps, write, exit_ = json.dumps, os.write, os._exit
+    dumps, write, exit_, getpid = json.dumps, os.write, os._exit, os.getpid
+    harness_pid = getpid()
     request = json.loads(bytes(body))
     body[:] = bytes(len(body))
     status, value, error = "ok", None, None
@@ -146,6 +147,8 @@ def run_harness(body: bytearray, nonce: str, res_fd: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BaseException):
             stream.flush()
+    if getpid() != harness_pid:  # a copy the student's code forked: only the run itself reports
+        exit_(0)
     try:
         message = dumps({"nonce": nonce, "status": status, "value": value, "error": error})
     except BaseException:

@@ -52,6 +52,7 @@ CODE_ATTACKS: dict[str, str] = {
     "fork-bomb--code-zero": (
         "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     ),
+    "fork-bomb-unguarded--code-zero": "import os\nwhile True:\n    os.fork()\n" + RIGHT[CODE_Q],
     "fork-and-escape--full": (
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(10_000)\n"
         + RIGHT[CODE_Q]

@@ -30,6 +30,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "memory-bomb": (CODE_Q, ("graded",), ("MemoryError",)),
     "memory-bomb-growing": (CODE_Q, ("graded",), ("MemoryError",)),
     "fork-bomb": (CODE_Q, ("timeout", "cpu-limit"), ("wall clock", "of CPU")),
+    # Every copy meets the process limit; only the run itself reports it (not "forged").
+    "fork-bomb-unguarded": (CODE_Q, ("graded",), ("BlockingIOError",)),
     "thread-bomb": (CODE_Q, ("graded",), ("RuntimeError",)),
     "sys-exit-zero": (CODE_Q, ("graded",), ("SystemExit",)),
     "os-exit-zero": (CODE_Q, ("no-result",), ("ended",)),

@@ -129,3 +129,6 @@ def test_limits_still_hold(report: dict) -> None:
     for attack in ("fork-bomb", "infinite-loop"):
         assert report[attack]["status"] in ("timeout", "cpu-limit"), report[attack]
         assert report[attack]["wall_s"] < 2.0 + 1.0  # the limit + 1 s
+    unguarded = report["fork-bomb-unguarded"]  # each copy meets the limit; only the run reports
+    assert unguarded["status"] == "error", unguarded
+    assert "BlockingIOError" in unguarded["reason"]

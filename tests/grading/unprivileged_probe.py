@@ -44,6 +44,7 @@ ATTACKS = {
         f"open({own_file!r}, 'w').write('changed')\n"
     ),
     "fork-bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+    "fork-bomb-unguarded": "import os\nwhile True:\n    os.fork()\n",
     "infinite-loop": "while True:\n    pass\n",
 }
 
