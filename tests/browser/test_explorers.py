@@ -74,6 +74,19 @@ def _press(root, control: str, key: str, times: int = 1) -> None:
         slider.press(key)
 
 
+def _slide(tab, title: str, control: str, key: str, times: int) -> tuple[dict, dict]:
+    """Move ``control`` of the explorer titled ``title``; return its state before and after.
+
+    Asserts that the curve was redrawn.
+    """
+    root = _explorer(tab, title)
+    before = _state(root)
+    _press(root, control, key, times)
+    after = _state(root)
+    assert after["paths"] != before["paths"], "the curve did not change"
+    return before, after
+
+
 def _fixed(state: dict) -> dict[str, str]:
     text = state["fixed"].split(":", 1)[-1]
     return dict(part.strip().split("=", 1) for part in text.split(",") if "=" in part)
@@ -89,11 +102,7 @@ def _assert_rows_match(state: dict, expected: list[float], column: int = 2) -> N
 def test_chapter_one_step_lr_slider_matches_torch(page, book_url):
     tab, requests = page
     tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="load")
-    root = _explorer(tab, "StepLR")
-    before = _state(root)
-    _press(root, "step_size", "ArrowLeft", 3)
-    after = _state(root)
-    assert after["paths"] != before["paths"], "the curve did not change"
+    before, after = _slide(tab, "StepLR", "step_size", "ArrowLeft", 3)
     assert after["message"] == ""
     step_size, gamma = int(after["values"]["step_size"]), float(after["values"]["gamma"])
     assert step_size != int(before["values"]["step_size"])
@@ -109,11 +118,7 @@ def test_chapter_one_step_lr_slider_matches_torch(page, book_url):
 def test_chapter_one_learning_rate_slider_matches_torch_sgd(page, book_url):
     tab, requests = page
     tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="load")
-    root = _explorer(tab, "SGD on the quadratic bowl")
-    before = _state(root)
-    _press(root, "lr", "ArrowRight", 5)
-    after = _state(root)
-    assert after["paths"] != before["paths"]
+    before, after = _slide(tab, "SGD on the quadratic bowl", "lr", "ArrowRight", 5)
     lr = float(after["values"]["lr"])
     assert lr != float(before["values"]["lr"])
     weights = torch.nn.Parameter(torch.tensor([2.0, 1.0], dtype=torch.float64))
@@ -162,11 +167,7 @@ def scratch_url(tmp_path_factory) -> Iterator[str]:
 def test_one_cycle_twin_slider_matches_torch(page, scratch_url):
     tab, requests = page
     tab.goto(scratch_url, wait_until="load")
-    root = _explorer(tab, "OneCycleLR")
-    before = _state(root)
-    _press(root, "pct_start", "ArrowRight", 2)
-    after = _state(root)
-    assert after["paths"] != before["paths"]
+    before, after = _slide(tab, "OneCycleLR", "pct_start", "ArrowRight", 2)
     values = after["values"]
     assert float(values["pct_start"]) != float(before["values"]["pct_start"])
     steps = 10 * 4
@@ -186,11 +187,7 @@ def test_one_cycle_twin_slider_matches_torch(page, scratch_url):
 def test_composer_twin_slider_matches_torch(page, scratch_url):
     tab, requests = page
     tab.goto(scratch_url, wait_until="load")
-    root = _explorer(tab, "SequentialLR")
-    before = _state(root)
-    _press(root, "warmup_iters", "ArrowRight", 2)
-    after = _state(root)
-    assert after["paths"] != before["paths"]
+    before, after = _slide(tab, "SequentialLR", "warmup_iters", "ArrowRight", 2)
     warm, start = int(after["values"]["warmup_iters"]), float(after["values"]["start_factor"])
     assert warm != int(before["values"]["warmup_iters"])
     assert after["values"]["combiner"] == "SequentialLR"
@@ -205,11 +202,7 @@ def test_composer_twin_slider_matches_torch(page, scratch_url):
 def test_plateau_twin_patience_slider_matches_torch(page, scratch_url):
     tab, requests = page
     tab.goto(scratch_url, wait_until="load")
-    root = _explorer(tab, "ReduceLROnPlateau")
-    before = _state(root)
-    _press(root, "patience", "ArrowLeft", 2)
-    after = _state(root)
-    assert after["paths"] != before["paths"]
+    before, after = _slide(tab, "ReduceLROnPlateau", "patience", "ArrowLeft", 2)
     values = after["values"]
     assert int(values["patience"]) != int(before["values"]["patience"])
     optimizer = _sgd()
