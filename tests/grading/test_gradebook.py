@@ -85,36 +85,40 @@ def test_grading_twice_changes_nothing_and_grades_nothing(reference, manifest, q
     assert _snapshot(book, manifest.assignment) == before
 
 
-def test_regrading_one_student_rewrites_only_that_student(
-    tmp_path, reference, manifest, questions
-) -> None:
-    folder, book, before = reference
+def _regrade_a_copy(tmp_path, reference, manifest, bank_questions, **only):
+    """Regrade a copy of the reference gradebook; return the report, the copy and changed keys.
+
+    A key (student, question) has changed when its result was written by the new run.
+    """
+    folder, book, _ = reference
     copy = tmp_path / "book.sqlite"
     shutil.copy(book, copy)
     old = _run_ids(copy)
-    report = _grade(folder, copy, manifest, questions, students=["correct--full"], regrade=True)
-    assert report.graded == 1
+    report = _grade(folder, copy, manifest, bank_questions, regrade=True, **only)
     new = _run_ids(copy)
-    changed = {key for key in old if old[key] != new[key]}
+    return report, copy, {key for key in old if old[key] != new[key]}
+
+
+def test_regrading_one_student_rewrites_only_that_student(
+    tmp_path, reference, manifest, questions
+) -> None:
+    only = {"students": ["correct--full"]}
+    report, copy, changed = _regrade_a_copy(tmp_path, reference, manifest, questions, **only)
+    assert report.graded == 1
     assert {student for student, _ in changed} == {"correct--full"}
     assert len(changed) == len(manifest.slots)
-    assert _snapshot(copy, manifest.assignment) == before
+    assert _snapshot(copy, manifest.assignment) == reference[2]
 
 
 def test_regrading_one_question_rewrites_only_that_question(
     tmp_path, reference, manifest, questions
 ) -> None:
-    folder, book, before = reference
-    copy = tmp_path / "book.sqlite"
-    shutil.copy(book, copy)
-    old = _run_ids(copy)
     question = "grading-test.where-lr-is-used"
-    _grade(folder, copy, manifest, questions, questions=[question], regrade=True)
-    new = _run_ids(copy)
-    changed = {key for key in old if old[key] != new[key]}
+    only = {"questions": [question]}
+    _, copy, changed = _regrade_a_copy(tmp_path, reference, manifest, questions, **only)
     assert {q for _, q in changed} == {question}
     assert len(changed) == len(STEADY)
-    assert _snapshot(copy, manifest.assignment) == before
+    assert _snapshot(copy, manifest.assignment) == reference[2]
 
 
 def test_a_resubmission_becomes_current_and_keeps_the_old_results(
