@@ -13,13 +13,7 @@ from lrcourse.train import TrainingRun
 EPOCHS = 3
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run the plain torch loops as the trainer does: tiny matmuls are slow on a busy 2-core box."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def plain_torch_run(make_scheduler, *, epochs, seed=0, step_per="epoch"):

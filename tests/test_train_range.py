@@ -9,14 +9,7 @@ from lrcourse import load_task, trace_schedule
 from lrcourse.errors import DeviceError, TrainingConfigError
 from lrcourse.range_test import lr_range_test, smooth
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Run the plain torch loops as the trainer does: tiny matmuls are slow on a busy 2-core box."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_rates_come_from_a_real_exponential_scheduler():
