@@ -83,7 +83,7 @@ def test_an_epoch_copies_to_the_device_once_and_waits_for_it_once():
     assert len(copies_out) <= epochs
 
 
-def test_the_five_schedule_comparison_runs_on_cuda_and_says_so():
+def test_a_comparison_runs_on_cuda_and_says_so():
     result = compare_schedules(
         {"one-cycle": ONE_CYCLE, "plateau": PLATEAU}, epochs=3, seed=0, live=False, device="cuda"
     )

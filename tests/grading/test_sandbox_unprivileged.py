@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from lrcourse.grading._zygote import _blocking_ancestor
+
 PROBE = Path(__file__).with_name("unprivileged_probe.py")
 ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
@@ -31,12 +33,11 @@ pytestmark = pytest.mark.skipif(
 
 def _closed_ancestor(path: str) -> tuple[str, str] | None:
     """Return (the first ancestor others may not enter, its child on the way to ``path``)."""
-    parts = Path(path).resolve().parts
-    for i in range(2, len(parts)):
-        ancestor = Path(*parts[:i])
-        if not ancestor.stat().st_mode & 0o001:
-            return str(ancestor), str(Path(*parts[: i + 1]))
-    return None
+    ancestor = _blocking_ancestor(os.path.realpath(path))
+    if ancestor is None:
+        return None
+    below = Path(os.path.realpath(path)).relative_to(ancestor).parts[0]
+    return ancestor, str(Path(ancestor) / below)
 
 
 def _as_nobody_script(command: list[str], home: Path) -> str:
