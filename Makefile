@@ -77,6 +77,7 @@ book-strict: $(STAMP) $(CACHE_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -m "not browser" -p no:cacheprovider

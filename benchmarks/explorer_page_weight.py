@@ -1,7 +1,7 @@
 """Page weight of the explorers' static twins: bytes per explorer, and per built page.
 
 Part 1 builds the twin of every default explorer (real torch, as a notebook would) and prints
-its size beside the payload budget (``lrcourse.twin.MAX_BYTES``). Part 2 reads the built book
+its size beside the payload budget (``lrcourse.explorers.twin.MAX_BYTES``). Part 2 reads the built book
 (``_build/html``; run ``make book`` first) and prints, per page with explorers, the page size,
 the bytes its twins take, and the size of the shared script and stylesheet.
 
@@ -25,7 +25,7 @@ from lrcourse import (
     learning_rate_explorer,
     plateau_explorer,
 )
-from lrcourse.twin import MAX_BYTES
+from lrcourse.explorers.twin import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILT = ROOT / "_build" / "html"

@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lrcourse import SchedulerSpec, pick_device, start_run
-from lrcourse.tasks import digits_task
+from lrcourse.train.tasks import digits_task
 
 REPEATS = 5
 #: Pause before each timed run: the OpenMP threads of a multi-threaded run spin for a while after

@@ -3,7 +3,16 @@
 import pytest
 import torch
 
-from lrcourse.train import one_cpu_thread
+from lrcourse.train.loop import one_cpu_thread
+from tests.sandbox.helpers import adopt_orphans
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _adopt_orphans():
+    """Keep every sandbox process this session starts its descendant (see ``sandbox_processes``)."""
+    adopt_orphans()
+    yield
+    adopt_orphans(False)
 
 
 @pytest.fixture

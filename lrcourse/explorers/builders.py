@@ -1,6 +1,6 @@
 """Explorer models for every scheduler, comparisons, compositions, ReduceLROnPlateau and plain SGD.
 
-Each builder returns an :class:`~lrcourse.explorer_model.ExplorerModel` whose ``compute`` runs
+Each builder returns an :class:`~lrcourse.explorers.model.ExplorerModel` whose ``compute`` runs
 real torch (through :func:`lrcourse.trace.trace_schedule` or torch's own SGD). No formula of a
 schedule is written here; this module only turns control settings into scheduler parameters.
 """
@@ -15,7 +15,8 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-from lrcourse.controls import (
+from lrcourse.errors import SchedulerConfigError
+from lrcourse.explorers.controls import (
     EPOCHS,
     LR,
     STEP_PER,
@@ -26,9 +27,8 @@ from lrcourse.controls import (
     controls_for,
     with_defaults,
 )
-from lrcourse.errors import SchedulerConfigError
-from lrcourse.explorer_model import ExplorerModel, Frame, Panel, Series
-from lrcourse.quadratic import run_gradient_descent
+from lrcourse.explorers.model import ExplorerModel, Frame, Panel, Series
+from lrcourse.explorers.quadratic import run_gradient_descent
 from lrcourse.trace import COMPOSITE_SCHEDULERS, SchedulerSpec, as_spec, trace_schedule
 
 LR_PANEL = Panel("learning rate")

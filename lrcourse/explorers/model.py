@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lrcourse.controls import Control, Settings
+from lrcourse.explorers.controls import Control, Settings
 
 SeriesStyle = Literal["steps", "line", "points", "xy"]
 

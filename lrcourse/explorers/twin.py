@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lrcourse.controls import Control, Settings
 from lrcourse.errors import LRCourseError
-from lrcourse.explorer_model import ExplorerModel, Frame
+from lrcourse.explorers.controls import Control, Settings
+from lrcourse.explorers.model import ExplorerModel, Frame
 
 #: Most frames one twin embeds; controls with many values are thinned (every other value) past it.
 MAX_FRAMES = 120

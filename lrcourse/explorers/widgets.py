@@ -1,9 +1,9 @@
 """Interactive explorers: ipywidgets controls that redraw a matplotlib figure from real torch runs.
 
-Each public function returns a :class:`~lrcourse.display.DualView`: live sliders in JupyterLab,
+Each public function returns a :class:`~lrcourse.display.dual_view.DualView`: live sliders in JupyterLab,
 and in the static book a twin whose curves were computed by torch when the notebook ran
-(:mod:`lrcourse.twin`). The controls of each scheduler come from the table in
-:mod:`lrcourse.controls`; the numbers from :mod:`lrcourse.explorers` (torch); this module only
+(:mod:`lrcourse.explorers.twin`). The controls of each scheduler come from the table in
+:mod:`lrcourse.explorers.controls`; the numbers from :mod:`lrcourse.explorers.builders` (torch); this module only
 builds widgets and draws.
 """
 
@@ -18,20 +18,20 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from lrcourse.controls import Control, Settings
-from lrcourse.display import DualView
+from lrcourse.display.dual_view import DualView
+from lrcourse.display.figure import course_figure
+from lrcourse.display.png import encode_png
 from lrcourse.errors import LRCourseError
-from lrcourse.explorer_model import ExplorerModel, Frame, table_rows
-from lrcourse.explorers import (
+from lrcourse.explorers.builders import (
     compare_model,
     compose_model,
     descent_model,
     plateau_model,
     scheduler_model,
 )
-from lrcourse.plot import course_figure
-from lrcourse.png import encode_png
-from lrcourse.twin import twin_html
+from lrcourse.explorers.controls import Control, Settings
+from lrcourse.explorers.model import ExplorerModel, Frame, table_rows
+from lrcourse.explorers.twin import twin_html
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 

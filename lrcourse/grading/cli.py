@@ -139,7 +139,7 @@ def run_grade(args: argparse.Namespace) -> int:
     """Grade the folder into the gradebook and print a summary."""
     from lrcourse.grading.grade import GradeOptions, grade_folder
     from lrcourse.grading.gradebook import Gradebook
-    from lrcourse.grading.sandbox import Limits
+    from lrcourse.sandbox.pool import Limits
 
     manifest = _manifest(args.assignment)
     folder = Path(args.submissions)

@@ -4,7 +4,7 @@ The pipeline: find files -> start the sandbox servers (they import torch in thei
 while this one imports it too and reads the files) -> read each (``collect``: no execution) ->
 skip what the gradebook already holds for that exact file (by content hash) -> grade the rest on
 a thread pool with :class:`~lrcourse.grading.grader.Grader`: code in a
-:class:`~lrcourse.grading.sandbox.SandboxPool` sized to the cores, everything else in this
+:class:`~lrcourse.sandbox.pool.SandboxPool` sized to the cores, everything else in this
 process with ``lrcourse.quiz.check`` -> write each submission's results in one transaction.
 Keys are computed here by real torch (once per distinct snippet, before the pool is used);
 verdicts on code are computed here from what the sandbox observed.
@@ -28,8 +28,9 @@ from tqdm import tqdm
 from lrcourse.grading.collect import Submission, find_submissions, read_submission
 from lrcourse.grading.gradebook import Gradebook, QuestionResult
 from lrcourse.grading.manifest import Manifest
-from lrcourse.grading.sandbox import Limits, SandboxPool
 from lrcourse.quiz.model import QuestionModel
+from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.sandbox.pool import Limits, SandboxPool
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,9 @@ def grade_folder(
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in wanted_questions)
     # Started first, so that the servers import torch (seconds) while this process does too.
-    pool = SandboxPool(jobs, hide=[str(p) for p in hide]) if has_code else None
+    pool = (
+        SandboxPool(jobs, hide=[str(p) for p in hide], preload=(LAB_RUNNER,)) if has_code else None
+    )
     try:
         with _collector_paused(options.freeze_loaded):
             # Imported only now, once the servers are on their way: it imports torch (see above).

@@ -18,7 +18,6 @@ from lrcourse.errors import LRCourseError
 from lrcourse.grading.collect import Answer, Submission
 from lrcourse.grading.gradebook import QuestionResult, answer_text
 from lrcourse.grading.manifest import Manifest, variant_question
-from lrcourse.grading.sandbox import Limits, Probe, SandboxPool, SandboxResult
 from lrcourse.quiz.check import (
     Result,
     check_answer,
@@ -28,6 +27,8 @@ from lrcourse.quiz.check import (
     predict_key,
 )
 from lrcourse.quiz.model import Code, FixLoop, Numeric, Predict, QuestionModel
+from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.sandbox.pool import Limits, Probe, SandboxPool, SandboxResult
 
 
 def _result(
@@ -154,7 +155,7 @@ class Grader:
         job.pop("source")
         self.code_runs += 1
         run: SandboxResult = self.pool.run(
-            answer.source, Probe("lab", args={"job": job}), self.limits
+            answer.source, Probe("lab", args={"runner": LAB_RUNNER, "job": job}), self.limits
         )
         self.run_seconds.append((student, question.id, run.elapsed_s))
         if not run.ok:

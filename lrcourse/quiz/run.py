@@ -4,7 +4,7 @@
   ``quizzes/``) with ``torch`` and ``lrcourse`` imported and returns what it printed. Results are
   cached by source, so a quiz that shows the same key twice runs it once.
 * :func:`run_lab` executes a learner's answer to a ``code`` or ``fix-loop`` question out of
-  process: in the grading helper's hardened sandbox (``lrcourse.grading.sandbox``: a warm server
+  process: in the grading helper's hardened sandbox (``lrcourse.sandbox.pool``: a warm server
   forking one locked-down child per run, wall-clock/CPU/memory/output limits) through its
   ``lab`` probe, which calls ``lrcourse.quiz.labs.run_job``. If that package is not installed, a
   minimal runner (:func:`run_lab_in_subprocess`: a fresh ``python -I`` process, process group
@@ -33,6 +33,8 @@ from typing import Any
 
 from lrcourse.quiz.errors import QuizBankError
 
+#: The module whose ``run_job`` observes a learner's code inside the sandbox (preloaded there).
+LAB_RUNNER = "lrcourse.quiz.labs"
 #: Printed output kept from a learner run (the rest is dropped).
 OUTPUT_LIMIT = 20_000
 
@@ -106,7 +108,7 @@ def _read_capped(path: Path) -> str:
     return text + ("\n[output cut]" if len(data) > OUTPUT_LIMIT else "")
 
 
-#: What each sandbox status means for the learner (``lrcourse.grading.sandbox`` statuses).
+#: What each sandbox status means for the learner (``lrcourse.sandbox.pool`` statuses).
 SANDBOX_PROBLEMS = {
     "timeout": "stopped after {timeout:g} s: does your code loop forever?",
     "cpu-limit": "stopped: it used too much CPU time",
@@ -125,9 +127,9 @@ def _sandbox() -> Any:
     global _SANDBOX
     with _SANDBOX_LOCK:
         if _SANDBOX is None:
-            from lrcourse.grading.sandbox import Sandbox
+            from lrcourse.sandbox.pool import Sandbox
 
-            _SANDBOX = Sandbox()
+            _SANDBOX = Sandbox(preload=(LAB_RUNNER,))
             atexit.register(_SANDBOX.close)
         return _SANDBOX
 
@@ -135,7 +137,7 @@ def _sandbox() -> Any:
 def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> LabResult:
     """Run ``job`` (see ``labs.run_job``) in a sandboxed process for at most ``timeout`` seconds.
 
-    Uses the grading sandbox (``lrcourse.grading.sandbox``: a warm server that forks one locked-down
+    Uses the grading sandbox (``lrcourse.sandbox.pool``: a warm server that forks one locked-down
     child per run) when it is installed, else :func:`run_lab_in_subprocess`. ``isolated=False``
     runs the job in this process instead, with no time limit: only for the bank's own reference
     and starter code (``lrcourse quiz verify``), never for a learner's answer.
@@ -148,13 +150,13 @@ def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> La
             observations = run_job(job)
         return LabResult(observations=observations, stdout=buffer.getvalue()[:OUTPUT_LIMIT])
     try:
-        from lrcourse.grading.sandbox import Limits, Probe
+        from lrcourse.sandbox.pool import Limits, Probe
     except ImportError:
         return run_lab_in_subprocess(job, timeout)
     rest = {key: value for key, value in job.items() if key != "source"}
     result = _sandbox().run(
         job["source"],
-        Probe("lab", args={"job": rest}),  # type: ignore[arg-type]
+        Probe("lab", args={"runner": LAB_RUNNER, "job": rest}),  # type: ignore[arg-type]
         Limits(wall_s=timeout, cpu_s=timeout),
     )
     if result.status == "ok" and isinstance(result.value, dict):

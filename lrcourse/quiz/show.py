@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lrcourse.display import DualView
+from lrcourse.display.dual_view import DualView
 from lrcourse.quiz.bank import find_bank, find_question
 from lrcourse.quiz.html import question_html, quiz_html
 from lrcourse.quiz.progress import Progress

@@ -37,10 +37,11 @@ def _probe(probe: dict, namespace: dict):
     kind, entry, args = probe.get("kind", "run"), probe.get("entry"), probe.get("args") or {}
     if kind == "run":
         return None
-    if kind == "lab":  # the quiz engine's observers (lrcourse.quiz.labs), on the student's source
-        from lrcourse.quiz.labs import run_job
-
-        return run_job({**args["job"], "source": namespace["__source__"]})
+    if kind == "lab":  # a preloaded observer module's run_job, on the student's source
+        runner = args["runner"]
+        if runner not in _PRELOADED:
+            raise ValueError(f"probe module {runner!r} was not preloaded by the server")
+        return sys.modules[runner].run_job({**args["job"], "source": namespace["__source__"]})
     if kind == "expression":
         return eval(compile(args["expression"], "<check>", "eval"), namespace)
     if entry not in namespace:
@@ -71,14 +72,15 @@ WATCHED_MODULES = (
     "warnings",
     "json",
     "lrcourse.trace",
-    "lrcourse.quiz.labs",
 )
+#: The caller's probe modules the server preloaded (see ``take_baseline``); watched as well.
+_PRELOADED: tuple[str, ...] = ()
 
 
 def _snapshot() -> list[tuple[str, Any, dict[Any, object]]]:
     """Return copies of the watched modules' tables, their classes' and their dicts' contents."""
     tables: list[tuple[str, Any, dict[Any, object]]] = []
-    for name in WATCHED_MODULES:
+    for name in WATCHED_MODULES + _PRELOADED:
         module = sys.modules.get(name)
         if module is None:
             continue
@@ -105,13 +107,14 @@ _MISSING = object()
 _BASELINE: list[tuple[str, Any, dict[Any, object]]] | None = None
 
 
-def take_baseline() -> None:
+def take_baseline(preloaded: list[str] | tuple[str, ...] = ()) -> None:
     """Record the watched modules once, in the server, before it forks any run.
 
     Every run is forked from the server in this same state, so one record serves them all;
     taking it again in each child cost a millisecond of copy-on-write faults per run.
     """
-    global _BASELINE
+    global _BASELINE, _PRELOADED
+    _PRELOADED = tuple(preloaded)
     _BASELINE = _snapshot()
 
 

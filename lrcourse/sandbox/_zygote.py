@@ -1,6 +1,6 @@
 """The sandbox server: a fresh interpreter that forks one locked-down child per submission.
 
-Started by :class:`lrcourse.grading.sandbox.Sandbox` as ``python -I _zygote.py`` with a stripped
+Started by :class:`lrcourse.sandbox.pool.Sandbox` as ``python -I _zygote.py`` with a stripped
 environment, so it never holds the grader's memory, keys or environment. It imports torch once
 (the slow part) and then, for each request, forks a child that drops to an unprivileged uid,
 applies resource limits, runs the student's code and the question's probe, and reports what it
@@ -121,7 +121,7 @@ def _isolate(hide: list[str], staging: str, home: str) -> str:
         _hide(hide)
         _reveal(interpreter, staging)
         return "namespace+uid"
-    from lrcourse.grading import _confine  # an ordinary user's walls (see its docstring)
+    from lrcourse.sandbox import _confine  # an ordinary user's walls (see its docstring)
 
     try:  # an unprivileged user namespace, where the kernel allows one
         _confine.enter_user_namespace(network=True)
@@ -198,7 +198,7 @@ def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> 
         with open("/proc/self/statm") as f:
             mapped = int(f.read().split()[0]) * resource.getpagesize()
         if isolation == "namespace":  # an ordinary user's server: the run gets a PID namespace
-            from lrcourse.grading._confine import isolate_run  # preloaded by _isolate()
+            from lrcourse.sandbox._confine import isolate_run  # preloaded by _isolate()
 
             isolate_run()
         mem = mapped + int(header["memory_mb"]) * (1 << 20)
@@ -218,7 +218,7 @@ def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> 
         os.environ.update(
             {"HOME": tmpdir, "TMPDIR": tmpdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         )
-        from lrcourse.grading._harness import run_harness  # preloaded by main()
+        from lrcourse.sandbox._harness import run_harness  # preloaded by main()
 
         run_harness(body, nonce, res_fd)
     finally:
@@ -430,7 +430,7 @@ def _stub_package(name: str) -> None:
     """Register ``name`` as a bare package so its submodules load without its ``__init__``.
 
     ``lrcourse/__init__.py`` imports the whole course (matplotlib, ipywidgets, training code);
-    the server needs only ``lrcourse.trace`` and ``lrcourse.quiz.labs``. Skipping the rest makes
+    the server needs only ``lrcourse.trace`` and the caller's preloaded probe modules. Skipping the rest makes
     the server start faster and each fork cheaper (fewer pages to map).
     """
     spec = importlib.util.find_spec(name)
@@ -519,12 +519,14 @@ def main() -> None:
 
     # Warm up once (lazy imports, first-call costs) so each forked child starts ready.
     trace_schedule("StepLR", {"step_size": 2}, epochs=3)
-    with contextlib.suppress(ImportError):  # watched for tampering: must be loaded beforehand
-        import lrcourse.quiz.labs
-    import lrcourse.grading._harness
+    # The caller's probe modules (e.g. the quiz engine's observers) are loaded beforehand: each
+    # run is watched for tampering with them, and a fork finds them ready.
+    for name in config.get("preload", []):
+        importlib.import_module(name)
+    import lrcourse.sandbox._harness
 
     # Last, once nothing is left to load: every child starts from this state.
-    lrcourse.grading._harness.take_baseline()
+    lrcourse.sandbox._harness.take_baseline(config.get("preload", []))
     gc.freeze()
     gc.enable()
     _huge_pages()

@@ -100,6 +100,9 @@ class Probe:
       author wrote, e.g. ``"sched.get_last_lr()"``).
     * ``trace_scheduler``: ``lrcourse.trace_scheduler(lambda opt: namespace[entry](opt,
       **args["kwargs"]), **args["trace"])``; value ``{"lrs", "final_lrs", "warnings"}``.
+    * ``lab``: ``run_job({**args["job"], "source": <the code>})`` of the module named
+      ``args["runner"]``, which must be one the server was started to ``preload``; the sandbox
+      knows nothing of what that module observes.
     """
 
     kind: ProbeKind = "run"
@@ -164,8 +167,10 @@ class Sandbox:
         python: str = sys.executable,
         *,
         wait: bool = True,
+        preload: Sequence[str] = (),
     ) -> None:
         self._hide = _with_git_dirs(hide)
+        self._preload = list(preload)
         self._python = python
         self._lock = threading.Lock()
         self._tmp = tempfile.mkdtemp(prefix="lrcourse-sandbox-")
@@ -195,7 +200,9 @@ class Sandbox:
             )
         self._attach(mine, self._proc.pid)
         home = os.path.expanduser("~")  # emptied for the runs of an ordinary user's server
-        config = json.dumps({"hide": self._hide, "tmp_root": self._tmp, "home": home}).encode()
+        config = json.dumps(
+            {"hide": self._hide, "tmp_root": self._tmp, "home": home, "preload": self._preload}
+        ).encode()
         mine.sendall(b"%010d" % len(config) + config)
 
     def _attach(self, sock: socket.socket, pid: int) -> None:
@@ -262,6 +269,7 @@ class Sandbox:
             raise SandboxError(f"the sandbox server could not clone itself ({line[:200]!r})")
         twin = object.__new__(Sandbox)
         twin._hide, twin._python, twin._lock = self._hide, self._python, threading.Lock()
+        twin._preload = self._preload
         twin._tmp, twin._owns_tmp, twin._proc = self._tmp, False, None
         twin._attach(mine, int(reply["cloned"]))
         twin._ready()
@@ -315,10 +323,16 @@ class SandboxPool:
     start-up cost is paid once, not once per core. If cloning fails, fresh servers are started.
     """
 
-    def __init__(self, size: int | None = None, hide: Sequence[str | os.PathLike[str]] = ()):
+    def __init__(
+        self,
+        size: int | None = None,
+        hide: Sequence[str | os.PathLike[str]] = (),
+        preload: Sequence[str] = (),
+    ):
         self.size = size or os.cpu_count() or 1
+        self._preload = tuple(preload)
         self._free: Queue[Sandbox] = Queue()
-        first = Sandbox(hide=hide, wait=False)
+        first = Sandbox(hide=hide, wait=False, preload=preload)
         self._all = [first]
         self._free.put(first)
         self._grower = threading.Thread(target=self._grow, args=(first, hide), daemon=True)
@@ -329,7 +343,7 @@ class SandboxPool:
             try:
                 box = first.clone()
             except Exception:  # cloning is an optimisation: fall back to a fresh server
-                box = Sandbox(hide=hide, wait=False)
+                box = Sandbox(hide=hide, wait=False, preload=self._preload)
             self._all.append(box)
             self._free.put(box)
 

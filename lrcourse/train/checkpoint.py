@@ -14,11 +14,11 @@ from typing import Any
 
 import torch
 
-from lrcourse.device import pick_device
 from lrcourse.errors import TrainingConfigError
-from lrcourse.runs import RunSetup, Schedule, setup_run
-from lrcourse.tasks import TASK_NAMES, Task, load_task
-from lrcourse.train import TrainingRun
+from lrcourse.train.device import pick_device
+from lrcourse.train.loop import TrainingRun
+from lrcourse.train.runs import RunSetup, Schedule, setup_run
+from lrcourse.train.tasks import TASK_NAMES, Task, load_task
 
 #: Bumped when the checkpoint layout changes, so an old file gives a clear error.
 CHECKPOINT_FORMAT = 1

@@ -15,13 +15,13 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
-from lrcourse.device import pick_device
+from lrcourse.display.figure import course_figure
 from lrcourse.errors import TrainingConfigError
-from lrcourse.live import LiveProgress
-from lrcourse.plot import course_figure
-from lrcourse.runs import RunSetup, Schedule, schedule_label, setup_run
-from lrcourse.tasks import Task, load_task
-from lrcourse.train import RunHistory, StepPer, check_epochs
+from lrcourse.train.device import pick_device
+from lrcourse.train.live import LiveProgress
+from lrcourse.train.loop import RunHistory, StepPer, check_epochs
+from lrcourse.train.runs import RunSetup, Schedule, schedule_label, setup_run
+from lrcourse.train.tasks import Task, load_task
 
 
 @dataclass(frozen=True, repr=False)

@@ -18,7 +18,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from lrcourse.plot import course_figure
+from lrcourse.display.figure import course_figure
 
 #: Redraw the live figure at most this often (seconds): a PNG costs ~0.1 s on a busy CPU.
 REDRAW_EVERY = 1.0

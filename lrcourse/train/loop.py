@@ -18,20 +18,37 @@ DataLoader), and losses stay on the device until one ``.tolist()`` per epoch.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from lrcourse.errors import ScheduleRunError, TrainingConfigError
-from lrcourse.tasks import Task
-
-if TYPE_CHECKING:
-    from lrcourse.runs import RunSetup
+from lrcourse.train.tasks import Task
 
 StepPer = Literal["epoch", "batch"]
+
+
+@dataclass
+class RunSetup:
+    """Everything :func:`start_run` needs besides the schedule; shared by all runs of a comparison."""
+
+    task: Task
+    seed: int = 0
+    lr: float = 0.1
+    optimizer: str = "SGD"
+    optimizer_params: Mapping[str, Any] | None = None
+    monitor: str | None = "val_loss"
+    initial_model: nn.Module | None = field(default=None, repr=False)
+
+    def model(self) -> nn.Module:
+        """Return a copy of the shared initial model (built once from the seed)."""
+        if self.initial_model is None:
+            self.initial_model = self.task.make_model(self.seed)
+        return copy.deepcopy(self.initial_model)
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,8 @@ def epoch_order(size: int, seed: int, epoch: int) -> torch.Tensor:
 class TrainingRun:
     """One model, its optimizer and its scheduler, trained epoch by epoch on a task.
 
-    Build one with :func:`lrcourse.runs.start_run`; call :meth:`train`; read :meth:`history`.
-    Its state (model, optimizer, scheduler, epoch, history) is what :mod:`lrcourse.checkpoint`
+    Build one with :func:`lrcourse.train.runs.start_run`; call :meth:`train`; read :meth:`history`.
+    Its state (model, optimizer, scheduler, epoch, history) is what :mod:`lrcourse.train.checkpoint`
     saves and restores.
     """
 

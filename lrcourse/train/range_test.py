@@ -25,12 +25,12 @@ import torch
 from matplotlib.figure import Figure
 from torch.optim import lr_scheduler
 
-from lrcourse.device import pick_device
+from lrcourse.display.figure import course_figure
 from lrcourse.errors import TrainingConfigError
-from lrcourse.plot import course_figure
-from lrcourse.runs import make_optimizer
-from lrcourse.tasks import Task, load_task
-from lrcourse.train import epoch_order, one_cpu_thread
+from lrcourse.train.device import pick_device
+from lrcourse.train.loop import epoch_order, one_cpu_thread
+from lrcourse.train.runs import make_optimizer
+from lrcourse.train.tasks import Task, load_task
 
 
 @dataclass(frozen=True)

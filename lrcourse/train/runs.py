@@ -6,20 +6,18 @@ would get no metric, a OneCycleLR too short for the run) is reported before the 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from lrcourse.device import pick_device
 from lrcourse.errors import LRCourseError, TrainingConfigError
-from lrcourse.tasks import Task, load_task
 from lrcourse.trace import SchedulerSpec, as_spec, build_scheduler
-from lrcourse.train import StepPer, TrainingRun, check_epochs
+from lrcourse.train.device import pick_device
+from lrcourse.train.loop import RunSetup, StepPer, TrainingRun, check_epochs
+from lrcourse.train.tasks import Task, load_task
 
 #: A schedule: a spec torch's class is built from, or a function ``optimizer -> scheduler``.
 Schedule = SchedulerSpec | Callable[[torch.optim.Optimizer], Any]
@@ -148,25 +146,6 @@ def resolve_step_per(step_per: Any, label: str, scheduler: Any) -> StepPer:
             f"step_per for {label!r} must be 'epoch', 'batch' or None (automatic), not {step_per!r}"
         )
     return step_per
-
-
-@dataclass
-class RunSetup:
-    """Everything :func:`start_run` needs besides the schedule; shared by all runs of a comparison."""
-
-    task: Task
-    seed: int = 0
-    lr: float = 0.1
-    optimizer: str = "SGD"
-    optimizer_params: Mapping[str, Any] | None = None
-    monitor: str | None = "val_loss"
-    initial_model: nn.Module | None = field(default=None, repr=False)
-
-    def model(self) -> nn.Module:
-        """Return a copy of the shared initial model (built once from the seed)."""
-        if self.initial_model is None:
-            self.initial_model = self.task.make_model(self.seed)
-        return copy.deepcopy(self.initial_model)
 
 
 def start_run(

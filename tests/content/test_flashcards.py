@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from lrcourse import flashcard_deck
-from lrcourse.flashcards import deck_html, review_cards
+from lrcourse.content.flashcards import deck_html, review_cards
 from lrcourse.quiz.bank import bank_paths, load_bank
 from lrcourse.quiz.model import Explain, Flashcard
 
-FILES = Path(__file__).parent / "files" / "flashcards"
-ROOT = Path(__file__).resolve().parents[1]
+FILES = Path(__file__).resolve().parents[1] / "files" / "flashcards"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_only_flashcard_and_explain_questions_become_cards():

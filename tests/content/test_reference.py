@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lrcourse import SchedulerConfigError
-from lrcourse.reference import (
+from lrcourse.content.reference import (
     REQUIRED,
     scheduler_info,
     scheduler_reference,
@@ -72,7 +72,7 @@ def test_unknown_scheduler_is_a_course_error_naming_the_valid_ones():
 
 
 def test_a_parameter_torch_does_not_accept_is_reported_by_name(monkeypatch):
-    from lrcourse import reference
+    from lrcourse.content import reference
 
     broken = reference._Curated(("step_size", "gama"), "epoch", "typo in the curated data")
     monkeypatch.setitem(reference._CURATED, "StepLR", broken)

@@ -17,10 +17,10 @@ import torch
 from torch.optim import lr_scheduler
 
 from lrcourse import CheckReport, SchedulerSpec, check_scheduler
+from lrcourse.content.scheduler_checks import CHECK_NAMES, SchedulerCheckError
 from lrcourse.errors import LRCourseError
-from lrcourse.scheduler_checks import CHECK_NAMES, SchedulerCheckError
 
-FIXTURES = Path(__file__).parent / "files" / "schedulers"
+FIXTURES = Path(__file__).resolve().parents[1] / "files" / "schedulers"
 
 
 def load_fixture(stem: str) -> ModuleType:

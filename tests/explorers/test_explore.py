@@ -13,7 +13,7 @@ from lrcourse import (
     learning_rate_explorer,
     plateau_explorer,
 )
-from lrcourse.display import DualView
+from lrcourse.display.dual_view import DualView
 from lrcourse.errors import SchedulerConfigError
 
 
@@ -223,7 +223,7 @@ def test_png_encoder_round_trips_through_pil():
     import numpy as np
     from PIL import Image
 
-    from lrcourse.png import encode_png
+    from lrcourse.display.png import encode_png
 
     rgba = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
     decoded = np.asarray(Image.open(io.BytesIO(encode_png(rgba))))

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from lrcourse import SCHEDULER_NAMES, explore, learning_rate_explorer, trace_schedule
-from lrcourse.controls import SCHEDULER_CONTROLS
-from lrcourse.explorers import plateau_model, scheduler_model
-from lrcourse.twin import MAX_BYTES, decode_series, static_domain, twin_payload
+from lrcourse.explorers.builders import plateau_model, scheduler_model
+from lrcourse.explorers.controls import SCHEDULER_CONTROLS
+from lrcourse.explorers.twin import MAX_BYTES, decode_series, static_domain, twin_payload
 
 
 def _payload_from_html(html: str) -> dict:

@@ -26,7 +26,7 @@ from lrcourse.grading.assign import (
 from lrcourse.grading.collect import read_submission
 from lrcourse.grading.grader import Grader
 from lrcourse.grading.manifest import AssignmentError, Manifest, variant_rng
-from lrcourse.grading.sandbox import Limits
+from lrcourse.sandbox.pool import Limits
 from tests.grading.helpers import GOLDEN
 
 PREDICT_Q = "grading-test.steplr-after-three"

@@ -16,7 +16,8 @@ import pytest
 from lrcourse.grading.grade import GradeOptions, GradeReport, grade_folder
 from lrcourse.grading.gradebook import Gradebook, GradeRow
 from lrcourse.grading.manifest import Manifest, load_questions
-from tests.grading.helpers import BANKS, CORPUS, GOLDEN, HIDDEN, TEST_LIMITS, sandbox_processes
+from tests.grading.helpers import BANKS, CORPUS, GOLDEN, HIDDEN, TEST_LIMITS
+from tests.sandbox.helpers import sandbox_processes
 
 CODE_Q = "grading-test.make-step-scheduler"
 PICK_Q = "grading-test.where-lr-is-used"

@@ -17,7 +17,8 @@ from lrcourse.grading.grade import GradeOptions, grade_folder
 from lrcourse.grading.gradebook import Gradebook
 from lrcourse.grading.manifest import Manifest
 from lrcourse.quiz.model import QuestionModel
-from tests.grading.helpers import CORPUS, HIDDEN, TEST_LIMITS, sandbox_processes
+from tests.grading.helpers import CORPUS, HIDDEN, TEST_LIMITS
+from tests.sandbox.helpers import sandbox_processes
 
 #: Submissions whose grades do not depend on timing (no timeouts), so two runs must agree.
 STEADY = [

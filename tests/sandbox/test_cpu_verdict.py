@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from lrcourse.grading._zygote import _hit_cpu_limit
+from lrcourse.sandbox._zygote import _hit_cpu_limit
 
 LIMIT = 1.0
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lrcourse.grading.sandbox import Limits, Probe, Sandbox
-from tests.grading.helpers import SANDBOX_UID_BASE, sandbox_processes
+from lrcourse.sandbox.pool import Limits, Probe, Sandbox
+from tests.sandbox.helpers import SANDBOX_UID_BASE, sandbox_processes
 
 LIMITS = Limits(wall_s=1.0, cpu_s=1.0, memory_mb=256, processes=8, output_bytes=10_000)
 AS_ROOT = os.geteuid() == 0
@@ -144,7 +144,7 @@ def test_a_fork_bomb_is_contained_and_leaves_nothing_behind(box: Sandbox) -> Non
 
 
 def test_run_sandboxed_calls_the_entry_in_a_shared_server() -> None:
-    from lrcourse.grading.sandbox import run_sandboxed
+    from lrcourse.sandbox.pool import run_sandboxed
 
     result = run_sandboxed("def answer():\n    return 6 * 7\n", "answer", LIMITS)
     assert (result.status, result.value) == ("ok", 42)

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from lrcourse.grading.sandbox import Limits, Probe, Sandbox
+from lrcourse.sandbox.pool import Limits, Probe, Sandbox
 
 LIMITS = Limits(wall_s=2.0, cpu_s=1.0, memory_mb=256, processes=8, output_bytes=10_000)
 

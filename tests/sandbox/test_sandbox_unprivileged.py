@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lrcourse.grading._zygote import _blocking_ancestor
+from lrcourse.sandbox._zygote import _blocking_ancestor
 
 PROBE = Path(__file__).with_name("unprivileged_probe.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import socket
 import sys
 import tempfile
 
-from lrcourse.grading.sandbox import Limits, Probe, Sandbox
+from lrcourse.sandbox.pool import Limits, Probe, Sandbox
 
 secret = sys.argv[1]
 key_file = os.path.join(secret, "key.yaml")

@@ -8,7 +8,7 @@ from torch.optim import lr_scheduler
 import lrcourse
 from lrcourse import SchedulerSpec, compare_schedules, pick_device, trace_schedule, trace_scheduler
 from lrcourse.errors import DeviceError, LRCourseError, TrainingConfigError
-from lrcourse.train import TrainingRun
+from lrcourse.train.loop import TrainingRun
 
 EPOCHS = 3
 
@@ -266,7 +266,7 @@ def test_digits_are_exactly_scikit_learns_load_digits():
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    images, labels = lrcourse.tasks.load_digits_tensors()
+    images, labels = lrcourse.train.tasks.load_digits_tensors()
     assert torch.equal(images, torch.tensor(digits.data, dtype=torch.float64))
     assert torch.equal(labels, torch.tensor(digits.target, dtype=torch.int64))
     task = lrcourse.load_task("digits")

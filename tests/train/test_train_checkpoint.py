@@ -5,8 +5,8 @@ import torch
 from torch.optim import lr_scheduler
 
 from lrcourse import SchedulerSpec, start_run
-from lrcourse.checkpoint import resume_run, save_checkpoint
 from lrcourse.errors import TrainingConfigError
+from lrcourse.train.checkpoint import resume_run, save_checkpoint
 
 TOTAL, CUT = 4, 2
 

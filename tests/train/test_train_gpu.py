@@ -11,7 +11,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from lrcourse import SchedulerSpec, compare_schedules, pick_device, start_run
-from lrcourse.checkpoint import resume_run, save_checkpoint
+from lrcourse.train.checkpoint import resume_run, save_checkpoint
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(),

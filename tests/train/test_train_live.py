@@ -3,7 +3,7 @@
 import IPython.display
 import pytest
 
-import lrcourse.live
+import lrcourse.train.live
 from lrcourse import SchedulerSpec, compare_schedules
 
 SCHEDULES = {  # on the regression task the base rate 0.1 diverges; a hundredth of it does not
@@ -15,7 +15,7 @@ SCHEDULES = {  # on the regression task the base rate 0.1 diverges; a hundredth 
 def test_outside_a_kernel_nothing_is_displayed(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append(a))
-    assert not lrcourse.live.in_kernel()
+    assert not lrcourse.train.live.in_kernel()
     compare_schedules(SCHEDULES, task="regression", epochs=2, device="cpu", live=True)
     assert shown == []
 
@@ -23,7 +23,7 @@ def test_outside_a_kernel_nothing_is_displayed(monkeypatch):
 @pytest.fixture
 def fake_kernel(monkeypatch):
     shown = []
-    monkeypatch.setattr(lrcourse.live, "in_kernel", lambda: True)
+    monkeypatch.setattr(lrcourse.train.live, "in_kernel", lambda: True)
     monkeypatch.setattr(IPython.display, "display", lambda obj, **k: shown.append(obj))
     return shown
 

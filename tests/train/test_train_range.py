@@ -7,7 +7,7 @@ import torch
 
 from lrcourse import load_task, trace_schedule
 from lrcourse.errors import DeviceError, TrainingConfigError
-from lrcourse.range_test import lr_range_test, smooth
+from lrcourse.train.range_test import lr_range_test, smooth
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
