@@ -97,6 +97,20 @@ def test_a_constant_rate_has_settled_on_its_floor(chapter_runs):
         assert abs(standard_errors_apart(losses[201:251].mean(0), losses[251:].mean(0))) < 2
 
 
+@pytest.mark.parametrize("lr", CONSTANT_RATES)
+def test_the_floor_is_the_balance_of_noise_and_pull(chapter_runs, lr):
+    # The chapter's formula: lr * sigma**2 / (2 * (2 - lr * curvature)) per direction, sigma = 1.
+    predicted = sum(lr / (2 * (2 - lr * curvature)) for curvature in (1.0, 10.0))
+    tail = chapter_runs[lr].losses[201:].mean(0)  # each seed's mean over its last 100 steps
+    standard_error = tail.std().item() / math.sqrt(len(tail))
+    assert abs(tail.mean().item() - predicted) < 2 * standard_error
+
+
+def test_the_small_rate_is_still_above_its_floor_after_100_steps(chapter_runs):
+    losses = chapter_runs[0.02].losses
+    assert standard_errors_apart(losses[201:].mean(0), losses[100]) > 2
+
+
 def test_a_large_early_rate_makes_faster_early_progress(chapter_runs):
     early = [chapter_runs[lr].loss_at(EARLY_STEP) for lr in CONSTANT_RATES]
     for smaller_rate, larger_rate in itertools.pairwise(early):
