@@ -129,6 +129,14 @@ def test_decaying_the_rate_ends_below_every_constant_shown(chapter_runs):
         assert standard_errors_apart(decay, constant) > 2, lr
 
 
+def test_each_drop_of_the_rate_lowers_the_loss_it_hovers_at(chapter_runs):
+    losses = chapter_runs["decay"].losses
+    # the last 50 steps before each drop, and the last 50 steps of the run
+    stages = [losses[51:101].mean(0), losses[151:201].mean(0), losses[251:].mean(0)]
+    for before, after in itertools.pairwise(stages):
+        assert standard_errors_apart(after, before) > 2
+
+
 def test_decaying_the_rate_keeps_the_fast_start(chapter_runs):
     decay, slow = chapter_runs["decay"].loss_at(EARLY_STEP), chapter_runs[0.02].loss_at(EARLY_STEP)
     assert standard_errors_apart(decay, slow) > 2

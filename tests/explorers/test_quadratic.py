@@ -36,9 +36,15 @@ def test_verdicts_follow_the_recorded_path(lr, verdict):
     assert run_gradient_descent(lr, steps=30).verdict() == verdict
 
 
-def test_every_verdict_is_listed():
-    rates = (0.001, 0.05, 0.15, 0.2, 0.25)
-    assert tuple(run_gradient_descent(lr).verdict() for lr in rates) == VERDICTS
+def test_the_chapters_five_rates_give_every_verdict_in_order():
+    rates = (0.005, 0.05, 0.15, 0.2, 0.21)
+    assert tuple(run_gradient_descent(lr, steps=30).verdict() for lr in rates) == VERDICTS
+
+
+def test_without_noise_the_best_constant_rate_sits_next_to_two_over_the_curvature_sum():
+    sweep = [round(0.01 * k, 2) for k in range(1, 20)]
+    best = min(sweep, key=lambda lr: run_gradient_descent(lr, steps=30).final_loss)
+    assert abs(best - 2 / (1 + 10)) < 0.01
 
 
 def test_at_the_edge_the_steep_coordinate_keeps_its_size_forever():
