@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from lrcourse.display.figure import course_figure
 from lrcourse.errors import LRCourseError
+from lrcourse.explorers.noisy_quadratic import NoisyDescent
 from lrcourse.explorers.quadratic import DescentRun
 from lrcourse.trace import ScheduleTrace
 
@@ -124,6 +125,44 @@ def plot_descent(runs: DescentRun | Sequence[DescentRun], *, path: bool = True) 
     else:
         loss_ax, path_ax = figure.subplots(), None
     draw_descent(loss_ax, path_ax, runs)
+    return figure
+
+
+def plot_noisy_descent(runs: NoisyDescent | Sequence[NoisyDescent]) -> Figure:
+    """Return a figure of noisy SGD over seeds: the loss (mean, quartile band) and the rate per step.
+
+    The band spans the middle half of the seeds (25th to 75th percentile) rather than mean ± sd:
+    the loss is skewed (never below 0), and on the log axis a mean - sd below 0 could not be drawn.
+    """
+    runs = [runs] if isinstance(runs, NoisyDescent) else list(runs)
+    if not runs:
+        raise LRCourseError("plot_noisy_descent(runs) needs at least one run; got an empty list")
+    figure = course_figure(10.0, 3.6)
+    loss_ax, rate_ax = figure.subplots(1, 2, width_ratios=(3, 2))
+    for run in runs:
+        steps = range(run.steps + 1)
+        (line,) = loss_ax.plot(steps, run.mean().tolist(), label=run.label, linewidth=1.2)
+        loss_ax.fill_between(
+            steps,
+            run.quantile(0.25).tolist(),
+            run.quantile(0.75).tolist(),
+            color=line.get_color(),
+            alpha=0.15,
+            linewidth=0,
+        )
+        rate_ax.plot(range(run.steps), run.lrs, color=line.get_color(), label=run.label)
+    loss_ax.set_yscale("log")
+    loss_ax.set_xlabel("optimizer step")
+    loss_ax.set_ylabel("loss")
+    loss_ax.set_title(
+        f"mean over {runs[0].seeds} seeds; band: middle half of the seeds", fontsize="small"
+    )
+    loss_ax.grid(True, alpha=0.3)
+    loss_ax.legend(fontsize="small")
+    rate_ax.set_xlabel("optimizer step")
+    rate_ax.set_ylabel("lr")
+    rate_ax.set_title("the rate optimizer.step() used", fontsize="small")
+    rate_ax.grid(True, alpha=0.3)
     return figure
 
 

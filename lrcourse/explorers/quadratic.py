@@ -2,18 +2,31 @@
 
 The bowl is ``loss(w) = 0.5 * sum(curvature_i * w_i**2)``: its gradient is ``curvature_i * w_i``,
 so plain SGD multiplies each coordinate by ``(1 - lr * curvature_i)`` per step. Rates above
-``2 / max(curvature)`` make that factor's size exceed 1 and the run diverges. The code below does
-not use that formula: it runs ``torch.optim.SGD`` and records what happens.
+``1 / max(curvature)`` make that factor negative for the steepest coordinate (it flips sign every
+step: the run zig-zags); rates above ``2 / max(curvature)`` make its size exceed 1 and the run
+diverges. The code below does not use those formulas: it runs ``torch.optim.SGD``, records what
+happens, and :meth:`DescentRun.verdict` reads the verdict off the recorded path.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from lrcourse.errors import SchedulerConfigError
+
+#: Every verdict :meth:`DescentRun.verdict` can return, from the smallest rates to the largest.
+VERDICTS = ("crawls", "converges", "zig-zags but converges", "stalls at the edge", "diverges")
+
+#: A zig-zagging coordinate that keeps more than this share of its size per step has stalled.
+STALL_FACTOR = 0.99
+
+#: Growth per step smaller than this is float rounding, not divergence (lr = 2 / curvature exactly).
+ROUNDING = 1e-12
 
 
 @dataclass(frozen=True)
@@ -29,11 +42,46 @@ class DescentRun:
         """Return the loss after the last step."""
         return self.losses[-1]
 
+    def zigzagging_coordinates(self) -> tuple[int, ...]:
+        """Return the coordinates whose sign flipped at every step (ignoring steps at exactly 0)."""
+        zigzagging = []
+        for index in range(len(self.weights[0])):
+            path = [weights[index] for weights in self.weights]
+            pairs = [(a, b) for a, b in itertools.pairwise(path) if a != 0 and b != 0]
+            if pairs and all(a * b < 0 for a, b in pairs):
+                zigzagging.append(index)
+        return tuple(zigzagging)
+
+    def shrink_per_step(self, index: int) -> float:
+        """Return the average factor by which coordinate ``index``'s size changed per step.
+
+        Below 1 it shrank, 1 means it kept its size, above 1 it grew. A coordinate that started at
+        0 or reached exactly 0 counts as shrunk (factor 0).
+        """
+        first, last = abs(self.weights[0][index]), abs(self.weights[-1][index])
+        if first == 0 or last == 0:
+            return 0.0
+        return (last / first) ** (1 / (len(self.weights) - 1))
+
     def verdict(self) -> str:
-        """Return 'diverges', 'crawls' or 'converges': how the loss ended compared with how it began."""
+        """Return what the recorded run did, one of :data:`VERDICTS`.
+
+        - ``"diverges"``: the loss ended non-finite or above where it began, or a coordinate grew.
+        - ``"stalls at the edge"``: a coordinate zig-zags and its size shrinks by less than 1 % per
+          step: the run sits at the edge of stability and makes no real progress.
+        - ``"zig-zags but converges"``: a coordinate flips sign every step, yet shrinks.
+        - ``"crawls"``: no zig-zag, but the loss fell by less than 10x over the run.
+        - ``"converges"``: no zig-zag, and the loss fell by 10x or more.
+        """
         start, end = self.losses[0], self.losses[-1]
-        if not torch.isfinite(torch.tensor(end)) or end > start:
+        sizes = [self.shrink_per_step(index) for index in range(len(self.weights[0]))]
+        if not math.isfinite(end) or end > start or max(sizes) > 1 + ROUNDING:
             return "diverges"
+        zigzagging = self.zigzagging_coordinates()
+        if zigzagging:
+            if max(sizes[index] for index in zigzagging) > STALL_FACTOR:
+                return "stalls at the edge"
+            return "zig-zags but converges"
         if end > 0.1 * start:
             return "crawls"
         return "converges"

@@ -112,8 +112,8 @@ def test_a_starter_that_already_passes_is_reported(tmp_path, capsys):
     start = source.index("  - id: lr-basics.manual-switch-lambda")
     end = source.index("  - id: lr-basics.halve-every-scheduler")
     question = source[start:end].replace(
-        "          # return the factor LambdaLR multiplies the initial lr by at this epoch\n          ...",
-        "          return 1.0 if epoch < 10 else 0.25",
+        "          # return the factor LambdaLR multiplies the initial lr by at this step\n          ...",
+        "          return 0.2 ** (step // 100)",
     )
     bank = tmp_path / "01-x.yaml"
     bank.write_text('title: "x"\nchapter: 1\nquestions:\n' + question)
