@@ -396,6 +396,11 @@ def prose_of(page: str) -> str:
             "reach its minimum a quarter into the run if stepped per micro-batch, or never",
         ),
         ("notebooks/02_scheduler_family.ipynb", "the backbone stays frozen (factor 0)"),
+        (
+            "notebooks/02_scheduler_family.ipynb",
+            "the rate the *next* `optimizer.step()` will use. Don't",
+        ),
+        ("notebooks/02_scheduler_family.ipynb", "and torch warns when you call it yourself"),
         ("notebooks/04_step_timing.ipynb", "which only a restored optimizer state provides"),
         ("book/scheduler-family.md", "no (`gamma < 1`)"),
     ],
