@@ -27,13 +27,15 @@ nbval notebooks book book-strict: export LRCOURSE_DEVICE ?= cpu
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 # Stored widget state would be embedded in the book (dead weight, and a CDN loader); jupytext's
-# pairing metadata is an authoring detail. Neither belongs in a committed notebook.
+# pairing metadata is an authoring detail. Neither belongs in a committed notebook. The kernelspec
+# does: without it a fresh JupyterLab asks "Select Kernel" before Run All can start.
 define STRIP_NOTEBOOK_METADATA
 import sys, nbformat
 for path in sys.argv[1:]:
     nb = nbformat.read(path, as_version=4)
     for key in ("widgets", "jupytext"):
         nb.metadata.pop(key, None)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, path)
 endef
 export STRIP_NOTEBOOK_METADATA
