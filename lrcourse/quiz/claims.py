@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Iterable
 
 #: The widest tolerance verify accepts without a stated ``why``, as a fraction of the key.
 TOLERANCE_FRACTION = 0.1
@@ -62,48 +61,62 @@ _STEP_COUNT = re.compile(
 )
 
 
-def _numbers(text: str) -> list[float]:
-    return [float(match) for match in _NUMBER_RE.findall(text)]
+def _last_place(token: str) -> float:
+    """Return the value of the last written digit of ``token`` (``0.05`` -> 0.01, ``3e-02`` -> 0.01)."""
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return 10.0 ** (int(exponent or 0) - decimals)
 
 
-def _decimals(token: str) -> int | None:
-    """Return the decimals ``token`` is written with, or None for exponent notation."""
-    if "e" in token.lower():
-        return None
-    return len(token.split(".")[1]) if "." in token else 0
-
-
-def _printed_as(claimed: str, printed: Iterable[float]) -> bool:
-    """Return True when the number ``claimed`` reads as one of ``printed`` at its own precision."""
+def _printed_as(claimed: str, number: float) -> bool:
+    """Return True when ``claimed`` is ``number`` rounded to the digits ``claimed`` is written with."""
     value = float(claimed)
-    decimals = _decimals(claimed)
-    for number in printed:
-        if math.isclose(value, number, rel_tol=1e-6, abs_tol=1e-12):
-            return True
-        if decimals is not None and decimals > 0 and abs(number - value) <= 0.5 * 10**-decimals:
-            return True
-    return False
+    if math.isclose(value, number, rel_tol=1e-6, abs_tol=1e-12):
+        return True
+    difference = abs(number - value)
+    # Strictly inside half a last place: 0.05 does not read as "0.1" (it sits on the boundary).
+    half = 0.5 * _last_place(claimed) * (1 - 1e-6)
+    return difference <= half and difference <= 0.25 * abs(number)
+
+
+#: "would print", "if it printed", "expecting it prints", "a tutorial says ... prints": in the
+#: same sentence before the verb, these mark a claim that is not the code's own output.
+_HYPOTHETICAL = re.compile(
+    r"\b(?:would|could|might|should|if|not|never|expect\w*|think\w*|believ\w*|wrong\w*|"
+    r"says|claims?|tutorial|blog|someone|learners?|students?)\b",
+    re.IGNORECASE,
+)
+
+
+def _hypothetical(text: str, start: int) -> bool:
+    """Return True when the sentence up to ``start`` frames what follows as not the code's output."""
+    sentence = re.split(r"(?<=[.!?])\s+", text[:start])[-1]
+    return bool(_HYPOTHETICAL.search(sentence))
 
 
 def output_claims(texts: dict[str, str], printed: str) -> list[tuple[str, str]]:
     """Return ``(field, message)`` for each output the prose claims that ``printed`` does not hold.
 
     ``texts`` maps a field name (``prompt``, ``solution[1]``, ``options[0].feedback``) to its
-    text. A claim is what follows "prints"/"outputs"/"shows": a backticked span or a run of
-    numbers. Each number in it must be one the code printed (written to fewer decimals is fine:
-    `0.05` for `0.05000000074505806`, `0.0125` for `0.012500000000000002`); ``True``/``False``/
-    ``None`` must be printed too.
+    text. A claim is what follows "prints"/"outputs"/"shows" (not "would print", "expecting it
+    prints"): a backticked span or a run of numbers. One number must be one the code printed;
+    several must be printed in that order, one after another. Fewer digits are fine (`0.05` for
+    `0.05000000074505806`, `3e-02` for `0.0316`); ``True``/``False``/``None`` must be printed too.
     """
-    numbers = _numbers(printed)
+    numbers = [float(token) for token in _NUMBER_RE.findall(printed)]
     words = set(re.findall(r"\b(?:True|False|None)\b", printed))
     found: list[tuple[str, str]] = []
     for field, text in texts.items():
         for match in _OUTPUT_VERB.finditer(text):
+            if _hypothetical(text, match.start()):
+                continue
             claim = match["claim"].strip("`")
-            wrong = [
-                token for token in _NUMBER_RE.findall(claim) if not _printed_as(token, numbers)
-            ]
-            wrong += [word for word in re.findall(r"\b\w+\b", claim) if word in _WORDS - words]
+            tokens = _NUMBER_RE.findall(claim)
+            wrong = [word for word in re.findall(r"\b\w+\b", claim) if word in _WORDS - words]
+            if len(tokens) == 1 and not any(_printed_as(tokens[0], n) for n in numbers):
+                wrong.append(tokens[0])
+            elif len(tokens) > 1 and not _printed_in_order(tokens, numbers):
+                wrong.append(" ".join(tokens) + " in this order")
             if wrong:
                 shown = " ".join(printed.split())
                 shown = shown if len(shown) <= 80 else shown[:77] + "..."
@@ -115,6 +128,15 @@ def output_claims(texts: dict[str, str], printed: str) -> list[tuple[str, str]]:
                     )
                 )
     return found
+
+
+def _printed_in_order(tokens: list[str], numbers: list[float]) -> bool:
+    """Return True when ``tokens`` are printed one after another somewhere in ``numbers``."""
+    width = len(tokens)
+    return any(
+        all(_printed_as(t, n) for t, n in zip(tokens, numbers[start : start + width], strict=True))
+        for start in range(len(numbers) - width + 1)
+    )
 
 
 def _literal_count(call: ast.expr) -> int | None:

@@ -211,7 +211,8 @@ class _Checker:
                     "warns",
                     f"states {warns!r} but plain python shows {_show(shown)} when the code runs",
                 )
-        elif output.warnings:
+        elif output.warnings and output.stderr.strip():
+            # Only what reached the terminal: a snippet may capture stderr to inspect it.
             name = output.warnings[0].partition(":")[0]
             self.problem(
                 question,
