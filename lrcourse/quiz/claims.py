@@ -9,7 +9,8 @@ numbers; running code is ``verify``'s job.
   prints ("prints `0.1 0.05`", "torch shows 0.025") must be among the numbers it prints, at the
   precision they are written.
 * :func:`step_count_claims`: a count of steps or epochs the prompt names ("after 3 steps") must
-  be what the code's loop around ``.step()`` runs, where that loop reads ``range(<number>)``.
+  be what the code's loop around ``.step()`` runs, where that loop reads ``range(<number>)``
+  (verify asks this of hidden code, which the learner cannot read for themselves).
 * :func:`tolerance_claims`: a numeric tolerance may not accept 0 for a non-zero key, nor span
   more than :data:`TOLERANCE_FRACTION` of the key, unless the bank says why.
 * :func:`decidable_reason`: why a question without code reads as one code could decide.
@@ -28,7 +29,8 @@ _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _NUMBER_RE = re.compile(rf"(?<![\w.]){_NUMBER}(?![\w.]|\.\d)")
 #: Words that say "the code's output is": what follows them is a claim about stdout.
 _OUTPUT_VERB = re.compile(
-    r"\b(?P<verb>prints?|printed|printing|outputs?|displays?|torch shows|the output is|shows)\b"
+    r"\b(?P<verb>prints?|printed|printing|(?:it|this|torch|the code|the snippet) (?:shows|outputs)"
+    r"|the output is)\b"
     r"\s*:?\s*(?P<claim>`[^`\n]+`|(?:" + _NUMBER + r")(?:\s*(?:,|then|and)\s*" + _NUMBER + r")*)",
     re.IGNORECASE,
 )

@@ -58,6 +58,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print("Conceptual keys (no code can decide them; a person reviews each):")
         for line in conceptual:
             print(f"  {line}")
+    if report.notes:
+        print()
+        print("Notes (not problems):")
+        for line in report.notes:
+            print(f"  {line}")
     print()
     for line in report.problems:
         print(line, file=sys.stderr)

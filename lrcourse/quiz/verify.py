@@ -85,6 +85,8 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     accounts: dict[str, BankAccount] = field(default_factory=dict)
+    #: What a learner sees that no claim states (a warning on stderr): worth a look, not an error.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +162,7 @@ class _Checker:
     def __init__(self, loaded: LoadedBank) -> None:
         self.path = loaded.path
         self.problems: list[str] = []
+        self.notes: list[str] = []
         self.account = BankAccount()
 
     def problem(self, question: QuestionModel, field_name: str, message: str) -> None:
@@ -212,20 +215,28 @@ class _Checker:
                     f"states {warns!r} but plain python shows {_show(shown)} when the code runs",
                 )
         elif output.warnings and output.stderr.strip():
-            # Only what reached the terminal: a snippet may capture stderr to inspect it.
+            # Only what reached the terminal: a snippet may capture stderr to inspect it. Not a
+            # wrong key (the key is stdout), so a note, not a problem.
             name = output.warnings[0].partition(":")[0]
-            self.problem(
-                question,
-                "code",
-                f"plain python shows a warning when it runs ({_show(shown)}): a learner sees it, "
-                f"so state it with `warns: {name}` or change the code",
+            self.notes.append(
+                f"{self.path}: question {question.id!r}: plain python also shows "
+                f"{_show(output.warnings[0])} on stderr; state it with `warns: {name}` if the "
+                "question is about it"
             )
 
     def prose(self, question: QuestionModel, printed: str, code: str) -> None:
         for field_name, message in output_claims(_prose(question), printed):
             self.problem(question, field_name, message)
-        for message in step_count_claims(question.prompt, code):  # type: ignore[union-attr]
-            self.problem(question, "prompt", message)
+        # Hidden code only: a learner who reads the loop is told its count by the code itself
+        # ("the rate after 3 epochs" of a loop that prints before stepping 4 times is right).
+        if self.hidden(question):
+            for message in step_count_claims(question.prompt, code):  # type: ignore[union-attr]
+                self.problem(question, "prompt", message)
+
+    @staticmethod
+    def hidden(question: QuestionModel) -> bool:
+        """Return True when the learner does not see the question's code."""
+        return not isinstance(question, Predict) and not getattr(question, "show_code", False)
 
     def conceptual(self, question: SingleChoice | MultipleChoice | Numeric) -> None:
         """A key no code decides: accepted with a ``review:`` note, unless code could decide it."""
@@ -456,6 +467,7 @@ def verify_banks(paths: Iterable[str | Path]) -> VerifyReport:
             owners.setdefault(question.id, path)
         checker = _check_bank(loaded)
         report.problems += checker.problems
+        report.notes += checker.notes
         report.accounts[loaded.stem] = checker.account
     return report
 

@@ -372,3 +372,37 @@ def test_prose_that_misstates_the_output_is_flagged(text, wrong):
 
     [(field_name, message)] = output_claims({"solution[0]": text}, "0.1\n0.05\n0.05\n0.025\n")
     assert field_name == "solution[0]" and f"({wrong} is not in it)" in message
+
+
+UNSTATED_WARNING = """\
+  - id: x.warns-unstated
+    type: predict
+    difficulty: easy
+    topics: [t]
+    prompt: What does this print after 3 steps?
+    code: |
+      opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+      sched = StepLR(opt, step_size=1, gamma=0.5)
+      for _ in range(4):
+          print(round(opt.param_groups[0]["lr"], 6))
+          sched.step()
+          opt.step()
+    hint: h
+    solution: [s]
+    mistakes: [m]
+"""
+
+
+def test_a_warning_no_claim_states_is_a_note_not_a_wrong_key(tmp_path, capsys):
+    status, out, err = run(capsys, str(_bank(tmp_path, UNSTATED_WARNING)))
+    assert status == 0, err
+    notes = out.split("Notes (not problems):\n")[1].split("\n\n")[0].splitlines()
+    assert len(notes) == 1
+    assert "question 'x.warns-unstated': plain python also shows 'UserWarning: Detected" in notes[0]
+    assert "state it with `warns: UserWarning`" in notes[0]
+
+
+def test_a_shown_loop_is_not_held_to_the_prompts_step_count(tmp_path, capsys):
+    # The learner reads range(4) themselves; the prompt's "after 3 steps" is the 4th print.
+    status, _, err = run(capsys, str(_bank(tmp_path, UNSTATED_WARNING)))
+    assert status == 0 and "loop calling .step()" not in err
