@@ -30,6 +30,7 @@ Every problem is one line: ``file: question 'id': field 'f': expected ... but to
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -276,6 +277,8 @@ class _Checker:
         try:
             key = float(printed.strip())
         except ValueError:
+            key = math.nan
+        if not math.isfinite(key):
             self.problem(question, "code", f"must print one number, printed {_show(printed)}")
             return
         self.prose(question, printed, question.code)
