@@ -85,7 +85,15 @@ def _printed_as(claimed: str, number: float) -> bool:
 #: same sentence before the verb, these mark a claim that is not the code's own output.
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|should|if|not|never|expect\w*|think\w*|believ\w*|wrong\w*|"
-    r"says|claims?|tutorial|blog|someone|learners?|students?)\b",
+    r"says|claims?|tutorial|blog|someone|learners?|students?|suppose\w*|assum\w*|imagine)\b",
+    re.IGNORECASE,
+)
+
+
+#: "prints 4 lines", "prints 3 values": a count of what is printed, not a printed number.
+_COUNTED = re.compile(
+    r"\s*(?:lines?|values?|times|numbers?|rates?|epochs?|steps?|items?|entries|rows?|columns?|"
+    r"decimals?|digits?|places?|significant|of)\b",
     re.IGNORECASE,
 )
 
@@ -110,7 +118,7 @@ def output_claims(texts: dict[str, str], printed: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for field, text in texts.items():
         for match in _OUTPUT_VERB.finditer(text):
-            if _hypothetical(text, match.start()):
+            if _hypothetical(text, match.start()) or _COUNTED.match(text, match.end()):
                 continue
             claim = match["claim"].strip("`")
             tokens = _NUMBER_RE.findall(claim)

@@ -154,8 +154,12 @@ def _prose(question: QuestionModel) -> dict[str, str]:
     texts = {"prompt": question.prompt} if hasattr(question, "prompt") else {}
     for index, step in enumerate(getattr(question, "solution", []) or []):
         texts[f"solution[{index}]"] = step
+    # Only the right options' feedback speaks of the real output; a wrong option's feedback
+    # describes what that option would mean ("this prints 0.05 0.05 ...").
+    right = {getattr(question, "answer", None), *(getattr(question, "answers", None) or [])}
     for index, option in enumerate(getattr(question, "options", []) or []):
-        texts[f"options[{index}].feedback"] = option.feedback
+        if option.key in right:
+            texts[f"options[{index}].feedback"] = option.feedback
     return texts
 
 

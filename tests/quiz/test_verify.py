@@ -351,6 +351,8 @@ def test_a_wide_tolerance_with_a_stated_reason_is_accepted(tmp_path):
         "A tutorial says it prints `0.0125`.",
         "It prints `0.1 0.05`, then 0.05, 0.025.",
         "It prints 0.025 at the end.",
+        "The loop prints 4 lines.",
+        "Suppose it prints 0.3 first.",
     ],
 )
 def test_prose_that_is_not_a_claim_about_this_output_is_not_flagged(text):
@@ -406,3 +408,18 @@ def test_a_shown_loop_is_not_held_to_the_prompts_step_count(tmp_path, capsys):
     # The learner reads range(4) themselves; the prompt's "after 3 steps" is the 4th print.
     status, _, err = run(capsys, str(_bank(tmp_path, UNSTATED_WARNING)))
     assert status == 0 and "loop calling .step()" not in err
+
+
+def test_a_wrong_options_feedback_may_describe_what_that_option_would_print(tmp_path):
+    from lrcourse.quiz.bank import load_bank
+    from lrcourse.quiz.verify import verify_bank
+
+    path = CORPUS / "feedback-states-wrong-output--flagged.yaml"
+    source = (
+        path.read_text()
+        .replace("Right: two steps make two cuts, so it prints `0.025`.", "Right.")
+        .replace("No: the rate is cut at step 2.", "This prints 0.1: the rate before any cut.")
+    )
+    bank = tmp_path / "01-feedback.yaml"
+    bank.write_text(source)
+    assert verify_bank(load_bank(bank)) == []
