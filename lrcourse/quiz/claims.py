@@ -110,7 +110,7 @@ def output_claims(texts: dict[str, str], printed: str) -> list[tuple[str, str]]:
     ``texts`` maps a field name (``prompt``, ``solution[1]``, ``options[0].feedback``) to its
     text. A claim is what follows "prints"/"outputs"/"shows" (not "would print", "expecting it
     prints"): a backticked span or a run of numbers. One number must be one the code printed;
-    several must be printed in that order, one after another. Fewer digits are fine (`0.05` for
+    several must be printed in that order (others may come between). Fewer digits are fine (`0.05` for
     `0.05000000074505806`, `3e-02` for `0.0316`); ``True``/``False``/``None`` must be printed too.
     """
     numbers = [float(token) for token in _NUMBER_RE.findall(printed)]
@@ -141,12 +141,15 @@ def output_claims(texts: dict[str, str], printed: str) -> list[tuple[str, str]]:
 
 
 def _printed_in_order(tokens: list[str], numbers: list[float]) -> bool:
-    """Return True when ``tokens`` are printed one after another somewhere in ``numbers``."""
-    width = len(tokens)
-    return any(
-        all(_printed_as(t, n) for t, n in zip(tokens, numbers[start : start + width], strict=True))
-        for start in range(len(numbers) - width + 1)
-    )
+    """Return True when ``tokens`` are printed in this order (others may come between them)."""
+    position = 0
+    for token in tokens:
+        while position < len(numbers) and not _printed_as(token, numbers[position]):
+            position += 1
+        if position == len(numbers):
+            return False
+        position += 1
+    return True
 
 
 def _literal_count(call: ast.expr) -> int | None:
