@@ -423,3 +423,14 @@ def test_a_wrong_options_feedback_may_describe_what_that_option_would_print(tmp_
     bank = tmp_path / "01-feedback.yaml"
     bank.write_text(source)
     assert verify_bank(load_bank(bank)) == []
+
+
+def test_a_bank_that_does_not_load_is_counted_as_skipped_not_verified(capsys):
+    broken = ROOT / "tests" / "files" / "banks" / "answer-not-an-option--error.yaml"
+    status, out, _ = run(capsys, str(broken))
+    assert status == 1
+    row = next(line for line in out.splitlines() if line.startswith("answer-not-an-option"))
+    assert row.split()[1:] == ["0", "0", "0", "0", "1"]
+    assert out.splitlines()[-1].endswith(
+        "1 question(s) skipped (their bank did not load): see the problems"
+    )
