@@ -261,7 +261,7 @@ def variant_problems(question: QuestionModel, seed: int, student: str) -> list[s
     from lrcourse.quiz.verify import verify_question
 
     variant = variant_question(question, seed, student)
-    if variant is question:
+    if variant is question or variant.code == question.code:  # the bank's own question
         return []
     assert isinstance(question, Predict) and isinstance(variant, Predict)
     where = f"variant of {question.id!r} for student {student!r}"
@@ -278,6 +278,7 @@ def variant_problems(question: QuestionModel, seed: int, student: str) -> list[s
             f"{where}: prints {len(after)} number(s) where the bank's question prints "
             f"{len(before)}: the variant changes what the question is about"
         )
+    parameters = ", ".join(f"{p.name}={p.text}" for p in variable_parameters(variant.code))
     written_in_code = _code_numbers(variant.code)
     replaced = {p.text for p in variable_parameters(question.code) if p.name != "milestones"}
     for name in PROSE_FIELDS:
@@ -292,10 +293,10 @@ def variant_problems(question: QuestionModel, seed: int, student: str) -> list[s
             ]
             if stale:
                 problems.append(
-                    f"{where}: field {label!r}: still shows {', '.join(stale)}, what the bank's "
-                    f"question prints or uses, not what this variant prints "
-                    f"({' '.join(after) or 'nothing'}): state it in terms of the parameters, or "
-                    "keep this question out of --variants"
+                    f"{where}: field {label!r}: still shows {', '.join(stale)}, taken from the "
+                    f"bank's question (its output or a value this variant replaced); with "
+                    f"{parameters} it prints {' '.join(after) or 'nothing'}: state it in terms "
+                    "of the parameters, or keep this question out of --variants"
                 )
     return problems
 
@@ -333,10 +334,16 @@ def check_variants(questions: Iterable[QuestionModel], seed: int, students: Iter
     """
     problems = verify_variants(questions, seed, students)
     if problems:
-        shown = problems[:20] + (
-            [f"... and {len(problems) - 20} more"] if len(problems) > 20 else []
-        )
+        # One line per question (its first problem) and how many more: 25 students x a stale
+        # solution is one fix, not 25.
+        by_question: dict[str, list[str]] = {}
+        for line in problems:
+            by_question.setdefault(line.split("'")[1], []).append(line)
+        shown = [
+            lines[0] + (f" (and {len(lines) - 1} more for this question)" if len(lines) > 1 else "")
+            for lines in by_question.values()
+        ]
         raise VariantError(
-            f"{len(problems)} problem(s) with per-student variants; nothing was written:\n"
-            + "\n".join(shown)
+            f"{len(problems)} problem(s) with per-student variants of {len(by_question)} "
+            "question(s); nothing was written:\n" + "\n".join(shown)
         )

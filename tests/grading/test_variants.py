@@ -151,3 +151,16 @@ def test_assign_with_variants_refuses_an_unsound_question_and_writes_nothing(tmp
 
 def test_check_variants_passes_the_grading_test_bank(questions):
     check_variants(questions.values(), 11, STUDENTS)
+
+
+def test_the_refusal_names_each_unsound_question_once_with_a_count():
+    quoting = STEPLR.model_copy(update={"solution": ["It prints 0.05."]})
+    sound = STEPLR.model_copy(update={"id": "v.sound"})
+    with pytest.raises(VariantError) as caught:
+        check_variants([quoting, sound], 3, STUDENTS)
+    lines = str(caught.value).splitlines()
+    assert lines[0].endswith("of 1 question(s); nothing was written:")
+    [detail] = lines[1:]
+    assert detail.startswith("variant of 'v.question' for student ")
+    assert "field 'solution[0]': " in detail and "0.05" in detail
+    assert detail.endswith("more for this question)")
