@@ -30,6 +30,7 @@ from lrcourse.grading.manifest import (
     variant_question,
     variant_rng,
 )
+from lrcourse.grading.variants import check_variants
 from lrcourse.quiz.check import numeric_key, predict_key
 from lrcourse.quiz.model import Numeric, Predict, PublicQuestion, QuestionModel
 
@@ -339,6 +340,8 @@ def write_assignment(spec: AssignmentSpec, pool: dict[str, QuestionModel], out: 
     if spec.variants and spec.release != "per-student":
         raise AssignmentError("--variants needs --release per-student")
     questions = choose_questions(spec, pool)
+    if spec.variants:
+        check_variants(questions, spec.seed, spec.students)
     folder = out / spec.assignment
     release_dir = folder / "release"
     release_dir.mkdir(parents=True, exist_ok=True)

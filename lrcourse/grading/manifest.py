@@ -4,35 +4,33 @@ The manifest stays with the instructor (``<out>/<assignment>/manifest.json``, an
 It holds no keys, but the grader never trusts the copy a student hands back: it reads the
 student's answers from the cells this manifest names and recomputes everything else.
 
-Per-student variants are a pure function of ``(seed, student, question)``: ``assign`` uses them
-to write the release and ``grade`` recomputes them, so the key of a parameterised question is
-whatever real torch prints for that student's parameters, computed at grade time.
+Per-student variants (``lrcourse.grading.variants``, re-exported here) are a pure function of
+``(seed, student, question)``: ``assign`` uses them to write the release and ``grade`` recomputes
+them, so the key of a parameterised question is whatever real torch prints for that student's
+parameters, computed at grade time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
-import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from lrcourse.errors import LRCourseError
+
+# Variants live in lrcourse.grading.variants; these names stay importable from here for callers.
+from lrcourse.grading.variants import VARIANT_CHOICES as VARIANT_CHOICES
+from lrcourse.grading.variants import is_parameterised as is_parameterised
+from lrcourse.grading.variants import variant_question as variant_question
+from lrcourse.grading.variants import variant_rng as variant_rng
 from lrcourse.quiz.bank import bank_paths, load_bank
-from lrcourse.quiz.model import Predict, QuestionModel
+from lrcourse.quiz.model import QuestionModel
 
 #: Question types an assignment may hold: the ones a machine can grade.
 GRADABLE_TYPES = ("single", "multiple", "numeric", "predict", "code", "fix-loop")
-#: Parameters a ``predict`` question's snippet may have varied per student, and their choices.
-VARIANT_CHOICES: dict[str, tuple[str, ...]] = {
-    "step_size": ("2", "3", "4", "5"),
-    "gamma": ("0.1", "0.2", "0.5", "0.8"),
-}
-_PARAMETER = re.compile(r"\b(step_size|gamma)=([0-9.]+)\b")
-_MILESTONES = re.compile(r"\bmilestones=\[([0-9, ]+)\]")
 
 
 class AssignmentError(LRCourseError, ValueError):
@@ -98,48 +96,3 @@ def load_questions(banks: Path | None = None) -> dict[str, QuestionModel]:
         for question in load_bank(path).bank.questions:
             questions[question.id] = question
     return questions
-
-
-def variant_rng(seed: int, student: str, question_id: str) -> random.Random:
-    """Return the random generator of one student's copy of one question (stable across runs)."""
-    digest = hashlib.sha256(f"{seed}\0{student}\0{question_id}".encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-def is_parameterised(question: QuestionModel) -> bool:
-    """Return True when ``question`` is a predict question with parameters that can vary."""
-    return isinstance(question, Predict) and bool(
-        _PARAMETER.search(question.code) or _MILESTONES.search(question.code)
-    )
-
-
-def variant_question(question: QuestionModel, seed: int, student: str) -> QuestionModel:
-    """Return ``student``'s copy of ``question``: predict snippets get their own parameters.
-
-    ``step_size``, ``gamma`` and ``milestones`` literals in the snippet (and the same text in the
-    prompt) are replaced by values drawn from ``variant_rng``; the key stays "what torch prints",
-    computed from the new snippet at grade time. Other questions are returned unchanged.
-    """
-    if not is_parameterised(question):
-        return question
-    assert isinstance(question, Predict)
-    rng = variant_rng(seed, student, question.id)
-    replacements: dict[str, str] = {}
-    for match in _PARAMETER.finditer(question.code):
-        old = match.group(0)
-        if old not in replacements:
-            replacements[old] = f"{match.group(1)}={rng.choice(VARIANT_CHOICES[match.group(1)])}"
-    for match in _MILESTONES.finditer(question.code):
-        old = match.group(0)
-        values = [int(v) for v in match.group(1).split(",") if v.strip()]
-        shift = rng.choice((0, 1, 2))
-        moved = sorted({max(1, v + shift + i * rng.choice((0, 1))) for i, v in enumerate(values)})
-        replacements[old] = f"milestones=[{', '.join(map(str, moved))}]"
-
-    def swap(text: str) -> str:
-        pattern = re.compile("|".join(re.escape(old) for old in replacements))
-        return pattern.sub(lambda m: replacements[m.group(0)], text)
-
-    return question.model_copy(
-        update={"code": swap(question.code), "prompt": swap(question.prompt)}
-    )

@@ -171,6 +171,12 @@ def _explain(error: dict[str, Any], question_type: str | None) -> tuple[str, str
             "must be namespaced like 'chapter-topic.question-name' "
             "(lowercase words joined by '-', at least one '.')"
         )
+    if kind == "string_pattern_mismatch" and loc in (("raises",), ("warns",)):
+        example = "TypeError: not iterable" if loc == ("raises",) else "UserWarning: Detected call"
+        return loc[0], (
+            "must be a class name, optionally followed by ': ' and a fragment of the message "
+            f"(e.g. {example!r})"
+        )
     field_match = re.match(r"^`?([a-z_]+)`?: (.*)$", message)
     if not loc and field_match:
         return field_match[1], field_match[2]

@@ -92,7 +92,7 @@ def _where(question: QuestionModel) -> str:
 
 def predict_key(question: Predict) -> str:
     """Return what the question's snippet prints under the installed torch: the key."""
-    return snippet_stdout(question.code, _where(question))
+    return snippet_stdout(question.code, _where(question), question.raises)
 
 
 def numeric_key(question: Numeric) -> float:

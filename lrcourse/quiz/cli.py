@@ -28,23 +28,48 @@ def register(subparsers: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Print each problem on one line and the question counts; return 1 if any problem."""
+    """Print the account of what was verified and each problem on one line.
+
+    Return 0 when every key decided by torch holds, 1 when a problem is found, 2 when the paths
+    hold no bank (an empty folder, a ``.yml`` file, a path that does not exist).
+    """
     # Imported here: verify imports torch (seconds), which other commands (grade) must not pay
     # for at start-up, before their own work has begun.
-    from lrcourse.quiz.verify import verify_banks
+    from lrcourse.quiz.verify import VerifyUsageError, verify_banks
 
     paths = args.paths or bank_paths()
     if not paths:
-        print(f"no quiz banks found in {quiz_dir()}", file=sys.stderr)
-        return 1
-    report = verify_banks(paths)
+        print(
+            f"lrcourse quiz verify: no quiz banks (NN-<slug>.yaml) in {quiz_dir()}", file=sys.stderr
+        )
+        return 2
+    try:
+        report = verify_banks(paths)
+    except VerifyUsageError as error:
+        for line in error.problems:
+            print(f"lrcourse quiz verify: {line}", file=sys.stderr)
+        return 2
     print(report.table())
+    print()
+    print(report.account_table())
+    conceptual = report.conceptual_lines()
+    if conceptual:
+        print()
+        print("Conceptual keys (no code can decide them; a person reviews each):")
+        for line in conceptual:
+            print(f"  {line}")
+    if report.notes:
+        print()
+        print("Notes (not problems):")
+        for line in report.notes:
+            print(f"  {line}")
+    print()
     for line in report.problems:
         print(line, file=sys.stderr)
+    print(report.summary())
     if report.problems:
         print(f"{len(report.problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"{len(report.counts)} bank(s) verified against torch: every key holds")
     return 0
 
 

@@ -83,7 +83,31 @@ class _Common(_Strict):
         return PublicQuestion(**shown)
 
 
-class _ChoiceBase(_Common):
+#: A ``raises:`` claim: an exception class name, optionally ``": "`` and a fragment of its message.
+RAISES_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(?::.*)?$"
+#: A ``warns:`` claim: a warning category name, optionally ``": "`` and a fragment of its message.
+WARNS_PATTERN = RAISES_PATTERN
+
+
+class _Claims(_Strict):
+    """What a snippet does besides printing, stated so verify can check it against torch."""
+
+    #: The snippet ends by raising this error (``TypeError`` or ``"TypeError: fragment"``).
+    raises: Annotated[str, Field(pattern=RAISES_PATTERN)] | None = None
+    #: Plain ``python`` shows this warning when the snippet runs (``UserWarning: fragment``).
+    warns: Annotated[str, Field(pattern=WARNS_PATTERN)] | None = None
+
+    def _check_claims(self) -> None:
+        if getattr(self, "code", None) is None and (self.raises or self.warns):
+            raise ValueError("code: is required with `raises`/`warns` (they are claims about it)")
+
+
+class _Reviewed(_Strict):
+    #: Why no code can decide this key: a person reviews it (verify lists these questions).
+    review: Annotated[str, Field(min_length=1)] | None = None
+
+
+class _ChoiceBase(_Common, _Claims, _Reviewed):
     options: Annotated[list[Option], Field(min_length=2)]
     #: Optional snippet whose stdout is the ``value`` of the right option(s).
     code: str | None = None
@@ -106,6 +130,7 @@ class _ChoiceBase(_Common):
             )
         if self.code is None and any(o.value is not None for o in self.options):
             raise ValueError("options: an option `value` needs `code` that prints the right one")
+        self._check_claims()
 
 
 class SingleChoice(_ChoiceBase):
@@ -150,9 +175,11 @@ class Tolerance(_Strict):
 
     abs: Annotated[float, Field(ge=0)] = 0.0
     rel: Annotated[float, Field(ge=0)] = 1e-6
+    #: Why a tolerance wider than verify allows is right here (verify then accepts it).
+    why: Annotated[str, Field(min_length=1)] | None = None
 
 
-class Numeric(_Common):
+class Numeric(_Common, _Reviewed):
     """Type a number; the key is what ``code`` prints, or the typed ``answer`` when no code can decide."""
 
     type: Literal["numeric"]
@@ -163,6 +190,8 @@ class Numeric(_Common):
     show_code: bool = False
     #: Shown next to the input box, e.g. ``"learning rate"`` or ``"epochs"``.
     unit: str | None = None
+    #: Plain ``python`` shows this warning when ``code`` runs (see :class:`_Claims`).
+    warns: Annotated[str, Field(pattern=WARNS_PATTERN)] | None = None
 
     @model_validator(mode="after")
     def _has_a_key(self) -> Numeric:
@@ -170,11 +199,17 @@ class Numeric(_Common):
             raise ValueError(
                 "code: is required (it prints the key), or a typed `answer` where no code can decide"
             )
+        if self.code is None and self.warns:
+            raise ValueError("code: is required with `warns` (it is a claim about the code)")
         return self
 
 
-class Predict(_Common):
-    """Read ``code``; type what it prints. The key is its stdout under real torch, never typed."""
+class Predict(_Common, _Claims):
+    """Read ``code``; type what it prints. The key is its stdout under real torch, never typed.
+
+    With ``raises``, the snippet ends in that error and the key is its stdout followed by a line
+    with the error's class name (what the learner reads last in a traceback).
+    """
 
     type: Literal["predict"]
     code: Annotated[str, Field(min_length=1)]

@@ -39,40 +39,123 @@ LAB_RUNNER = "lrcourse.quiz.labs"
 OUTPUT_LIMIT = 20_000
 
 
+#: The warning filters of a plain ``python script.py`` (no ``-W``, no ``PYTHONWARNINGS``), most
+#: specific first: a learner running a snippet sees exactly the warnings these let through.
+PLAIN_PYTHON_FILTERS: tuple[tuple[str, type[Warning], str], ...] = (
+    ("default", DeprecationWarning, "__main__"),
+    ("ignore", DeprecationWarning, ""),
+    ("ignore", PendingDeprecationWarning, ""),
+    ("ignore", ImportWarning, ""),
+    ("ignore", ResourceWarning, ""),
+)
+
+
 @dataclass(frozen=True)
 class SnippetOutput:
-    """What an author snippet printed, or the error it raised (one line)."""
+    """What an author snippet printed, the warnings plain ``python`` shows, and the error it raised.
+
+    ``warnings`` holds ``"Category: message"`` for each warning a learner's plain ``python``
+    would show (its default filters: each shown once per location); ``stderr`` is what those
+    warnings wrote there. ``error`` is one line (``"TypeError: ... (line 3 of code)"``) and
+    ``error_types`` the names of the raised exception's classes, most derived first.
+    """
 
     stdout: str
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    stderr: str = ""
+    error_types: tuple[str, ...] = ()
+
+    @property
+    def error_type(self) -> str | None:
+        """Return the raised exception's class name, or None when the snippet finished."""
+        return self.error_types[0] if self.error_types else None
+
+
+def _plain_python_warnings() -> None:
+    """Set this thread's warning filters to those of a plain ``python`` run (call inside catch_warnings)."""
+    warnings.resetwarnings()
+    for action, category, module in reversed(PLAIN_PYTHON_FILTERS):
+        warnings.filterwarnings(action, category=category, module=module)  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=256)
 def run_snippet(code: str) -> SnippetOutput:
-    """Return what the bank snippet ``code`` prints under real torch (seeded, warnings recorded)."""
+    """Return what the bank snippet ``code`` prints under real torch, as a learner's ``python`` runs it.
+
+    The snippet runs as ``__main__`` with ``torch.manual_seed(0)``, under plain ``python``'s
+    warning filters (so a warning is shown once per location, on ``sys.stderr``, where a
+    snippet that inspects stderr finds it); the warnings shown are recorded as well.
+    """
     import torch
 
     import lrcourse
     from lrcourse.quiz.labs import describe_error, torch_names
 
-    namespace: dict[str, Any] = {**torch_names(), "lrcourse": lrcourse, "__name__": "__quiz__"}
-    buffer = io.StringIO()
+    namespace: dict[str, Any] = {**torch_names(), "lrcourse": lrcourse, "__name__": "__main__"}
+    buffer, errors = io.StringIO(), io.StringIO()
+    shown: list[str] = []
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        shown.append(f"{category.__name__}: {message}")
+        text = warnings.formatwarning(message, category, filename, lineno, line)
+        (file or sys.stderr).write(text)
+
     torch.manual_seed(0)
-    try:
-        with warnings.catch_warnings(record=True), contextlib.redirect_stdout(buffer):
-            warnings.simplefilter("always")
+    error: BaseException | None = None
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(buffer),
+        contextlib.redirect_stderr(errors),
+    ):
+        # catch_warnings() invalidates every module's "already shown here" registry, so each
+        # snippet starts as a fresh process would.
+        _plain_python_warnings()
+        warnings.showwarning = show
+        try:
             exec(compile(code, "<your code>", "exec"), namespace)
-    except Exception as error:  # a bank bug: reported by verify with the question id
-        return SnippetOutput(buffer.getvalue(), describe_error(error).replace("your code", "code"))
-    return SnippetOutput(buffer.getvalue())
+        except Exception as raised:  # a bank bug or a stated `raises:`: verify judges which
+            error = raised
+    if error is None:
+        return SnippetOutput(buffer.getvalue(), warnings=tuple(shown), stderr=errors.getvalue())
+    return SnippetOutput(
+        buffer.getvalue(),
+        describe_error(error).replace("your code", "code"),
+        warnings=tuple(shown),
+        stderr=errors.getvalue(),
+        error_types=tuple(cls.__name__ for cls in type(error).__mro__ if cls is not object),
+    )
 
 
-def snippet_stdout(code: str, where: str) -> str:
-    """Return what ``code`` prints, or raise :class:`QuizBankError` naming ``where`` if it raises."""
+def raises_matches(output: SnippetOutput, raises: str) -> bool:
+    """Return True when ``output`` ended in the error ``raises`` names (``"TypeError"`` or ``"TypeError: fragment"``)."""
+    name, _, fragment = raises.partition(":")
+    if name.strip() not in output.error_types:
+        return False
+    return fragment.strip() in (output.error or "")
+
+
+def shown_output(output: SnippetOutput, raises: str | None) -> str:
+    """Return what a learner reads: the printed lines, then the stated error's class name."""
+    if raises is None or output.error_type is None:
+        return output.stdout
+    separator = "" if not output.stdout or output.stdout.endswith("\n") else "\n"
+    return f"{output.stdout}{separator}{raises.partition(':')[0].strip()}\n"
+
+
+def snippet_stdout(code: str, where: str, raises: str | None = None) -> str:
+    """Return what ``code`` shows (stdout, then the stated error's name), or raise :class:`QuizBankError`.
+
+    A snippet that raises is a bank error unless ``raises`` states that error; one that states
+    an error it does not raise is one too.
+    """
     output = run_snippet(code)
-    if output.error:
+    if raises is not None and not raises_matches(output, raises):
+        found = f"raised {output.error}" if output.error else "finished without an error"
+        raise QuizBankError([f"{where}: field 'raises': states {raises!r} but the code {found}"])
+    if output.error and raises is None:
         raise QuizBankError([f"{where}: field 'code': raised {output.error}"])
-    return output.stdout
+    return shown_output(output, raises)
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,36 @@
-"""Verify quiz banks against real torch: every snippet runs, every key and reference solution holds.
+"""Verify quiz banks against real torch, and account honestly for what was verified.
 
 :func:`verify_banks` loads each bank and, question by question:
 
 * ``predict``: the snippet runs and prints something (that output *is* the key);
-* ``numeric``: ``code`` prints one number; a typed ``answer`` beside it must agree within tolerance;
+* ``numeric``: ``code`` prints one number; a typed ``answer`` beside it must agree within
+  tolerance, and the tolerance may not accept 0 or more than ``TOLERANCE_FRACTION`` of the key
+  unless ``tolerance.why`` says why;
 * ``single``/``multiple`` with ``code``: what torch prints must be the ``value`` of the typed
   answer(s), and no two options may share a value;
+* ``raises``/``warns``: the snippet raises that error / plain ``python`` shows that warning
+  (and a snippet that raises or warns without saying so is reported, pointing to the field);
+* prose: outputs the prompt, solution or option feedback say the code prints are in what it
+  prints; a step count the prompt names is what the code's loop runs;
 * ``code``: the ``reference`` passes every check and the ``starter`` fails at least one (checks
   that nothing can fail prove nothing);
 * ``fix-loop``: the ``reference`` loop is clean and its rates match torch; in the ``starter`` the
   recorder finds exactly ``starter_bugs``;
+* ``single``/``multiple``/``numeric`` without code: a conceptual key, accepted only with a
+  ``review:`` note saying why no code can decide it, and never when the question reads as one
+  code could decide (it asks what code prints, its options are numbers or errors); verify lists
+  every such key for a person;
 * across banks: ids are unique; a file ``NN-<slug>.yaml`` holds ``chapter: NN``.
 
+The report counts, per bank and in total, keys decided by running torch, conceptual keys,
+self-assessed questions (``explain``, ``flashcard``: no key) and questions with a problem.
 Bank code is the authors' own, so it runs in this process; learners' code never does.
 Every problem is one line: ``file: question 'id': field 'f': expected ... but torch ...``.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,11 +38,17 @@ from pathlib import Path
 
 from lrcourse.quiz.bank import BANK_NAME, LoadedBank, load_bank
 from lrcourse.quiz.check import (
+    allowed_error,
     check_code,
-    numeric_key,
     record_loop,
     same_output,
     within_tolerance,
+)
+from lrcourse.quiz.claims import (
+    decidable_reason,
+    output_claims,
+    step_count_claims,
+    tolerance_claims,
 )
 from lrcourse.quiz.errors import QuizBankError
 from lrcourse.quiz.model import (
@@ -42,20 +61,45 @@ from lrcourse.quiz.model import (
     QuestionModel,
     SingleChoice,
 )
-from lrcourse.quiz.run import run_snippet
+from lrcourse.quiz.run import SnippetOutput, raises_matches, run_snippet, shown_output
+
+#: How each question's key was settled, in the order the account prints them.
+OUTCOMES = ("torch", "conceptual", "self-assessed", "problem", "skipped")
+
+
+class VerifyUsageError(QuizBankError):
+    """Verify was pointed at something that is not a bank (no banks, a ``.yml`` file, no such path)."""
+
+
+@dataclass
+class BankAccount:
+    """What verify settled for one bank: an outcome per question, and the conceptual keys' notes."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    conceptual: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class VerifyReport:
-    """What verification found: one line per problem, and the question types of each bank."""
+    """What verification found: one line per problem, question types and an account per bank."""
 
     problems: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    accounts: dict[str, BankAccount] = field(default_factory=dict)
+    #: What a learner sees that no claim states (a warning on stderr): worth a look, not an error.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Return True when no problem was found."""
         return not self.problems
+
+    def total(self) -> Counter[str]:
+        """Return the outcomes of every bank added together."""
+        total: Counter[str] = Counter()
+        for account in self.accounts.values():
+            total.update(account.outcomes)
+        return total
 
     def table(self) -> str:
         """Return a table of question counts: one row per bank, one column per type."""
@@ -68,50 +112,196 @@ class VerifyReport:
             rows.append(f"{name:<{width}} {cells} {sum(counts.values()):>8}")
         return "\n".join(rows)
 
+    def account_table(self) -> str:
+        """Return how each bank's keys were settled: by torch, conceptual, self-assessed, ..."""
+        width = max([len(name) for name in self.accounts] + [5])
+        rows = [f"{'bank':<{width}} " + " ".join(f"{o:>13}" for o in OUTCOMES)]
+        for name, account in [*self.accounts.items(), ("total", BankAccount(self.total()))]:
+            cells = " ".join(f"{account.outcomes.get(o, 0):>13}" for o in OUTCOMES)
+            rows.append(f"{name:<{width}} {cells}")
+        return "\n".join(rows)
+
+    def conceptual_lines(self) -> list[str]:
+        """Return one line per conceptual key: bank, question id and why no code can decide it."""
+        return [
+            f"{bank}: {question_id}: {' '.join(note.split())}"
+            for bank, account in self.accounts.items()
+            for question_id, note in account.conceptual
+        ]
+
+    def summary(self) -> str:
+        """Return the last line: what ran and held, and nothing more."""
+        total = self.total()
+        parts = [f"{len(self.accounts)} bank(s) checked"]
+        parts.append(f"{total['torch']} key(s) decided by running torch")
+        parts.append(f"{total['conceptual']} conceptual key(s) listed for a person to review")
+        parts.append(f"{total['self-assessed']} self-assessed question(s) without a key")
+        if total["problem"]:
+            parts.append(f"{total['problem']} question(s) with a problem")
+        if total["skipped"]:
+            parts.append(f"{total['skipped']} question(s) skipped (their bank did not load)")
+        tail = "every key decided by torch holds" if not self.problems else "see the problems"
+        return ", ".join(parts) + f": {tail}"
+
 
 def _show(text: str) -> str:
     flat = " ".join(text.split())
     return repr(flat if len(flat) <= 120 else flat[:117] + "...")
 
 
+def _prose(question: QuestionModel) -> dict[str, str]:
+    """Return the prose a learner reads about a question, by field name."""
+    texts = {"prompt": question.prompt} if hasattr(question, "prompt") else {}
+    for index, step in enumerate(getattr(question, "solution", []) or []):
+        texts[f"solution[{index}]"] = step
+    # Only the right options' feedback speaks of the real output; a wrong option's feedback
+    # describes what that option would mean ("this prints 0.05 0.05 ...").
+    right = {getattr(question, "answer", None), *(getattr(question, "answers", None) or [])}
+    for index, option in enumerate(getattr(question, "options", []) or []):
+        if option.key in right:
+            texts[f"options[{index}].feedback"] = option.feedback
+    return texts
+
+
 class _Checker:
     def __init__(self, loaded: LoadedBank) -> None:
         self.path = loaded.path
         self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.account = BankAccount()
 
     def problem(self, question: QuestionModel, field_name: str, message: str) -> None:
         line = f"{self.path}: question {question.id!r}: field {field_name!r}: {message}"
         self.problems.append(" ".join(line.split()))
 
-    def stdout(self, question: QuestionModel, code: str) -> str | None:
-        output = run_snippet(code)
-        if output.error:
-            self.problem(question, "code", f"raised {output.error}")
+    def run(self, question: Predict | Numeric | SingleChoice | MultipleChoice) -> str | None:
+        """Run the question's code; check ``raises``/``warns``; return what a learner reads."""
+        assert question.code is not None
+        output = run_snippet(question.code)
+        raises = getattr(question, "raises", None)
+        self.warnings(question, output)
+        if raises is not None and not raises_matches(output, raises):
+            found = f"raised {output.error}" if output.error else "finished without an error"
+            self.problem(question, "raises", f"states {raises!r} but the code {found}")
             return None
-        return output.stdout
+        if output.error and raises is None:
+            name = output.error_type
+            self.problem(
+                question,
+                "code",
+                f"raised {output.error}. If the snippet is meant to raise, state it with "
+                f"`raises: {name}` (verify checks it; a predict key then ends with {name!r}); "
+                "otherwise fix the code",
+            )
+            return None
+        printed = shown_output(output, raises)
+        if not printed.strip():
+            self.problem(
+                question,
+                "code",
+                "prints nothing (empty output): the key is what the snippet prints, so print it "
+                "with print(...)",
+            )
+            return None
+        return printed
+
+    def warnings(self, question: QuestionModel, output: SnippetOutput) -> None:
+        warns = getattr(question, "warns", None)
+        shown = "; ".join(output.warnings) or "none"
+        if warns is not None:
+            name, _, fragment = warns.partition(":")
+            if not any(
+                w.partition(":")[0] == name.strip() and fragment.strip() in w
+                for w in output.warnings
+            ):
+                self.problem(
+                    question,
+                    "warns",
+                    f"states {warns!r} but plain python shows {_show(shown)} when the code runs",
+                )
+        elif output.warnings and output.stderr.strip():
+            # Only what reached the terminal: a snippet may capture stderr to inspect it. Not a
+            # wrong key (the key is stdout), so a note, not a problem.
+            name = output.warnings[0].partition(":")[0]
+            self.notes.append(
+                f"{self.path}: question {question.id!r}: plain python also shows "
+                f"{_show(output.warnings[0])} on stderr; state it with `warns: {name}` if the "
+                "question is about it"
+            )
+
+    def prose(self, question: QuestionModel, printed: str, code: str) -> None:
+        for field_name, message in output_claims(_prose(question), printed):
+            self.problem(question, field_name, message)
+        # Hidden code only: a learner who reads the loop is told its count by the code itself
+        # ("the rate after 3 epochs" of a loop that prints before stepping 4 times is right).
+        if self.hidden(question):
+            for message in step_count_claims(question.prompt, code):  # type: ignore[union-attr]
+                self.problem(question, "prompt", message)
+
+    @staticmethod
+    def hidden(question: QuestionModel) -> bool:
+        """Return True when the learner does not see the question's code."""
+        return not isinstance(question, Predict) and not getattr(question, "show_code", False)
+
+    def conceptual(self, question: SingleChoice | MultipleChoice | Numeric) -> None:
+        """A key no code decides: accepted with a ``review:`` note, unless code could decide it."""
+        options = [o.text for o in getattr(question, "options", [])]
+        reason = decidable_reason(question.prompt, options)
+        if reason:
+            self.problem(
+                question,
+                "code",
+                f"no code decides this key, but {reason}: add `code` that prints the right "
+                "option's `value` (or the number), or rephrase the question",
+            )
+        elif question.review is None:
+            self.problem(
+                question,
+                "review",
+                "no code decides this key: add `code` that decides it, or a `review:` note "
+                "saying why no code can (verify lists it for a person)",
+            )
+        else:
+            self.account.conceptual.append((question.id, question.review))
 
     def predict(self, question: Predict) -> None:
-        printed = self.stdout(question, question.code)
-        if printed is not None and not printed.strip():
-            self.problem(question, "code", "prints nothing: a predict snippet must print its key")
+        printed = self.run(question)
+        if printed is not None:
+            self.prose(question, printed, question.code)
 
     def numeric(self, question: Numeric) -> None:
         if question.code is None:
+            assert question.answer is not None
+            self.conceptual(question)
+            self.tolerance(question, question.answer)
+            return
+        printed = self.run(question)
+        if printed is None:
             return
         try:
-            key = numeric_key(question)
-        except QuizBankError as error:
-            self.problems.append(f"{self.path}: {error.problems[0]}")
+            key = float(printed.strip())
+        except ValueError:
+            key = math.nan
+        if not math.isfinite(key):
+            self.problem(question, "code", f"must print one number, printed {_show(printed)}")
             return
+        self.prose(question, printed, question.code)
+        self.tolerance(question, key)
         if question.answer is not None and not within_tolerance(question, question.answer, key):
             self.problem(
                 question, "answer", f"typed key {question.answer!r} but torch prints {key!r}"
             )
 
+    def tolerance(self, question: Numeric, key: float) -> None:
+        allowed = allowed_error(question, key)
+        for message in tolerance_claims(key, allowed, question.tolerance.why):
+            self.problem(question, "tolerance", message)
+
     def choice(self, question: SingleChoice | MultipleChoice) -> None:
         if question.code is None:
+            self.conceptual(question)
             return
-        printed = self.stdout(question, question.code)
+        printed = self.run(question)
         if printed is None:
             return
         values = {option.key: option.value or "" for option in question.options}
@@ -125,6 +315,7 @@ class _Checker:
                         f"options {first!r} and {second!r} have the same value "
                         f"{_show(values[first])}",
                     )
+        self.prose(question, printed, question.code)
         matching = [key for key in keys if same_output(values[key], printed)]
         if isinstance(question, SingleChoice):
             if not same_output(values[question.answer], printed):
@@ -178,6 +369,7 @@ class _Checker:
             )
 
     def question(self, question: QuestionModel) -> None:
+        before, conceptual = len(self.problems), len(self.account.conceptual)
         if isinstance(question, Predict):
             self.predict(question)
         elif isinstance(question, Numeric):
@@ -188,10 +380,18 @@ class _Checker:
             self.code(question)
         elif isinstance(question, FixLoop):
             self.fix_loop(question)
+        if len(self.problems) > before:
+            outcome = "problem"
+        elif len(self.account.conceptual) > conceptual:
+            outcome = "conceptual"
+        elif question.type in ("explain", "flashcard"):
+            outcome = "self-assessed"
+        else:
+            outcome = "torch"
+        self.account.outcomes[outcome] += 1
 
 
-def verify_bank(loaded: LoadedBank) -> list[str]:
-    """Return one line per wrong key, failing snippet or reference solution in ``loaded``."""
+def _check_bank(loaded: LoadedBank) -> _Checker:
     checker = _Checker(loaded)
     match = BANK_NAME.match(loaded.stem)
     if match and int(match["chapter"]) != loaded.bank.chapter:
@@ -201,22 +401,68 @@ def verify_bank(loaded: LoadedBank) -> list[str]:
         )
     for question in loaded.bank.questions:
         checker.question(question)
+    return checker
+
+
+def verify_bank(loaded: LoadedBank) -> list[str]:
+    """Return one line per wrong key, failing snippet or reference solution in ``loaded``."""
+    return _check_bank(loaded).problems
+
+
+def verify_question(question: QuestionModel, where: str) -> list[str]:
+    """Return one line per problem verify finds in one question (as ``where`` names it).
+
+    The same checks as :func:`verify_banks` (a variant is verified exactly like its bank's
+    question): snippet, claims, prose, tolerance, key.
+    """
+    from lrcourse.quiz.model import Bank
+
+    loaded = LoadedBank(path=Path(where), bank=Bank(title="-", chapter=1, questions=[question]))
+    checker = _Checker(loaded)
+    checker.question(question)
     return checker.problems
 
 
-def verify_banks(paths: Iterable[str | Path]) -> VerifyReport:
-    """Verify every bank in ``paths`` (files or folders of ``*.yaml``); never raises for a bank."""
-    report = VerifyReport()
+def bank_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Return the bank files ``paths`` name, or raise :class:`VerifyUsageError` saying what is wrong."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        if path.is_dir():
+            found = sorted(path.glob("*.yaml"))
+            if not found:
+                other = sorted(p.name for p in path.glob("*.yml"))
+                also = f" (only {', '.join(other)}: rename to .yaml)" if other else ""
+                raise VerifyUsageError([f"{path}: no quiz banks (*.yaml) in this folder{also}"])
+            files += found
+        elif not path.exists():
+            raise VerifyUsageError([f"{path}: no such file or folder"])
+        elif path.suffix == ".yml":
+            raise VerifyUsageError(
+                [f"{path}: banks are *.yaml files; rename it to {path.stem}.yaml"]
+            )
+        elif path.suffix != ".yaml":
+            raise VerifyUsageError([f"{path}: not a quiz bank (banks are *.yaml files)"])
+        else:
+            files.append(path)
+    if not files:
+        raise VerifyUsageError(["no quiz banks given"])
+    return files
+
+
+def verify_banks(paths: Iterable[str | Path]) -> VerifyReport:
+    """Verify every bank in ``paths`` (files or folders of ``*.yaml``); never raises for a bank.
+
+    Raises :class:`VerifyUsageError` when ``paths`` hold no bank at all (see :func:`bank_files`).
+    """
+    report = VerifyReport()
     owners: dict[str, Path] = {}
-    for path in files:
+    for path in bank_files(paths):
         try:
             loaded = load_bank(path)
         except QuizBankError as error:
             report.problems += error.problems
+            report.accounts[path.stem] = BankAccount(Counter(skipped=_rough_count(path)))
             continue
         report.counts[loaded.stem] = Counter(q.type for q in loaded.bank.questions)
         for question in loaded.bank.questions:
@@ -226,5 +472,17 @@ def verify_banks(paths: Iterable[str | Path]) -> VerifyReport:
                     f"{owners[question.id]}; ids must be unique across banks"
                 )
             owners.setdefault(question.id, path)
-        report.problems += verify_bank(loaded)
+        checker = _check_bank(loaded)
+        report.problems += checker.problems
+        report.notes += checker.notes
+        report.accounts[loaded.stem] = checker.account
     return report
+
+
+def _rough_count(path: Path) -> int:
+    """Return how many questions a bank that did not load seems to hold (its ``- id:`` lines)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return sum(1 for line in text.splitlines() if line.lstrip().startswith("- id:"))
