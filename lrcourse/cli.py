@@ -15,6 +15,7 @@ import atexit
 import gc
 import importlib
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -48,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # done). Frozen at exit, they are left to the end of the process instead.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(words)
+    args.command_line = shlex.join(["lrcourse", *words])  # what the gradebook's history records
     try:
         return int(args.func(args) or 0)
     except LRCourseError as error:

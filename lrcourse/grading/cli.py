@@ -242,7 +242,7 @@ def run_grade(args: argparse.Namespace) -> int:
         # The banks hold keys and solutions: out of the sandbox's sight.
         hide=sorted({quiz_dir(), *([banks] if banks else [])}),
         freeze_loaded=True,  # this process grades once, then exits
-        command=" ".join(["lrcourse", *sys.argv[1:]]) if sys.argv[1:] else f"grade {folder}",
+        command=getattr(args, "command_line", f"grade {folder}"),
     )
     questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:

@@ -123,7 +123,7 @@ def run_gradebook(args: argparse.Namespace) -> int:
         if action == "history":
             return _history(gradebook, args.run)
         if action == "undo":
-            command = "lrcourse " + " ".join(sys.argv[1:]) if sys.argv[1:] else "gradebook undo"
+            command = getattr(args, "command_line", "gradebook undo")
             undone = gradebook.undo_last(command)
             if undone is None:
                 print("nothing to undo")
@@ -167,7 +167,7 @@ def run_review(args: argparse.Namespace) -> int:
     """List, walk through, write or read back the answers that need a person."""
     from lrcourse.grading.review import apply_decisions, read_sheet, review_items, walk, write_sheet
 
-    command = "lrcourse " + " ".join(sys.argv[1:]) if sys.argv[1:] else "review"
+    command = getattr(args, "command_line", "review")
     with _open(args.gradebook) as gradebook:
         manifest = _assignment_manifest(gradebook, args.assignment, args.gradebook)
         if args.read:
@@ -199,7 +199,7 @@ def run_override(args: argparse.Namespace) -> int:
     """Set one answer's points with a comment, recorded with who and when."""
     from lrcourse.grading.review import Decision, apply_decisions, parse_points
 
-    command = "lrcourse " + " ".join(sys.argv[1:]) if sys.argv[1:] else "override"
+    command = getattr(args, "command_line", "override")
     with _open(args.gradebook) as gradebook:
         manifest = _assignment_manifest(gradebook, args.assignment, args.gradebook)
         slot = manifest.slot(args.question)

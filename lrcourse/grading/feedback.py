@@ -52,7 +52,15 @@ def _their_answer(row: GradeRow, question: QuestionModel | None) -> list[str]:
         texts = {o.key: o.text for o in question.options}
         if keys and all(isinstance(k, str) and k in texts for k in keys):
             return ["Your answer:", *(f"- `{k}`: {texts[k]}" for k in keys)]
-    return ["Your answer:", *_fence(row.answer)]
+    return _inline_or_fenced("Your answer:", row.answer)
+
+
+def _inline_or_fenced(label: str, text: str) -> list[str]:
+    """Return ``label`` and a short one-line ``text`` as inline code, anything longer fenced."""
+    one_line = text.strip()
+    if one_line and "\n" not in one_line and "`" not in one_line and len(one_line) <= 80:
+        return [f"{label} `{one_line}`"]
+    return [label, *_fence(text)]
 
 
 def _right_answer(question: QuestionModel) -> list[str]:
@@ -66,7 +74,7 @@ def _right_answer(question: QuestionModel) -> list[str]:
         unit = f" {question.unit}" if question.unit else ""
         return [f"Correct answer: {numeric_key(question):.6g}{unit}"]
     if isinstance(question, Predict):
-        return ["Correct answer (what torch prints):", *_fence(predict_key(question))]
+        return _inline_or_fenced("Correct answer (what torch prints):", predict_key(question))
     if isinstance(question, Explain):
         return ["A full answer covers:", *(f"- {item}" for item in question.checklist)]
     return []

@@ -73,7 +73,7 @@ def review_items(gradebook: Gradebook, assignment: str) -> list[ReviewItem]:
     return [
         ReviewItem(r.student, r.question_id, r.status, r.reason, r.answer, r.points)
         for r in gradebook.current_rows(assignment)
-        if r.status in NEEDS_PERSON or (r.flags and r.machine_score is None and r.score == 0)
+        if r.status in NEEDS_PERSON
     ]
 
 
