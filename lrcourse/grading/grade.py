@@ -250,7 +250,8 @@ def grade_folder(
     gradebook.register(manifest)
     machine = [q for q in wanted_questions if manifest.slot(q).type not in REVIEWED_TYPES]
     by_person = [q for q in wanted_questions if manifest.slot(q).type in REVIEWED_TYPES]
-    jobs = options.jobs or os.cpu_count() or 1
+    # No more sandboxes than hand-ins: a one-student regrade starts one server, not one per core.
+    jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(handins)))
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in machine)

@@ -170,3 +170,30 @@ def test_gradebook_piped_into_head_ends_quietly(tmp_path: Path, manifest: Manife
     )  # fmt: skip
     assert done.stdout.splitlines() == ["hw00000", "status 0"]
     assert done.stderr == ""
+
+
+def test_a_bank_edit_since_assign_is_named_at_grade_time(
+    tmp_path: Path, manifest: Manifest, questions
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(CORPUS / "correct--full.ipynb", folder / "ann.ipynb")
+    edited = dict(questions)
+    key = edited[CHOICE[0]]
+    edited[CHOICE[0]] = key.model_copy(update={"answer": "backward"})  # a key changed
+    report = _grade(folder, tmp_path / "book.sqlite", manifest, edited)
+    assert report.changed_questions == [CHOICE[0]]
+    assert _grade(folder, tmp_path / "b2.sqlite", manifest, questions).changed_questions == []
+
+
+def test_an_unanswered_release_never_replaces_a_graded_hand_in(
+    tmp_path: Path, manifest: Manifest, questions
+) -> None:
+    folder, book = tmp_path / "in", tmp_path / "book.sqlite"
+    folder.mkdir()
+    shutil.copy(CORPUS / "correct--full.ipynb", folder / "ann.ipynb")
+    _grade(folder, book, manifest, questions)
+    shutil.copy(CORPUS / "untouched-release--zero.ipynb", folder / "ann.ipynb")
+    report = _grade(folder, book, manifest, questions, regrade=True)
+    assert _rows(book, manifest.assignment) == [("ann", 1.0)]
+    assert [f.kind for f in report.findings] == ["untouched"]
