@@ -292,6 +292,7 @@ def run_export(args: argparse.Namespace) -> int:
     from lrcourse.grading.export import ExportOptions, export_all
     from lrcourse.grading.gradebook import Gradebook
     from lrcourse.grading.lms import assignment_questions, skipped_questions
+    from lrcourse.grading.review import review_items
 
     if not Path(args.gradebook).is_file():
         raise AssignmentError(f"{args.gradebook}: no gradebook yet (run lrcourse grade first)")
@@ -303,6 +304,7 @@ def run_export(args: argparse.Namespace) -> int:
                 f"no assignment {args.assignment!r} in {args.gradebook}; valid: {valid}"
             )
         rows = gradebook.current_rows(args.assignment)
+        waiting = review_items(gradebook, args.assignment)
     questions = load_questions(_banks(args))
     options = ExportOptions(missing=args.missing, canvas_column=args.canvas_column)
     for path in export_all(manifest, rows, questions, Path(args.out), options):
@@ -310,4 +312,9 @@ def run_export(args: argparse.Namespace) -> int:
     skipped = skipped_questions(assignment_questions(manifest, questions))
     if skipped:
         print(f"not in the GIFT or QTI questions (no LMS equivalent): {', '.join(skipped)}")
-    return 0
+    if waiting:
+        print(
+            f"{len(waiting)} answer(s) still wait for a person and count 0 in these files: "
+            f"lrcourse review {args.assignment}"
+        )
+    return 1 if waiting else 0

@@ -1,11 +1,14 @@
 """Grade a folder of handed-in notebooks in parallel into the gradebook.
 
-The pipeline: find files -> start the sandbox servers (they import torch in their own processes
-while this one imports it too and reads the files) -> read each (``collect``: no execution) ->
-skip what the gradebook already holds for that exact file (by content hash) -> grade the rest on
-a thread pool with :class:`~lrcourse.grading.grader.Grader`: code in a
-:class:`~lrcourse.sandbox.pool.SandboxPool` sized to the cores, everything else in this
-process with ``lrcourse.quiz.check`` -> write each submission's results in one transaction.
+The pipeline: walk the folder and match hand-ins to the roster (``intake``: nothing followed,
+nothing run; an empty folder or a filter matching nobody stops here, before anything is
+written) -> choose one hand-in per student (``_choose``) -> start the sandbox servers (they
+import torch in their own processes while this one imports it too) -> read each (``collect``) ->
+skip what the gradebook already holds for that exact file (by content hash) unless regrading ->
+grade the rest on a thread pool with :class:`~lrcourse.grading.grader.Grader`: code in a
+:class:`~lrcourse.sandbox.pool.SandboxPool`, everything else in this process with
+``lrcourse.quiz.check``; written (``explain``) answers and odd hand-ins are kept for a person ->
+write each hand-in's results in one transaction, replacing (and logging) what it held before.
 Keys are computed here by real torch (once per distinct snippet, before the pool is used);
 verdicts on code are computed here from what the sandbox observed.
 """

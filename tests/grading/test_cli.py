@@ -66,10 +66,12 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     assert main([*grade, "--gradebook", book, "--no-progress"]) == 1
     assert "0 graded, 3 already graded" in capsys.readouterr().out
     out = tmp_path / "export"
+    # The files are written; exit 1 says bob's and cy's answers still wait for a person.
     assert (
         main(["export", "quiz1", "--gradebook", book, "--banks", str(BANKS), "--out", str(out)])
-        == 0
+        == 1
     )
+    assert "4 answer(s) still wait for a person" in capsys.readouterr().out
     assert (out / "grades-canvas.csv").exists() and (out / "feedback" / "bob.md").exists()
     assert "not valid notebook JSON" in (out / "feedback" / "bob.md").read_text()
     assert (
