@@ -2,7 +2,10 @@
 
 Thin by design: each group's module (``lrcourse/quiz/cli.py``, ``lrcourse/grading/cli.py``, ...)
 adds its parser with ``register(subparsers)`` and sets ``func``; this file only dispatches.
-A :class:`~lrcourse.errors.LRCourseError` becomes a one-line message and exit status 2.
+Exit status, the same for every command: 0 fine, 1 the command found something a person must
+look at, 2 a usage mistake. A :class:`~lrcourse.errors.LRCourseError` (or a file the command
+cannot read or write) becomes a one-line message and exit status 2; output cut short by a closed
+pipe (``lrcourse gradebook hw3 | head``) ends quietly.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import argparse
 import atexit
 import gc
 import importlib
+import os
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -44,11 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # done). Frozen at exit, they are left to the end of the process instead.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(words)
+    args.command_line = shlex.join(["lrcourse", *words])  # what the gradebook's history records
     try:
         return int(args.func(args) or 0)
     except LRCourseError as error:
         print(f"lrcourse: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop writing, and let nothing flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a file named on the command line that cannot be read or written
+        print(f"lrcourse: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
 
 

@@ -1,9 +1,10 @@
 """The instructor guide's commands work as written: replay them in an empty folder, compare outputs.
 
 The page is a script in disguise. In order: a fenced block whose first line is ``# file: <path>``
-is written to that path; a ``bash`` block is run; a ``text`` block right after a ``bash`` block is
-that command's expected stdout (compared after blanking timings). Run with the course's ``.venv``
-on PATH, as the guide tells instructors to.
+is written to that path (without that line); a ``bash`` block is run and must exit 0, or the
+status its first line names (``# exit status: 1``); a ``text`` block right after a ``bash`` block
+is that command's expected stdout (compared after blanking timings and clock times). Run with
+the course's ``.venv`` on PATH, as the guide tells instructors to.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "book" / "instructor-guide.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
 TIMING = re.compile(r"\d+(\.\d+)? s \(\d+(\.\d+)? submissions/s\)")
+CLOCK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+EXIT_STATUS = re.compile(r"^# exit status: (\d+)\n")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,10 @@ def guide_blocks(text: str) -> list[Block]:
 
 
 def _normalise(output: str) -> str:
-    lines = [TIMING.sub("<timing>", line.rstrip()) for line in output.strip().splitlines()]
+    lines = [
+        CLOCK.sub("<time>", TIMING.sub("<timing>", line.rstrip()))
+        for line in output.strip().splitlines()
+    ]
     return "\n".join(lines)
 
 
@@ -61,7 +67,7 @@ def test_every_command_of_the_guide_runs_and_prints_what_the_guide_shows(tmp_pat
         if block.text.startswith("# file: "):
             path = tmp_path / block.text.splitlines()[0].removeprefix("# file: ").strip()
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(block.text, encoding="utf-8")
+            path.write_text(block.text.split("\n", 1)[1], encoding="utf-8")
             last_stdout = None
         elif block.language == "bash":
             done = subprocess.run(
@@ -72,7 +78,9 @@ def test_every_command_of_the_guide_runs_and_prints_what_the_guide_shows(tmp_pat
                 text=True,
                 timeout=600,
             )
-            assert done.returncode == 0, f"{block.text}\n{done.stdout}\n{done.stderr}"
+            expected = EXIT_STATUS.match(block.text)
+            status = int(expected[1]) if expected else 0
+            assert done.returncode == status, f"{block.text}\n{done.stdout}\n{done.stderr}"
             last_stdout = done.stdout
         elif block.language == "text" and last_stdout is not None:
             assert _normalise(last_stdout) == _normalise(block.text), block.text[:80]

@@ -23,9 +23,14 @@ from nbformat import NotebookNode
 
 from lrcourse.grading.manifest import (
     GRADABLE_TYPES,
+    REVIEWED_TYPES,
     AssignmentError,
+    LatePolicy,
     Manifest,
+    RosterEntry,
     Slot,
+    check_assignment_name,
+    question_hash,
     source_checksum,
     variant_question,
     variant_rng,
@@ -42,6 +47,7 @@ ANSWER_TEMPLATES: dict[str, str] = {
     "multiple": 'answer = []  # the keys of every right option, e.g. ["a", "c"]\n',
     "numeric": "answer = None  # a plain number such as 3 or 1.5e-3\n",
     "predict": '# Type exactly what the code prints, between the triple quotes.\nanswer = """\n"""\n',
+    "explain": '# Explain in your own words, between the triple quotes.\nanswer = """\n"""\n',
 }
 
 
@@ -89,7 +95,14 @@ def add_questions(questions: Sequence[PublicQuestion]) -> Step:
             answer = nbformat.v4.new_code_cell(
                 answer_template(question), id=_cell_id(question.id, "answer")
             )
-            answer.metadata["lrcourse"] = {"question": question.id, "role": "answer"}
+            answer.metadata["lrcourse"] = {
+                "question": question.id,
+                "role": "answer",
+                # Public facts `lrcourse validate` checks an answer's form against (no keys).
+                "type": question.type,
+            }
+            if question.options:
+                answer.metadata["lrcourse"]["options"] = sorted(o.key for o in question.options)
             notebook.cells += [prompt, answer]
         return notebook
 
@@ -279,6 +292,17 @@ class AssignmentSpec:
     students: Sequence[str] = ()
     release: Literal["shared", "per-student"] = "shared"
     variants: bool = False
+    #: The class list with names and LMS ids (``roster.read_roster``); ``students`` when empty.
+    roster: Sequence[RosterEntry] = ()
+    late: LatePolicy | None = None
+    #: Points per question id (1 when not given).
+    points: dict[str, float] | None = None
+    #: Replace an assignment already written in the output folder.
+    force: bool = False
+
+    def class_list(self) -> list[RosterEntry]:
+        """Return the roster (entries made from ``students`` when no roster was given)."""
+        return list(self.roster) or [RosterEntry(id=s) for s in self.students]
 
 
 def choose_questions(spec: AssignmentSpec, pool: dict[str, QuestionModel]) -> list[QuestionModel]:
@@ -294,7 +318,11 @@ def choose_questions(spec: AssignmentSpec, pool: dict[str, QuestionModel]) -> li
         chosen = []
         for difficulty, count in mix.items():
             candidates = [
-                q for q in pool.values() if q.difficulty == difficulty and q.type in GRADABLE_TYPES
+                q
+                for q in pool.values()
+                if q.difficulty == difficulty
+                and q.type in GRADABLE_TYPES
+                and q.type not in REVIEWED_TYPES  # a draw stays machine-graded; name explain ones
             ]
             if len(candidates) < count:
                 raise AssignmentError(
@@ -334,18 +362,42 @@ def release_notebook(
 
 
 def write_assignment(spec: AssignmentSpec, pool: dict[str, QuestionModel], out: Path) -> Manifest:
-    """Write ``out/<assignment>/release/*.ipynb`` and ``manifest.json``; return the manifest."""
-    if spec.release == "per-student" and not spec.students:
+    """Write ``out/<assignment>/release/*.ipynb`` and ``manifest.json``; return the manifest.
+
+    An assignment already in ``out`` is refused unless ``spec.force``: its manifest holds the
+    seed and the variants that grading needs, and a new one would silently change them.
+    """
+    check_assignment_name(spec.assignment)
+    roster = spec.class_list()
+    existing = out / spec.assignment / "manifest.json"
+    if existing.exists() and not spec.force:
+        raise AssignmentError(
+            f"{existing} exists: {spec.assignment!r} was assigned already (students may hold its "
+            "release); pass --force to replace it, or choose another name"
+        )
+    if spec.release == "per-student" and not roster:
         raise AssignmentError("--release per-student needs --students (a file or a list of ids)")
     if spec.variants and spec.release != "per-student":
         raise AssignmentError("--variants needs --release per-student")
     questions = choose_questions(spec, pool)
     if spec.variants:
-        check_variants(questions, spec.seed, spec.students)
+        check_variants(questions, spec.seed, [entry.id for entry in roster])
+    points = dict(spec.points or {})
+    unknown = sorted(set(points) - {q.id for q in questions})
+    if unknown:
+        raise AssignmentError(f"--points names {unknown[0]!r}, not a question of this assignment")
+    bad = [f"{qid}={value:g}" for qid, value in points.items() if not value > 0]
+    if bad:
+        raise AssignmentError(f"--points {bad[0]}: points must be more than 0")
     folder = out / spec.assignment
     release_dir = folder / "release"
     release_dir.mkdir(parents=True, exist_ok=True)
-    targets = list(spec.students) if spec.release == "per-student" else [None]
+    if spec.force:
+        for old in release_dir.glob("*.ipynb"):
+            old.unlink()  # a student dropped from the class must not keep a stale release
+    targets: list[str | None] = (
+        [entry.id for entry in roster] if spec.release == "per-student" else [None]
+    )
     checksums: dict[str, str] = {}
     for student in targets:
         notebook = release_notebook(spec, questions, student)
@@ -360,8 +412,19 @@ def write_assignment(spec: AssignmentSpec, pool: dict[str, QuestionModel], out: 
         seed=spec.seed,
         release=spec.release,
         variants=spec.variants,
-        students=sorted(spec.students),
-        slots=[Slot(question_id=q.id, type=q.type, checksum=checksums[q.id]) for q in questions],
+        students=sorted(entry.id for entry in roster),
+        slots=[
+            Slot(
+                question_id=q.id,
+                type=q.type,
+                points=points.get(q.id, 1.0),
+                checksum=checksums[q.id],
+            )
+            for q in questions
+        ],
+        roster=sorted(roster, key=lambda entry: entry.id) if spec.roster else [],
+        late=spec.late,
+        question_hashes={q.id: question_hash(q) for q in questions},
     )
     manifest.save(folder / "manifest.json")
     return manifest

@@ -1,4 +1,9 @@
-"""``lrcourse assign | grade | export | gradebook``: the instructor's commands (thin: parse, call, print)."""
+"""``lrcourse assign | grade | export``: the instructor's commands (thin: parse, call, print).
+
+Every command exits 0 when all is well, 1 when it did its work but found something a person must
+look at (a finding, an answer for review), 2 for a usage mistake (one line on stderr, nothing
+changed). ``gradebook``, ``review``, ``override`` and ``validate`` live in ``cli_book.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,14 @@ import argparse
 import os
 import re
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lrcourse.grading.manifest import AssignmentError, Manifest, load_questions
+from lrcourse.grading.cli_book import register_book
+from lrcourse.grading.manifest import AssignmentError, LatePolicy, Manifest, load_questions
+from lrcourse.grading.roster import read_roster
 from lrcourse.quiz.bank import quiz_dir
 
 DEFAULT_GRADEBOOK = "gradebook.sqlite"
@@ -19,12 +28,44 @@ def _banks(args: argparse.Namespace) -> Path | None:
     return Path(args.banks) if args.banks else None
 
 
-def _students(text: str | None) -> list[str]:
+def _points(text: str | None) -> dict[str, float] | None:
     if not text:
-        return []
-    path = Path(text)
-    items = path.read_text(encoding="utf-8").split() if path.is_file() else text.split(",")
-    return [s.strip() for s in items if s.strip()]
+        return None
+    points: dict[str, float] = {}
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*([^=\s]+)=([0-9]*\.?[0-9]+)\s*", part)
+        if not match:
+            raise AssignmentError(f"--points {text!r}: write e.g. q1.id=2,q2.id=0.5")
+        points[match[1]] = float(match[2])
+    return points
+
+
+def _time(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise AssignmentError(
+            f"{option} {text!r}: write an ISO date and time, e.g. 2026-03-01T23:59 "
+            "(UTC unless it ends in an offset such as +01:00)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _late(args: argparse.Namespace) -> LatePolicy | None:
+    if not args.due:
+        if args.grace or args.penalty or args.cutoff:
+            raise AssignmentError("--grace, --penalty and --cutoff need --due")
+        return None
+    try:
+        return LatePolicy(
+            due=_time(args.due, "--due"),
+            grace_minutes=args.grace,
+            penalty_per_day=args.penalty,
+            cutoff_days=args.cutoff,
+        )
+    except ValueError as error:
+        first = str(error).splitlines()[1:3]
+        raise AssignmentError(f"late policy: {' '.join(first)}") from None
 
 
 def _mix(text: str | None) -> dict[str, int] | None:
@@ -49,7 +90,21 @@ def register(subparsers: Any) -> None:
     assign.add_argument("--questions", help="comma-separated question ids, in order")
     assign.add_argument("--mix", help="draw by difficulty instead, e.g. easy=2,medium=2,hard=1")
     assign.add_argument("--seed", type=int, default=0, help="seed for draws, shuffles, variants")
-    assign.add_argument("--students", help="student ids: a file (one per line) or a,b,c")
+    assign.add_argument(
+        "--students",
+        help="the class list: a,b,c, a file of ids (one per line) or a CSV with id,name and LMS "
+        "ids (canvas_id, canvas_login, moodle_id); Canvas's gradebook export works as it is",
+    )
+    assign.add_argument("--points", help="points per question, e.g. q1.id=2,q2.id=0.5 (default 1)")
+    assign.add_argument("--due", help="due date and time, e.g. 2026-03-01T23:59 (UTC by default)")
+    assign.add_argument("--grace", type=float, default=0.0, help="minutes of grace after --due")
+    assign.add_argument(
+        "--penalty", type=float, default=0.0, help="fraction of the points lost per day late"
+    )
+    assign.add_argument("--cutoff", type=float, help="days late from which a hand-in earns 0")
+    assign.add_argument(
+        "--force", action="store_true", help="replace an assignment of this name already written"
+    )
     assign.add_argument(
         "--per-student", action="store_true", help="one release per student (default: shared)"
     )
@@ -63,7 +118,11 @@ def register(subparsers: Any) -> None:
     assign.set_defaults(func=run_assign)
 
     grade = subparsers.add_parser("grade", help="grade a folder of handed-in notebooks")
-    grade.add_argument("submissions", help="folder of <student>.ipynb or <student>/<any>.ipynb")
+    grade.add_argument(
+        "submissions",
+        help="folder of hand-ins: <student>.ipynb, <student>/<any>.ipynb, or a Canvas or Moodle "
+        "download (its zip or the unzipped folder)",
+    )
     grade.add_argument(
         "--assignment", required=True, help="the manifest.json written by assign, or its folder"
     )
@@ -78,7 +137,11 @@ def register(subparsers: Any) -> None:
     grade.add_argument(
         "--question", action="append", default=[], help="only this question (repeatable)"
     )
-    grade.add_argument("--regrade", action="store_true", help="grade again what is already graded")
+    grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade again what is already graded (results are replaced only for hand-ins read)",
+    )
     grade.add_argument("--wall", type=float, default=2.0, help="wall-clock seconds per code answer")
     grade.add_argument("--cpu", type=float, default=2.0, help="CPU seconds per code answer")
     grade.add_argument("--memory", type=int, default=512, help="extra MB of memory per code answer")
@@ -95,36 +158,48 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument("--banks", help=banks_help)
     export.add_argument("--out", default="export", help="output folder (default: %(default)s)")
-    export.set_defaults(func=run_export)
-
-    book = subparsers.add_parser("gradebook", help="show the gradebook: totals, one student, runs")
-    book.add_argument("assignment", nargs="?", help="assignment name (default: list them)")
-    book.add_argument(
-        "--gradebook", default=DEFAULT_GRADEBOOK, help="SQLite file (default: %(default)s)"
+    export.add_argument(
+        "--missing",
+        choices=("zero", "mark"),
+        default="zero",
+        help="roster students with no hand-in: 0 points, or the word missing (default: zero)",
     )
-    book.add_argument("--student", help="show one student's results")
-    book.add_argument("--runs", action="store_true", help="list grading runs")
-    book.set_defaults(func=run_gradebook)
+    export.add_argument(
+        "--canvas-column",
+        default="",
+        help="title of the Canvas column to fill, as Canvas's own export writes it, e.g. "
+        "'hw3 (123456)' (default: the assignment name, which Canvas makes a new column of)",
+    )
+    export.set_defaults(func=run_export)
+    register_book(subparsers)
 
 
 def run_assign(args: argparse.Namespace) -> int:
     """Write the release notebooks and the manifest; print where."""
     from lrcourse.grading.assign import AssignmentSpec, write_assignment
 
+    roster = read_roster(args.students)
     spec = AssignmentSpec(
         assignment=args.assignment,
         title=args.title or args.assignment,
         question_ids=[q for q in (args.questions or "").split(",") if q],
         mix=_mix(args.mix),
         seed=args.seed,
-        students=_students(args.students),
+        students=[entry.id for entry in roster],
         release="per-student" if args.per_student else "shared",
         variants=args.variants,
+        roster=roster,
+        late=_late(args),
+        points=_points(args.points),
+        force=args.force,
     )
     manifest = write_assignment(spec, load_questions(_banks(args)), Path(args.out))
     folder = Path(args.out) / args.assignment
     count = len(list((folder / "release").glob("*.ipynb")))
-    print(f"{manifest.assignment}: {len(manifest.slots)} question(s), {count} release notebook(s)")
+    print(
+        f"{manifest.assignment}: {len(manifest.slots)} question(s), {manifest.possible():g} "
+        f"point(s), {count} release notebook(s), {len(manifest.roster_ids())} student(s)"
+    )
     print(f"release (give to students): {folder / 'release'}")
     print(f"manifest (keep; pass to grade): {folder / 'manifest.json'}")
     return 0
@@ -136,15 +211,26 @@ def _manifest(path: str) -> Manifest:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    """Grade the folder into the gradebook and print a summary."""
-    from lrcourse.grading.grade import GradeOptions, grade_folder
-    from lrcourse.grading.gradebook import Gradebook
-    from lrcourse.sandbox.pool import Limits
-
+    """Grade the folder into the gradebook; print a summary naming everything not graded."""
+    started = time.monotonic()
     manifest = _manifest(args.assignment)
     folder = Path(args.submissions)
     if not folder.is_dir():
-        raise AssignmentError(f"{folder}: not a folder of submissions")
+        raise AssignmentError(f"{folder}: not a folder of submissions; nothing was changed")
+    released = Path(args.assignment).resolve()
+    released = released if released.is_dir() else released.parent
+    here = folder.resolve()
+    if here == released or released in here.parents or here in released.parents:
+        raise AssignmentError(
+            f"{folder}: this holds the assignment's own release ({released}), not hand-ins; "
+            "nothing was changed"
+        )
+    print(f"{manifest.assignment}: reading {folder} ...", file=sys.stderr, flush=True)
+    from lrcourse.grading.grade import GradeOptions, grade_folder
+    from lrcourse.grading.gradebook import Gradebook
+    from lrcourse.grading.review import review_items
+    from lrcourse.sandbox.pool import Limits
+
     banks = _banks(args)
     options = GradeOptions(
         limits=Limits(wall_s=args.wall, cpu_s=args.cpu, memory_mb=args.memory),
@@ -156,18 +242,30 @@ def run_grade(args: argparse.Namespace) -> int:
         # The banks hold keys and solutions: out of the sandbox's sight.
         hide=sorted({quiz_dir(), *([banks] if banks else [])}),
         freeze_loaded=True,  # this process grades once, then exits
+        command=getattr(args, "command_line", f"grade {folder}"),
     )
+    questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:
-        report = grade_folder(folder, manifest, gradebook, load_questions(banks), options)
+        report = grade_folder(folder, manifest, gradebook, questions, options)
         totals = gradebook.summary(manifest.assignment)
+        waiting = review_items(gradebook, manifest.assignment)
     rate = report.graded / report.seconds if report.seconds else 0.0
     print(
-        f"{manifest.assignment}: {report.seen} file(s), {report.graded} graded, "
-        f"{report.skipped} already graded, {report.code_runs} code run(s), "
-        f"{report.seconds:.2f} s ({rate:.1f} submissions/s)"
+        f"{manifest.assignment}: {report.files} file(s), {report.seen} student(s) handed in, "
+        f"{report.graded} graded, {report.skipped} already graded, {report.code_runs} code "
+        f"run(s), {time.monotonic() - started:.2f} s ({rate:.1f} submissions/s)"
     )
     for status, count in sorted(report.statuses.items()):
         print(f"  {status:<14} {count}")
+    for qid in report.changed_questions:
+        print(
+            f"changed since assign: {qid} (its key may differ; regrade it with "
+            f"--regrade --question {qid})"
+        )
+    for finding in report.findings:
+        print(finding.line())
+    for student, qid, status, reason in report.attention:
+        print(f"{status:<13} {student} {qid}: {reason.splitlines()[0][:160] if reason else ''}")
     if report.isolation == "namespace":
         print(
             "note: code ran as you, in a user namespace: the answer files, the gradebook and your "
@@ -182,18 +280,22 @@ def run_grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if totals:
-        possible = sum(slot.points for slot in manifest.slots)
         mean = sum(totals.values()) / len(totals)
-        print(f"mean {mean:.2f} / {possible:g} over {len(totals)} student(s)")
-    return 0
+        print(f"mean {mean:.2f} / {manifest.possible():g} over {len(totals)} student(s)")
+    if waiting:
+        print(f"{len(waiting)} answer(s) wait for a person: lrcourse review {manifest.assignment}")
+    return 1 if report.problems() or report.changed_questions or waiting else 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write every export of one assignment and list the files."""
-    from lrcourse.grading.export import export_all
+    from lrcourse.grading.export import ExportOptions, export_all
     from lrcourse.grading.gradebook import Gradebook
     from lrcourse.grading.lms import assignment_questions, skipped_questions
+    from lrcourse.grading.review import review_items
 
+    if not Path(args.gradebook).is_file():
+        raise AssignmentError(f"{args.gradebook}: no gradebook yet (run lrcourse grade first)")
     with Gradebook(args.gradebook) as gradebook:
         manifest = gradebook.manifest(args.assignment)
         if manifest is None:
@@ -202,34 +304,17 @@ def run_export(args: argparse.Namespace) -> int:
                 f"no assignment {args.assignment!r} in {args.gradebook}; valid: {valid}"
             )
         rows = gradebook.current_rows(args.assignment)
+        waiting = review_items(gradebook, args.assignment)
     questions = load_questions(_banks(args))
-    for path in export_all(manifest, rows, questions, Path(args.out)):
+    options = ExportOptions(missing=args.missing, canvas_column=args.canvas_column)
+    for path in export_all(manifest, rows, questions, Path(args.out), options):
         print(os.fspath(path))
     skipped = skipped_questions(assignment_questions(manifest, questions))
     if skipped:
         print(f"not in the GIFT or QTI questions (no LMS equivalent): {', '.join(skipped)}")
-    return 0
-
-
-def run_gradebook(args: argparse.Namespace) -> int:
-    """Print assignments, totals per student, one student's results, or the runs."""
-    from lrcourse.grading.gradebook import Gradebook
-
-    if not Path(args.gradebook).exists():
-        raise AssignmentError(f"{args.gradebook}: no gradebook yet (run lrcourse grade first)")
-    with Gradebook(args.gradebook) as gradebook:
-        if args.runs:
-            for run in gradebook.runs():
-                print("  ".join(f"{k}={v}" for k, v in run.items()))
-            return 0
-        if not args.assignment:
-            print("\n".join(gradebook.assignments()))
-            return 0
-        rows = gradebook.current_rows(args.assignment)
-        if args.student:
-            for row in (r for r in rows if r.student == args.student):
-                print(f"{row.question_id:<40} {row.score:>5.2f}  {row.status:<13} {row.reason}")
-            return 0
-        for student, total in sorted(gradebook.summary(args.assignment).items()):
-            print(f"{student:<30} {total:g}")
-    return 0
+    if waiting:
+        print(
+            f"{len(waiting)} answer(s) still wait for a person and count 0 in these files: "
+            f"lrcourse review {args.assignment}"
+        )
+    return 1 if waiting else 0

@@ -13,19 +13,17 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lrcourse.grading.intake import MAX_NOTEBOOK_BYTES, read_regular
 from lrcourse.grading.manifest import Manifest, source_checksum
 
-#: A notebook larger than this is not read (it is graded zero with the reason recorded).
-MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
 #: An answer cell longer than this is not graded.
 MAX_ANSWER_CHARS = 100_000
 CODE_TYPES = ("code", "fix-loop")
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -47,44 +45,17 @@ class Submission:
     content_hash: str
     answers: dict[str, Answer] = field(default_factory=dict)
     problem: str | None = None
+    #: The student a per-student release was written for (``metadata.lrcourse.student``).
+    released_to: str | None = None
 
 
-def student_of(path: Path, folder: Path) -> str | None:
-    """Return the student a file belongs to: ``<student>.ipynb`` or ``<student>/<any>.ipynb``."""
-    relative = path.relative_to(folder)
-    name = relative.parts[0] if len(relative.parts) > 1 else path.stem
-    return name if STUDENT_ID.match(name) else None
-
-
-def find_submissions(folder: Path) -> list[tuple[str, Path]]:
-    """Return ``(student, path)`` for every notebook under ``folder``, sorted by student."""
-    found: list[tuple[str, Path]] = []
-    for path in sorted(folder.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        student = student_of(path, folder)
-        if student is not None:
-            found.append((student, path))
-    return found
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _load_notebook(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def load_notebook(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """Return the parsed notebook, or None and why it cannot be read."""
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
+    if len(data) > MAX_NOTEBOOK_BYTES:
         return None, (
-            f"the file is {size / 1e6:.1f} MB; notebooks over "
+            f"the file is {len(data) / 1e6:.1f} MB; notebooks over "
             f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB are not graded"
         )
-    data = path.read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -98,14 +69,14 @@ def _load_notebook(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return notebook, None
 
 
-def _cell_source(cell: dict[str, Any]) -> str | None:
+def cell_source(cell: dict[str, Any]) -> str | None:
     source = cell.get("source", "")
     if isinstance(source, list) and all(isinstance(part, str) for part in source):
         return "".join(source)
     return source if isinstance(source, str) else None
 
 
-def _answer_cells(notebook: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def answer_cells(notebook: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     cells: dict[str, list[dict[str, Any]]] = {}
     for cell in notebook["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -149,7 +120,7 @@ def read_answer(
         return Answer(
             question_id, problem=f"{len(cells)} answer cells for this question; keep exactly one"
         )
-    source = _cell_source(cells[0])
+    source = cell_source(cells[0])
     if source is None:
         return Answer(question_id, problem="the answer cell's source is not text")
     if len(source) > MAX_ANSWER_CHARS:
@@ -162,20 +133,38 @@ def read_answer(
     return Answer(question_id, value=value, source=source, problem=problem)
 
 
-def read_submission(path: Path, student: str, manifest: Manifest) -> Submission:
-    """Return what ``student`` handed in at ``path``: the answers to ``manifest``'s questions."""
-    try:
-        content_hash = _file_hash(path)
-        notebook, problem = _load_notebook(path)
-    except OSError as error:
-        return Submission(student, path, "unreadable", problem=f"the file cannot be read: {error}")
+def parse_submission(data: bytes, label: str, student: str, manifest: Manifest) -> Submission:
+    """Return what ``student`` handed in as ``data`` (the file's bytes): the answers found."""
+    content_hash = hashlib.sha256(data).hexdigest()
+    notebook, problem = load_notebook(data)
     if notebook is None:
-        return Submission(student, path, content_hash, problem=problem)
-    cells = _answer_cells(notebook)
+        return Submission(student, Path(label), content_hash, problem=problem)
+    metadata = notebook.get("metadata")
+    marker = metadata.get("lrcourse") if isinstance(metadata, dict) else None
+    released_to = marker.get("student") if isinstance(marker, dict) else None
+    cells = answer_cells(notebook)
     answers = {
         slot.question_id: read_answer(
             slot.type, slot.question_id, cells.get(slot.question_id, []), slot.checksum
         )
         for slot in manifest.slots
     }
-    return Submission(student, path, content_hash, answers)
+    return Submission(
+        student,
+        Path(label),
+        content_hash,
+        answers,
+        released_to=released_to if isinstance(released_to, str) else None,
+    )
+
+
+def read_submission(path: Path, student: str, manifest: Manifest) -> Submission:
+    """Return what ``student`` handed in at ``path``: the answers to ``manifest``'s questions.
+
+    The file is opened without following a symlink or blocking, and checked before reading
+    (:func:`~lrcourse.grading.intake.read_regular`).
+    """
+    data, _, problem = read_regular(os.fspath(path), None, MAX_NOTEBOOK_BYTES)
+    if data is None:
+        return Submission(student, path, "unreadable", problem=f"the file {problem}")
+    return parse_submission(data, os.fspath(path), student, manifest)

@@ -1,13 +1,19 @@
 """Export the gradebook: LMS grade CSVs, per-student feedback, item analysis, LMS questions.
 
-Grade CSVs (one row per student with a current submission, points = sum of score × points):
+Grade CSVs (one row per student on the roster or with a hand-in; points = sum of score × points,
+times the late factor; a roster student with no hand-in gets 0, or "missing" with
+``ExportOptions(missing="mark")``):
 
 * **Canvas** (Grades → Import): columns ``Student, ID, SIS User ID, SIS Login ID, Section,
-  <assignment>``, then a ``Points Possible`` row, as Canvas's own export has. Canvas matches rows
-  by ``ID``, ``SIS User ID`` or ``SIS Login ID``; the student id (the submission's file or folder
-  name) goes in ``SIS User ID`` and ``SIS Login ID``, ``ID`` is left empty.
-* **Moodle** (Grades → Import → CSV file): columns ``Username, <assignment>``; on import map
-  ``Username`` to the user field ``username`` and the assignment column to its grade item.
+  <column>``, then a ``Points Possible`` row, as Canvas's own export has. Canvas matches rows
+  by ``ID``, ``SIS User ID`` or ``SIS Login ID``: the roster's Canvas id goes in ``ID``, the
+  student id in the other two. ``<column>`` is the assignment name, or the exact title of an
+  existing Canvas column (``hw3 (123456)``, as Canvas's export writes it) so the import fills
+  that assignment instead of creating a new one.
+* **Moodle** (Grades → Import → CSV file): columns ``Username, <assignment>, Maximum``; on import
+  map ``Username`` to the user field ``username`` and the assignment column to its grade item
+  (whose maximum should equal ``Maximum``).
+* ``late.csv``: per student the points before lateness, the factor and the note.
 
 Item analysis (classical test theory): per question the difficulty *p* (mean score), the
 corrected point-biserial discrimination *r_pb* (question score vs. total of the other questions)
@@ -31,16 +37,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lrcourse.grading.gradebook import GradeRow
+from lrcourse.grading.feedback import feedback_html, feedback_markdown
+from lrcourse.grading.gradebook import GradeRow, totals
 from lrcourse.grading.lms import (
     assignment_questions,
     numeric_answer,
     predict_answer,
     skipped_questions,
 )
-from lrcourse.grading.manifest import Manifest, variant_question
+from lrcourse.grading.manifest import AssignmentError, Manifest
 from lrcourse.grading.qti import qti_file_name, qti_package
-from lrcourse.quiz.check import predict_key
 from lrcourse.quiz.model import (
     MultipleChoice,
     Numeric,
@@ -49,76 +55,76 @@ from lrcourse.quiz.model import (
     SingleChoice,
 )
 
-
-def _totals(rows: Sequence[GradeRow]) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for row in rows:
-        totals[row.student] = totals.get(row.student, 0.0) + row.score * row.points
-    return totals
+MISSING_MODES = ("zero", "mark")
 
 
-def canvas_csv(manifest: Manifest, rows: Sequence[GradeRow]) -> str:
-    """Return the Canvas gradebook import CSV of ``manifest``'s assignment."""
-    possible = sum(slot.points for slot in manifest.slots)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", manifest.assignment]
-    )
-    writer.writerow(["Points Possible", "", "", "", "", f"{possible:g}"])
-    for student, total in sorted(_totals(rows).items()):
-        writer.writerow([student, "", student, student, "", f"{total:.4g}"])
-    return out.getvalue()
+@dataclass(frozen=True)
+class ExportOptions:
+    """How grade CSVs are written: missing students, and the LMS column to match."""
+
+    #: Students on the roster with no hand-in: ``zero`` (0 points) or ``mark`` ("missing").
+    missing: str = "zero"
+    #: The Canvas column to import into, as Canvas's own export titles it (``hw3 (123456)``).
+    canvas_column: str = ""
 
 
-def moodle_csv(manifest: Manifest, rows: Sequence[GradeRow]) -> str:
-    """Return the Moodle grade import CSV of ``manifest``'s assignment."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Username", manifest.assignment])
-    for student, total in sorted(_totals(rows).items()):
-        writer.writerow([student, f"{total:.4g}"])
-    return out.getvalue()
+def _grade_lines(
+    manifest: Manifest, rows: Sequence[GradeRow], options: ExportOptions
+) -> list[tuple[str, str]]:
+    """Return ``(student, points text)`` for every student with a hand-in or on the roster."""
+    earned = totals(rows)
+    students = sorted({*earned, *manifest.roster_ids()})
+    missing = "0" if options.missing == "zero" else "missing"
+    return [(s, f"{earned[s]:.4g}" if s in earned else missing) for s in students]
 
 
-def feedback_markdown(
-    manifest: Manifest,
-    student: str,
-    rows: Sequence[GradeRow],
-    questions: dict[str, QuestionModel],
+def canvas_csv(
+    manifest: Manifest, rows: Sequence[GradeRow], options: ExportOptions = ExportOptions()
 ) -> str:
-    """Return one student's feedback: per question right/wrong, why, the hint and the solution."""
-    mine = {row.question_id: row for row in rows if row.student == student}
-    total = sum(r.score * r.points for r in mine.values())
-    possible = sum(slot.points for slot in manifest.slots)
-    lines = [
-        f"# {manifest.assignment}: feedback for {student}",
-        "",
-        f"Score: {total:g} / {possible:g}",
-    ]
-    for number, slot in enumerate(manifest.slots, start=1):
-        row = mine.get(slot.question_id)
-        question = questions.get(slot.question_id)
-        lines += ["", f"## Question {number} · `{slot.question_id}`", ""]
-        if row is None:
-            lines.append("Not graded yet.")
-            continue
-        verdict = "right" if row.score >= 1 else ("partly right" if row.score > 0 else "wrong")
-        lines.append(f"**{verdict}** ({row.score * row.points:g} / {row.points:g})")
-        # The reason is the feedback's first line when grading produced feedback: say it once.
-        if row.reason and row.reason != "wrong" and not row.feedback.startswith(row.reason):
-            lines += ["", f"Why: {row.reason}"]
-        if row.feedback and row.feedback != row.reason:
-            lines += ["", row.feedback]
-        if question is None or question.type == "flashcard":
-            continue
-        if manifest.variants:
-            question = variant_question(question, manifest.seed, student)
-        lines += ["", f"*Hint:* {question.hint}", "", "*Solution:*"]
-        lines += [f"{i}. {step}" for i, step in enumerate(question.solution, start=1)]
-        if isinstance(question, Predict):
-            lines += ["", "torch prints:", "```", predict_key(question).rstrip("\n"), "```"]
-    return "\n".join(lines) + "\n"
+    """Return the Canvas gradebook import CSV of ``manifest``'s assignment."""
+    roster = {entry.id: entry for entry in manifest.roster}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    column = options.canvas_column or manifest.assignment
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+    writer.writerow(["Points Possible", "", "", "", "", f"{manifest.possible():g}"])
+    for student, points in _grade_lines(manifest, rows, options):
+        entry = roster.get(student)
+        name = entry.name if entry and entry.name else student
+        canvas_id = entry.canvas_id if entry else ""
+        writer.writerow([name, canvas_id, student, student, "", points])
+    return out.getvalue()
+
+
+def moodle_csv(
+    manifest: Manifest, rows: Sequence[GradeRow], options: ExportOptions = ExportOptions()
+) -> str:
+    """Return the Moodle grade import CSV: username, points, and the points it is out of."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Username", manifest.assignment, "Maximum"])
+    for student, points in _grade_lines(manifest, rows, options):
+        writer.writerow([student, points, f"{manifest.possible():g}"])
+    return out.getvalue()
+
+
+def late_csv(manifest: Manifest, rows: Sequence[GradeRow]) -> str:
+    """Return per student the raw points, the late factor, the points kept and the late note."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "points before lateness", "late factor", "points", "note"])
+    raw: dict[str, float] = {}
+    info: dict[str, GradeRow] = {}
+    for row in rows:
+        raw[row.student] = raw.get(row.student, 0.0) + row.score * row.points
+        info[row.student] = row
+    for student in sorted(raw):
+        row = info[student]
+        kept = raw[student] * row.late_factor
+        writer.writerow(
+            [student, f"{raw[student]:.4g}", f"{row.late_factor:g}", f"{kept:.4g}", row.late_note]
+        )
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -231,12 +237,11 @@ def gift_questions(questions: Sequence[QuestionModel]) -> str:
                 for o in q.options
             ]
         elif isinstance(q, MultipleChoice):
-            right = len(q.answers)
-            wrong = max(1, len(q.options) - right)
+            # The course's rule (check_multiple): each right pick earns 1/right of the points
+            # and each wrong pick takes as much away, floored at 0 (Moodle floors too).
+            weight = f"{100 / len(q.answers):.5g}"
             body = [
-                f"~%{100 / right:.5g}%{_gift(o.text)}#{_gift(o.feedback)}"
-                if o.key in q.answers
-                else f"~%-{100 / wrong:.5g}%{_gift(o.text)}#{_gift(o.feedback)}"
+                f"~%{'' if o.key in q.answers else '-'}{weight}%{_gift(o.text)}#{_gift(o.feedback)}"
                 for o in q.options
             ]
         elif isinstance(q, Numeric):
@@ -255,22 +260,40 @@ def gift_questions(questions: Sequence[QuestionModel]) -> str:
 
 
 def export_all(
-    manifest: Manifest, rows: Sequence[GradeRow], questions: dict[str, QuestionModel], out: Path
+    manifest: Manifest,
+    rows: Sequence[GradeRow],
+    questions: dict[str, QuestionModel],
+    out: Path,
+    options: ExportOptions = ExportOptions(),
 ) -> list[Path]:
-    """Write every export of one assignment under ``out``; return the files written."""
+    """Write every export of one assignment under ``out``; return the files written.
+
+    Raises :class:`AssignmentError` when a question of the assignment is not in ``questions``
+    (the banks it was assigned from are needed for keys, feedback and the LMS questions).
+    """
+    missing = [s.question_id for s in manifest.slots if s.question_id not in questions]
+    if missing:
+        raise AssignmentError(
+            f"the banks given do not hold {len(missing)} question(s) of {manifest.assignment!r} "
+            f"({', '.join(missing[:3])}); pass --banks with the folder it was assigned from"
+        )
+    if options.missing not in MISSING_MODES:
+        raise AssignmentError(f"--missing {options.missing!r}: valid: {', '.join(MISSING_MODES)}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "feedback").mkdir(exist_ok=True)
     exported = assignment_questions(manifest, questions)
     written = {
-        out / "grades-canvas.csv": canvas_csv(manifest, rows),
-        out / "grades-moodle.csv": moodle_csv(manifest, rows),
+        out / "grades-canvas.csv": canvas_csv(manifest, rows, options),
+        out / "grades-moodle.csv": moodle_csv(manifest, rows, options),
+        out / "late.csv": late_csv(manifest, rows),
         out / "item-analysis.md": item_analysis_markdown(manifest, item_analysis(manifest, rows)),
         out / "questions.gift": gift_questions(exported),
     }
     for student in sorted({row.student for row in rows}):
-        written[out / "feedback" / f"{student}.md"] = feedback_markdown(
-            manifest, student, rows, questions
-        )
+        text = feedback_markdown(manifest, student, rows, questions)
+        written[out / "feedback" / f"{student}.md"] = text
+        title = f"{manifest.assignment}: feedback for {manifest.display_name(student)}"
+        written[out / "feedback" / f"{student}.html"] = feedback_html(text, title)
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")
     package = out / qti_file_name(manifest)

@@ -3,8 +3,15 @@
 Results are keyed by ``(assignment, student, question, submission hash)``. A submission's results
 and the pointer to it as the student's current submission are written in one transaction, so
 after ``kill -9`` a submission is either fully recorded or not at all; the next ``grade`` skips
-what is recorded and grades the rest. Re-running is idempotent; regrading one student or one
-question deletes exactly those rows (in one transaction) and grades them again.
+what is recorded and grades the rest.
+
+Nothing is deleted to make room: a regrade grades first and then replaces, in the hand-in's
+transaction, only the results of hand-ins it read. Every write belongs to a *run* (a grade, a
+review, an override, an undo) with its time and command, and every row a run replaces or adds
+is logged in ``changes`` with its value before and after, so ``history`` can say what a run
+changed and ``undo`` can put the last run's rows back exactly as they were. Human points
+(``overrides``: who, when, why) sit beside the machine's results and win over them, so a regrade
+never loses them.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrcourse.grading.history import (
+    HistoryMixin,
+)
 from lrcourse.grading.manifest import Manifest
 
 SCHEMA = """
@@ -65,7 +75,47 @@ CREATE TABLE IF NOT EXISTS runs (
     submissions_graded INTEGER NOT NULL DEFAULT 0,
     finished INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS changes (
+    change_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(run_id),
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    score REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+    comment TEXT NOT NULL,
+    who TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(run_id),
+    PRIMARY KEY (assignment, student, question_id)
+);
 """
+#: Columns added after the first release: ``ALTER TABLE`` adds them to an older gradebook file.
+ADDED_COLUMNS = {
+    "runs": {
+        "started_at": "TEXT NOT NULL DEFAULT ''",
+        "finished_at": "TEXT NOT NULL DEFAULT ''",
+        "kind": "TEXT NOT NULL DEFAULT 'grade'",
+        "summary": "TEXT NOT NULL DEFAULT ''",
+        "undone_by": "INTEGER",
+    },
+    "submissions": {
+        "flags": "TEXT NOT NULL DEFAULT ''",
+        "submitted_at": "TEXT NOT NULL DEFAULT ''",
+        "late_days": "REAL NOT NULL DEFAULT 0",
+        "late_factor": "REAL NOT NULL DEFAULT 1",
+        "late_note": "TEXT NOT NULL DEFAULT ''",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -83,7 +133,7 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class GradeRow:
-    """A current result as the exports read it."""
+    """A current result as the exports read it (a person's points replace the machine's)."""
 
     student: str
     question_id: str
@@ -93,9 +143,28 @@ class GradeRow:
     reason: str
     answer: str
     feedback: str
+    #: What lateness leaves of the points (1: on time); from the hand-in and the late policy.
+    late_factor: float = 1.0
+    late_note: str = ""
+    #: Set when a person reviewed or overrode the result: the machine's score, who, why.
+    machine_score: float | None = None
+    reviewer: str = ""
+    comment: str = ""
+    flags: str = ""
 
 
-class Gradebook:
+@dataclass(frozen=True)
+class HandInInfo:
+    """What ``record`` stores about a hand-in besides its results: flags, time, lateness."""
+
+    flags: str = ""
+    submitted_at: str = ""
+    late_days: float = 0.0
+    late_factor: float = 1.0
+    late_note: str = ""
+
+
+class Gradebook(HistoryMixin):
     """A SQLite gradebook file; use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: str | Path) -> None:
@@ -106,6 +175,11 @@ class Gradebook:
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        for table, columns in ADDED_COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         """Close the database."""
@@ -137,26 +211,6 @@ class Gradebook:
         """Return the registered assignment names, sorted."""
         return [r[0] for r in self._db.execute("SELECT name FROM assignments ORDER BY name")]
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-    def start_run(self, assignment: str, command: str) -> int:
-        """Record the start of a grading run; return its id."""
-        with self._transaction():
-            cursor = self._db.execute(
-                "INSERT INTO runs(assignment, command) VALUES (?, ?)", (assignment, command)
-            )
-        return int(cursor.lastrowid or 0)
-
-    def finish_run(self, run_id: int, seen: int, graded: int) -> None:
-        """Mark a run as finished with its counts."""
-        with self._transaction():
-            self._db.execute(
-                "UPDATE runs SET submissions_seen = ?, submissions_graded = ?, finished = 1 "
-                "WHERE run_id = ?",
-                (seen, graded, run_id),
-            )
-
     def graded_questions(self, assignment: str, student: str, content_hash: str) -> set[str]:
         """Return the questions already graded for this exact submission."""
         rows = self._db.execute(
@@ -175,21 +229,43 @@ class Gradebook:
         problem: str | None,
         results: Sequence[QuestionResult],
         run_id: int,
+        info: HandInInfo | None = None,
     ) -> None:
-        """Store one submission's results and make it current, all in one transaction."""
+        """Store one submission's results and make it current, all in one transaction.
+
+        Results already stored for this exact hand-in are replaced only now, after the new ones
+        were computed; each replaced or added row is logged for ``history`` and ``undo``.
+        """
+        info = info or HandInInfo()
         with self._transaction():
             self._db.execute("INSERT OR IGNORE INTO students(student) VALUES (?)", (student,))
             self._db.execute(
-                "INSERT INTO submissions(assignment, student, content_hash, path, problem) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET path = excluded.path, "
-                "problem = excluded.problem",
-                (assignment, student, content_hash, path, problem),
+                "INSERT INTO submissions(assignment, student, content_hash, path, problem, flags, "
+                "submitted_at, late_days, late_factor, late_note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "path = excluded.path, problem = excluded.problem, flags = excluded.flags, "
+                "submitted_at = excluded.submitted_at, late_days = excluded.late_days, "
+                "late_factor = excluded.late_factor, late_note = excluded.late_note",
+                (
+                    assignment,
+                    student,
+                    content_hash,
+                    path,
+                    problem,
+                    info.flags,
+                    info.submitted_at,
+                    info.late_days,
+                    info.late_factor,
+                    info.late_note,
+                ),
             )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO results(assignment, student, question_id, content_hash, "
-                "score, points, status, reason, answer, feedback, run_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+            for r in results:
+                key = (student, r.question_id, content_hash)
+                before = self._result_row(assignment, key)
+                self._db.execute(
+                    "INSERT OR REPLACE INTO results(assignment, student, question_id, "
+                    "content_hash, score, points, status, reason, answer, feedback, run_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         assignment,
                         student,
@@ -202,42 +278,81 @@ class Gradebook:
                         r.answer,
                         r.feedback,
                         run_id,
-                    )
-                    for r in results
-                ],
-            )
+                    ),
+                )
+                after = self._result_row(assignment, key)
+                same = before is not None and after is not None
+                if same and {**before, "run_id": 0} == {**after, "run_id": 0}:  # type: ignore[dict-item]
+                    continue  # graded again to the same result: not a change
+                self._log(run_id, assignment, key, "result", before, after)
+            before_current = self._current(assignment, student)
             self._db.execute(
                 "INSERT INTO current_submissions(assignment, student, content_hash) "
                 "VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET content_hash = excluded.content_hash",
                 (assignment, student, content_hash),
             )
-
-    def forget(
-        self, assignment: str, students: Iterable[str] = (), questions: Iterable[str] = ()
-    ) -> int:
-        """Delete current results of these students and/or questions (to regrade); return rows."""
-        clauses, params = ["assignment = ?"], [assignment]
-        students, questions = list(students), list(questions)
-        if students:
-            clauses.append(f"student IN ({','.join('?' * len(students))})")
-            params += students
-        if questions:
-            clauses.append(f"question_id IN ({','.join('?' * len(questions))})")
-            params += questions
-        with self._transaction():
-            cursor = self._db.execute(f"DELETE FROM results WHERE {' AND '.join(clauses)}", params)
-        return cursor.rowcount
+            self._log(
+                run_id,
+                assignment,
+                (student, "", content_hash),
+                "current",
+                before_current,
+                {"content_hash": content_hash},
+            )
 
     def current_rows(self, assignment: str) -> list[GradeRow]:
-        """Return every result of every student's current submission, sorted."""
+        """Return every result of every student's current submission, sorted.
+
+        A person's points (review or override) replace the machine's score; the machine's score,
+        the reviewer and the comment come along. Each row carries its hand-in's late factor.
+        """
         rows = self._db.execute(
             "SELECT r.student, r.question_id, r.score, r.points, r.status, r.reason, r.answer, "
-            "r.feedback FROM results r JOIN current_submissions c ON r.assignment = c.assignment "
+            "r.feedback, s.late_factor, s.late_note, s.flags, o.score, o.who, o.comment, o.kind "
+            "FROM results r JOIN current_submissions c ON r.assignment = c.assignment "
             "AND r.student = c.student AND r.content_hash = c.content_hash "
+            "JOIN submissions s ON s.assignment = c.assignment AND s.student = c.student "
+            "AND s.content_hash = c.content_hash "
+            "LEFT JOIN overrides o ON o.assignment = r.assignment AND o.student = r.student "
+            "AND o.question_id = r.question_id "
             "WHERE r.assignment = ? ORDER BY r.student, r.question_id",
             (assignment,),
         )
-        return [GradeRow(*row) for row in rows]
+        found = []
+        for row in rows:
+            (student, qid, score, points, status, reason, answer, feedback) = row[:8]
+            late_factor, late_note, flags, human, who, comment, kind = row[8:]
+            if human is not None:
+                found.append(
+                    GradeRow(
+                        student, qid, human, points, kind, comment, answer, feedback,
+                        late_factor, late_note, score, who, comment, flags,
+                    )
+                )  # fmt: skip
+            else:
+                found.append(
+                    GradeRow(
+                        student, qid, score, points, status, reason, answer, feedback,
+                        late_factor, late_note, flags=flags,
+                    )
+                )  # fmt: skip
+        return found
+
+    def submissions(self, assignment: str) -> dict[str, dict[str, object]]:
+        """Return each student's current hand-in: path, problem, flags, time and lateness."""
+        rows = self._db.execute(
+            "SELECT s.student, s.path, s.problem, s.flags, s.submitted_at, s.late_days, "
+            "s.late_factor, s.late_note, s.content_hash FROM submissions s "
+            "JOIN current_submissions c "
+            "ON s.assignment = c.assignment AND s.student = c.student "
+            "AND s.content_hash = c.content_hash WHERE s.assignment = ? ORDER BY s.student",
+            (assignment,),
+        )
+        names = (
+            "path", "problem", "flags", "submitted_at", "late_days", "late_factor", "note",
+            "content_hash",
+        )  # fmt: skip
+        return {r[0]: dict(zip(names, r[1:], strict=True)) for r in rows}
 
     def snapshot(self, assignment: str) -> list[tuple[object, ...]]:
         """Return the gradebook's content without run ids: equal for equal grading outcomes."""
@@ -270,24 +385,18 @@ class Gradebook:
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def summary(self, assignment: str) -> dict[str, float]:
-        """Return ``{student: points earned}`` over current submissions."""
-        totals: dict[str, float] = {}
-        for row in self.current_rows(assignment):
-            totals[row.student] = totals.get(row.student, 0.0) + row.score * row.points
-        return totals
+        """Return ``{student: points earned}`` over current submissions, after any late penalty."""
+        return totals(self.current_rows(assignment))
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+def totals(rows: Iterable[GradeRow]) -> dict[str, float]:
+    """Return ``{student: points}``: the sum of score × points, times the late factor."""
+    raw: dict[str, float] = {}
+    factor: dict[str, float] = {}
+    for row in rows:
+        raw[row.student] = raw.get(row.student, 0.0) + row.score * row.points
+        factor[row.student] = row.late_factor
+    return {student: raw[student] * factor[student] for student in raw}
 
 
 def answer_text(value: object) -> str:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lrcourse.errors import LRCourseError
 
@@ -30,7 +32,13 @@ from lrcourse.quiz.bank import bank_paths, load_bank
 from lrcourse.quiz.model import QuestionModel
 
 #: Question types an assignment may hold: the ones a machine can grade.
-GRADABLE_TYPES = ("single", "multiple", "numeric", "predict", "code", "fix-loop")
+GRADABLE_TYPES = ("single", "multiple", "numeric", "predict", "code", "fix-loop", "explain")
+#: Question types a person grades (``lrcourse review``); the machine only collects the answer.
+REVIEWED_TYPES = ("explain",)
+#: An assignment name: used as a folder and file name, so no ``/``, spaces or leading dot.
+ASSIGNMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Words ``lrcourse gradebook`` reads as actions, so no assignment may be called that.
+RESERVED_NAMES = ("history", "undo")
 
 
 class AssignmentError(LRCourseError, ValueError):
@@ -48,8 +56,36 @@ class Slot(BaseModel):
     checksum: str
 
 
+class RosterEntry(BaseModel):
+    """One student of the class: the id used everywhere, a display name and LMS identities."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str = ""
+    #: Canvas: the numeric user id in bulk-download names and the login (``zhangwen``) before it.
+    canvas_id: str = ""
+    canvas_login: str = ""
+    #: Moodle: the participant id in "download all" folder names (``Wen Zhang_1234567_...``).
+    moodle_id: str = ""
+    email: str = ""
+
+
+class LatePolicy(BaseModel):
+    """When work is due and what lateness costs: a grace period, a penalty per day, a cut-off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    due: datetime
+    grace_minutes: float = Field(default=0.0, ge=0)
+    #: Fraction of the points lost per started day late (0.1: 10 % a day).
+    penalty_per_day: float = Field(default=0.0, ge=0, le=1)
+    #: Days after the due date (and grace) from which a hand-in earns nothing; None: no cut-off.
+    cutoff_days: float | None = Field(default=None, gt=0)
+
+
 class Manifest(BaseModel):
-    """An assignment: name, variant seed, release mode and its question slots in order."""
+    """An assignment: name, variant seed, release mode, class roster and question slots in order."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,6 +95,26 @@ class Manifest(BaseModel):
     variants: bool
     students: list[str]
     slots: list[Slot]
+    #: The class list (the source of truth for who should hand in); empty for an open release.
+    roster: list[RosterEntry] = []
+    late: LatePolicy | None = None
+    #: sha256 of each question as the banks held it at assign time (a later edit is named).
+    question_hashes: dict[str, str] = {}
+
+    def roster_ids(self) -> list[str]:
+        """Return the ids of the class list (the roster, or the plain ``students`` of old files)."""
+        return [entry.id for entry in self.roster] or list(self.students)
+
+    def display_name(self, student: str) -> str:
+        """Return the student's display name from the roster (the id when there is none)."""
+        for entry in self.roster:
+            if entry.id == student and entry.name:
+                return entry.name
+        return student
+
+    def possible(self) -> float:
+        """Return the points the assignment is out of."""
+        return sum(slot.points for slot in self.slots)
 
     def slot(self, question_id: str) -> Slot:
         """Return the slot of ``question_id`` or raise :class:`AssignmentError`."""
@@ -69,7 +125,7 @@ class Manifest(BaseModel):
 
     def dump(self) -> str:
         """Return the manifest as stable, sorted JSON text."""
-        return json.dumps(self.model_dump(), indent=1, sort_keys=True) + "\n"
+        return json.dumps(self.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
 
     def save(self, path: Path) -> None:
         """Write the manifest to ``path``."""
@@ -87,6 +143,35 @@ class Manifest(BaseModel):
 def source_checksum(source: str) -> str:
     """Return the sha256 of a cell's source: how the grader tells an untouched answer cell."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def question_hash(question: QuestionModel) -> str:
+    """Return a fingerprint of a question as the bank holds it (any edit changes it).
+
+    Fields left at their defaults are not part of it, so a newer lrcourse that adds an optional
+    field to the question model does not make every assigned question look edited.
+    """
+    text = json.dumps(question.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def changed_questions(manifest: Manifest, questions: dict[str, QuestionModel]) -> list[str]:
+    """Return the assignment's question ids whose bank text changed since ``assign``."""
+    return [
+        qid
+        for qid, digest in manifest.question_hashes.items()
+        if qid in questions and question_hash(questions[qid]) != digest
+    ]
+
+
+def check_assignment_name(name: str) -> str:
+    """Return ``name`` if it can name an assignment (a folder), else raise naming what is valid."""
+    if not ASSIGNMENT_NAME.match(name) or name in RESERVED_NAMES:
+        raise AssignmentError(
+            f"assignment name {name!r}: use letters, digits, '.', '_' or '-' (no spaces or '/', "
+            f"at most 64 characters, not {' or '.join(RESERVED_NAMES)}), e.g. hw3"
+        )
+    return name
 
 
 def load_questions(banks: Path | None = None) -> dict[str, QuestionModel]:

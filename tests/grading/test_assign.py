@@ -131,7 +131,9 @@ def test_no_released_file_holds_a_key_or_a_solution(per_student, questions) -> N
         assert predict_key not in scanned, (path.name, predict_key)
         for cell in notebook.cells:
             marker = cell.metadata.get("lrcourse", {})
-            assert set(marker) <= {"question", "role", "checksum"}, marker
+            assert set(marker) <= {"question", "role", "checksum", "type", "options"}, (
+                marker
+            )  # public facts
 
 
 def test_variants_differ_and_are_graded_against_torch_at_grade_time(

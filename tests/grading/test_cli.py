@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lrcourse.cli import main
+from lrcourse.grading.gradebook import Gradebook
 from tests.grading.helpers import BANKS, CORPUS
 
 
@@ -29,6 +30,7 @@ def test_a_bad_mix_is_one_line_naming_the_option(tmp_path: Path, capsys) -> None
 
 def test_export_of_an_unknown_assignment_names_the_valid_ones(tmp_path: Path, capsys) -> None:
     book = tmp_path / "gradebook.sqlite"
+    Gradebook(book).close()
     status = main(["export", "nope", "--gradebook", str(book), "--out", str(tmp_path / "x")])
     assert status == 2
     assert "no assignment 'nope'" in capsys.readouterr().err
@@ -44,9 +46,11 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     submitted.mkdir()
     (submitted / "ann.ipynb").write_bytes((tmp_path / "quiz1/release/quiz1.ipynb").read_bytes())
     (submitted / "bob.ipynb").write_bytes((CORPUS / "corrupt-json--zero.ipynb").read_bytes())
-    (submitted / "cy").mkdir()  # two notebooks for one student: neither is guessed
-    for name in ("a.ipynb", "b.ipynb"):
-        (submitted / "cy" / name).write_bytes((CORPUS / "correct--full.ipynb").read_bytes())
+    (submitted / "cy").mkdir()  # two different notebooks for one student: neither is guessed
+    (submitted / "cy" / "a.ipynb").write_bytes((CORPUS / "correct--full.ipynb").read_bytes())
+    (submitted / "cy" / "b.ipynb").write_bytes(
+        (CORPUS / "untouched-release--zero.ipynb").read_bytes()
+    )
     book = str(tmp_path / "book.sqlite")
     grade = [
         "grade",
@@ -56,15 +60,18 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
         "--banks",
         str(BANKS),
     ]
-    assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
+    # bob's file is unreadable and cy's is ambiguous: both wait for a person (exit 1).
+    assert main([*grade, "--gradebook", book, "--no-progress"]) == 1
     assert "3 graded" in capsys.readouterr().out
-    assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
+    assert main([*grade, "--gradebook", book, "--no-progress"]) == 1
     assert "0 graded, 3 already graded" in capsys.readouterr().out
     out = tmp_path / "export"
+    # The files are written; exit 1 says bob's and cy's answers still wait for a person.
     assert (
         main(["export", "quiz1", "--gradebook", book, "--banks", str(BANKS), "--out", str(out)])
-        == 0
+        == 1
     )
+    assert "4 answer(s) still wait for a person" in capsys.readouterr().out
     assert (out / "grades-canvas.csv").exists() and (out / "feedback" / "bob.md").exists()
     assert "not valid notebook JSON" in (out / "feedback" / "bob.md").read_text()
     assert (

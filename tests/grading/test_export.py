@@ -50,10 +50,11 @@ def test_canvas_csv_has_canvas_columns_points_possible_and_totals(manifest: Mani
     assert all(r[2] == r[3] == r[0] for r in table[2:])
 
 
-def test_moodle_csv_has_a_username_and_a_grade_column(manifest: Manifest) -> None:
+def test_moodle_csv_has_a_username_a_grade_column_and_the_maximum(manifest: Manifest) -> None:
     table = list(csv.reader(io.StringIO(moodle_csv(manifest, _rows(manifest)))))
-    assert table[0] == ["Username", "hw-test"]
+    assert table[0] == ["Username", "hw-test", "Maximum"]
     assert len(table) == 7
+    assert {float(row[2]) for row in table[1:]} == {manifest.possible()}
 
 
 def test_item_analysis_matches_a_hand_computation(manifest: Manifest) -> None:

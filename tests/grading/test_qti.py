@@ -263,8 +263,9 @@ def test_every_course_question_an_lms_can_hold_is_exported_and_the_rest_listed()
         assignment="course", seed=0, release="shared", variants=False, students=[], slots=slots
     )
     package = Package(qti_package(manifest, gradable))
-    lab = {q.id for q in gradable if q.type in ("code", "fix-loop")}
-    assert {q.type for q in gradable if q.id in lab} == {"code", "fix-loop"}
+    # code and fix-loop run learner code; explain answers are graded by a person: no LMS type.
+    lab = {q.id for q in gradable if q.type in ("code", "fix-loop", "explain")}
+    assert {q.type for q in gradable if q.id in lab} == {"code", "fix-loop", "explain"}
     assert set(package.items()) == {q.id for q in gradable} - lab
     assessment = package.assessment.find("q:assessment", NS)
     assert assessment is not None
