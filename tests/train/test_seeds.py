@@ -1,6 +1,8 @@
 """Several seeds as one batched model: equal to separate runs, categories for failed and erratic
 runs, peak sweeps, and numbers printed at the precision their spread justifies."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 from torch import nn
@@ -130,3 +132,28 @@ def test_noisy_digits_changes_a_fifth_of_the_training_labels_and_none_of_the_val
     assert 0.15 < changed < 0.2  # 20% redrawn, about a tenth of those redraw their own digit
     assert torch.equal(clean.val_targets, noisy.val_targets)
     assert torch.equal(clean.train_inputs, noisy.train_inputs)
+
+
+def test_a_model_off_the_fast_path_trains_each_seed_like_its_own_loop():
+    # Tanh is not on the baddbmm fast path: the seeds go through vmap(functional_call).
+    def build():
+        return nn.Sequential(nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 10))
+
+    task = replace(lrcourse.load_task("digits"), build_model=build, name="tanh digits")
+    assert SeedBatch(task, (0, 1))._layers is None
+    result = compare_schedules({"c": CONSTANT}, task=task, lr=0.05, epochs=1, seeds=2, live=False)
+    for k, seed in enumerate((0, 1)):
+        model = task.make_model(seed).double()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        order = lrcourse.train.loop.epoch_order(task.train_size, seed, 0)
+        total = 0.0
+        for start in range(0, task.train_size, 64):
+            index = order[start : start + 64]
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(
+                model(task.train_inputs[index].double()), task.train_targets[index]
+            )
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        assert result["c"].seed_train_loss[k][0] == pytest.approx(total / task.train_size, rel=1e-9)
