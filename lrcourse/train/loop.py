@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +28,7 @@ import torch
 from torch import nn
 
 from lrcourse.errors import ScheduleRunError, TrainingConfigError
+from lrcourse.train.stats import visible_shift
 from lrcourse.train.tasks import Task
 
 StepPer = Literal["epoch", "batch"]
@@ -53,10 +55,20 @@ class RunSetup:
 
 @dataclass(frozen=True)
 class RunHistory:
-    """What one training run recorded: metrics once per epoch, the rate once per optimizer step.
+    """What a training run recorded on one or more seeds: metrics once per epoch, the rate once
+    per optimizer step.
 
-    ``lrs[i]`` is the rate of param group 0 when optimizer step ``i`` ran; ``val_accuracy`` is
-    ``None`` for a regression task.
+    ``train_loss``, ``val_loss`` and ``val_accuracy`` are per-epoch means over the seeds that did
+    not diverge (NaN when all did); ``seed_train_loss[k]`` etc. are seed ``seeds[k]``'s own curves.
+    ``lrs[i]`` is the rate of the first seed when optimizer step ``i`` ran (every seed's, unless
+    the scheduler is ReduceLROnPlateau: ``seed_lrs`` holds each seed's). ``diverged_at[k]`` is the
+    optimizer step at which seed ``k``'s batch loss first was not finite or exceeded 3x its first
+    batch loss, or None (empty for a single :class:`TrainingRun`, which does not track it).
+    ``failed[k]``: seed ``k`` blew up or learned nothing (the means leave it out); ``twin_final[k]``:
+    the final (train loss, val loss, val accuracy) of a twin of seed ``k`` whose initial weights
+    were nudged by a few rounding steps, and ``twin_failed[k]`` whether it failed (both empty
+    unless ``check_erratic``; see :meth:`erratic`). ``val_accuracy`` is ``None`` for a regression task. ``lr`` is the rate the optimizer was
+    built with (the peak); ``schedule`` the schedule's label without the peak a sweep adds.
     """
 
     label: str
@@ -67,6 +79,42 @@ class RunHistory:
     val_accuracy: tuple[float, ...] | None
     lrs: tuple[float, ...]
     final_lr: float
+    seeds: tuple[int, ...] = (0,)
+    seed_train_loss: tuple[tuple[float, ...], ...] = ()
+    seed_val_loss: tuple[tuple[float, ...], ...] = ()
+    seed_val_accuracy: tuple[tuple[float, ...], ...] | None = None
+    seed_lrs: tuple[tuple[float, ...], ...] = ()
+    seed_final_lr: tuple[float, ...] = ()
+    diverged_at: tuple[int | None, ...] = ()
+    failed: tuple[bool, ...] = ()
+    twin_final: tuple[tuple[float, float, float], ...] = ()
+    twin_failed: tuple[bool, ...] = ()
+    lr: float = math.nan
+    schedule: str = ""
+
+    def kept(self) -> list[int]:
+        """Return the indices of the seeds that did not fail (those the means are taken over);
+        none when half the seeds or more failed (the few survivors of a rate that kills most
+        runs are luck, not a result)."""
+        failed = self.failed or tuple(step is not None for step in self.diverged_at)
+        kept = [k for k in range(len(self.seeds)) if not (failed and failed[k])]
+        return kept if 2 * len(kept) > len(self.seeds) else []
+
+    def erratic(self) -> bool:
+        """Return whether the twins say the final validation loss would not reproduce elsewhere.
+
+        The check is on the seeds that neither failed nor have a failed twin: the twins'
+        disagreement shifts their mean by about sqrt(sum of squared seed-twin gaps) / seeds;
+        it is erratic when that exceeds half the last digit that
+        :func:`~lrcourse.train.stats.format_mean_sd` prints for the seeds' spread.
+        """
+        if not self.twin_final:
+            return False
+        both = [k for k in self.kept() if not self.twin_failed[k]]
+        if len(both) < 2:
+            return False
+        values = [self.seed_val_loss[k][-1] for k in both]
+        return visible_shift(values, [self.twin_final[k][1] for k in both])
 
     @property
     def epochs(self) -> int:
@@ -216,15 +264,25 @@ class TrainingRun:
 
     def history(self) -> RunHistory:
         """Return what the run has recorded so far, as an immutable :class:`RunHistory`."""
+        accuracy = tuple(self.val_accuracy) if self.task.classification else None
+        final_lr = float(self.optimizer.param_groups[0]["lr"])
         return RunHistory(
             label=self.label,
             step_per=self.step_per,
             steps_per_epoch=self.task.steps_per_epoch,
             train_loss=tuple(self.train_loss),
             val_loss=tuple(self.val_loss),
-            val_accuracy=tuple(self.val_accuracy) if self.task.classification else None,
+            val_accuracy=accuracy,
             lrs=tuple(self.lrs),
-            final_lr=float(self.optimizer.param_groups[0]["lr"]),
+            final_lr=final_lr,
+            seeds=(self.seed,),
+            seed_train_loss=(tuple(self.train_loss),),
+            seed_val_loss=(tuple(self.val_loss),),
+            seed_val_accuracy=None if accuracy is None else (accuracy,),
+            seed_lrs=(tuple(self.lrs),),
+            seed_final_lr=(final_lr,),
+            lr=self.setup.lr if self.setup else math.nan,
+            schedule=self.label,
         )
 
 

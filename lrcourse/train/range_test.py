@@ -12,12 +12,16 @@ and its momentum, the model's initial weights, the number of steps and the smoot
 measures how the loss behaves in the first few hundred steps, not over a whole training run; on a
 noisy curve the steepest point can jump by a factor of a few between seeds. Use it to pick the
 order of magnitude of ``lr`` (or OneCycleLR's ``max_lr``), then check with a real run.
+
+The test runs on ``seeds`` seeds at once (a batched model, one optimizer, one ExponentialLR: see
+:mod:`lrcourse.train.seeds`); the curve read is the mean over seeds of the batch loss, so the
+suggestion does not hang on one seed's noise. Each seed's own losses are kept in ``seed_losses``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,8 @@ from lrcourse.errors import TrainingConfigError
 from lrcourse.train.device import pick_device
 from lrcourse.train.loop import epoch_order, one_cpu_thread
 from lrcourse.train.runs import make_optimizer
+from lrcourse.train.seeds import SeedBatch, as_compute, seed_list
+from lrcourse.train.stats import mean_sd
 from lrcourse.train.tasks import Task, load_task
 
 
@@ -37,7 +43,8 @@ from lrcourse.train.tasks import Task, load_task
 class RangeTestResult:
     """The loss at each rate of a range test, smoothed, with a suggested rate (see module notes).
 
-    ``lrs[i]`` is the rate optimizer step ``i`` used and ``losses[i]`` its batch loss.
+    ``lrs[i]`` is the rate optimizer step ``i`` used and ``losses[i]`` its batch loss, averaged
+    over the seeds (``seed_losses[k][i]`` is seed ``seeds[k]``'s own).
     ``diverged_at`` is the first step whose smoothed loss exceeded ``diverge_factor`` times the
     lowest so far (or was not finite), or ``None`` if the loss never blew up.
     """
@@ -49,6 +56,9 @@ class RangeTestResult:
     suggestion: float
     lr_at_min_loss: float
     diverged_at: int | None
+    seeds: tuple[int, ...] = (0,)
+    seed_losses: tuple[tuple[float, ...], ...] = ()
+    smoothing: float = 0.9
 
     @property
     def diverged_lr(self) -> float | None:
@@ -58,7 +68,8 @@ class RangeTestResult:
     def summary(self) -> str:
         """Return three lines: the suggestion, the rate of lowest loss, where the loss blew up."""
         lines = [
-            f"suggested lr ≈ {self.suggestion:.3g} (steepest fall of the smoothed loss)",
+            f"suggested lr ≈ {self.suggestion:.3g} (steepest fall of the smoothed loss, "
+            f"mean of {len(self.seeds)} seed{'s' if len(self.seeds) > 1 else ''})",
             f"smoothed loss lowest at lr ≈ {self.lr_at_min_loss:.3g}",
         ]
         if self.diverged_lr is None:
@@ -74,6 +85,18 @@ class RangeTestResult:
         end = len(self.lrs) if self.diverged_at is None else self.diverged_at + 1
         ax.plot(self.lrs[:end], self.losses[:end], color="C0", alpha=0.3, label="batch loss")
         ax.plot(self.lrs[:end], self.smoothed[:end], color="C0", label="smoothed loss")
+        if len(self.seed_losses) > 1:  # the band: each seed's smoothed curve, mean ± sd
+            curves = [smooth(list(losses[:end]), self.smoothing) for losses in self.seed_losses]
+            spread = [mean_sd([curve[i] for curve in curves]) for i in range(end)]
+            ax.fill_between(
+                self.lrs[:end],
+                [m - sd for m, sd in spread],
+                [m + sd for m, sd in spread],
+                color="C0",
+                alpha=0.2,
+                linewidth=0,
+                label=f"± sd over {len(self.seed_losses)} seeds",
+            )
         ax.axvline(self.suggestion, color="C1", linestyle="--")
         ax.annotate(
             f"suggestion {self.suggestion:.2g}",
@@ -143,11 +166,13 @@ def lr_range_test(
     batch_size: int | None = None,
     smoothing: float = 0.9,
     diverge_factor: float = 4.0,
+    seeds: int | Sequence[int] = 8,
 ) -> RangeTestResult:
     """Return a :class:`RangeTestResult`: one run whose rate rises from ``start_lr`` to ``end_lr``.
 
-    ``steps`` optimizer steps (batches, wrapping into new epochs as needed) from a fresh model
-    built from ``seed``; the rate is raised by ``ExponentialLR`` after every step. The suggestion's
+    ``steps`` optimizer steps (batches, wrapping into new epochs as needed) from fresh models
+    built from ``seeds`` seeds (``seed, seed + 1, ...``, or a list), trained as one batched model
+    with one optimizer, in float64; the curve is their mean batch loss; the rate is raised by ``ExponentialLR`` after every step. The suggestion's
     heuristic and its limits are described in this module's docstring.
     """
     if not (isinstance(steps, int) and steps >= 3):
@@ -158,10 +183,13 @@ def lr_range_test(
         )
     if not 0 <= smoothing < 1:
         raise TrainingConfigError(f"smoothing must be in [0, 1), got {smoothing!r}")
+    seed_values = seed_list(seeds, seed)
     chosen_device = pick_device(device)
     data = load_task(task, device=chosen_device, batch_size=batch_size)
-    model = data.make_model(seed)
-    opt = make_optimizer(model, optimizer, lr=start_lr, optimizer_params=optimizer_params)
+    models = SeedBatch(data, seed_values)
+    opt = make_optimizer(
+        models.parameters(), optimizer, lr=start_lr, optimizer_params=optimizer_params
+    )
     gamma = (end_lr / start_lr) ** (1 / (steps - 1))
     scheduler = lr_scheduler.ExponentialLR(opt, gamma=gamma)
 
@@ -169,25 +197,27 @@ def lr_range_test(
     losses: list[torch.Tensor] = []
     epoch = 0
     with one_cpu_thread(chosen_device):
-        model.train()
         while len(losses) < steps:
-            order = epoch_order(data.train_size, seed, epoch).to(chosen_device)
-            inputs, targets = data.train_inputs[order], data.train_targets[order]
+            orders = torch.stack([epoch_order(data.train_size, s, epoch) for s in seed_values])
+            orders = orders.to(chosen_device)
+            inputs = as_compute(data.train_inputs[orders])
+            targets = as_compute(data.train_targets[orders])
             for start in range(0, data.train_size, data.batch_size):
                 if len(losses) == steps:
                     break
                 lrs.append(opt.param_groups[0]["lr"])
                 opt.zero_grad()
-                loss = data.loss_function(
-                    model(inputs[start : start + data.batch_size]),
-                    targets[start : start + data.batch_size],
+                step_losses = models.losses(
+                    models.forward(inputs[:, start : start + data.batch_size]),
+                    targets[:, start : start + data.batch_size],
                 )
-                loss.backward()
+                step_losses.sum().backward()  # each seed's gradient is its own loss's
                 opt.step()
                 scheduler.step()
-                losses.append(loss.detach())
+                losses.append(step_losses.detach())
             epoch += 1
-        loss_values = torch.stack(losses).tolist()  # the run's one device -> host copy
+        table = torch.stack(losses).T.tolist()  # (seeds, steps): the run's one device -> host copy
+    loss_values = [sum(column) / len(column) for column in zip(*table, strict=True)]
 
     smoothed = smooth(loss_values, smoothing)
     diverged_at = find_divergence(smoothed, diverge_factor)
@@ -209,4 +239,7 @@ def lr_range_test(
         suggestion=lrs[best],
         lr_at_min_loss=lrs[lowest],
         diverged_at=diverged_at,
+        seeds=seed_values,
+        seed_losses=tuple(tuple(row) for row in table),
+        smoothing=smoothing,
     )

@@ -28,13 +28,16 @@ MONITORS: tuple[str, ...] = ("val_loss", "train_loss", "val_accuracy")
 
 
 def make_optimizer(
-    model: nn.Module,
+    model: nn.Module | list[torch.Tensor],
     optimizer: str = "SGD",
     *,
     lr: float = 0.1,
     optimizer_params: Mapping[str, Any] | None = None,
 ) -> torch.optim.Optimizer:
-    """Return ``torch.optim.<optimizer>`` over the model's parameters (SGD gets momentum=0.9)."""
+    """Return ``torch.optim.<optimizer>`` over the model's parameters (SGD gets momentum=0.9).
+
+    ``model`` is a module, or the list of tensors to optimize (the stacked seeds of a comparison).
+    """
     options = dict(optimizer_params or {})
     if optimizer == "SGD":
         options.setdefault("momentum", 0.9)
@@ -46,18 +49,26 @@ def make_optimizer(
             f"unknown optimizer {optimizer!r}: use a class of torch.optim such as 'SGD' or 'AdamW'"
         )
     try:
-        return optimizer_class(model.parameters(), lr=lr, **options)
+        params = model.parameters() if isinstance(model, nn.Module) else model
+        return optimizer_class(params, lr=lr, **options)
     except (TypeError, ValueError) as error:
         raise TrainingConfigError(f"optimizer {optimizer}(lr={lr}, ...): {error}") from None
 
 
-def _fill_one_cycle(spec: SchedulerSpec, planned_steps: int | None) -> SchedulerSpec:
-    """Return ``spec`` with ``total_steps`` filled in for a OneCycleLR that names no length."""
-    if spec.name != "OneCycleLR" or planned_steps is None:
+def _fill_one_cycle(
+    spec: SchedulerSpec, planned_steps: int | None, peak: float | None = None
+) -> SchedulerSpec:
+    """Return ``spec`` with ``total_steps`` filled in for a OneCycleLR that names no length, and
+    ``max_lr`` set to the optimizer's ``lr`` when it names none (the same peak as the others)."""
+    if spec.name != "OneCycleLR":
         return spec
-    if any(key in spec.params for key in ("total_steps", "epochs", "steps_per_epoch")):
-        return spec
-    return SchedulerSpec(spec.name, {**spec.params, "total_steps": planned_steps})
+    params = dict(spec.params)
+    if "max_lr" not in params and peak is not None:
+        params["max_lr"] = peak
+    has_length = any(key in params for key in ("total_steps", "epochs", "steps_per_epoch"))
+    if planned_steps is not None and not has_length:
+        params["total_steps"] = planned_steps
+    return SchedulerSpec(spec.name, params)
 
 
 def build_schedule(
@@ -70,10 +81,12 @@ def build_schedule(
     """Return the scheduler ``schedule`` builds on ``optimizer``, or raise an error naming ``label``.
 
     A ``OneCycleLR`` spec without ``total_steps``/``epochs`` gets ``total_steps=planned_steps``
-    (the whole run, stepped per batch), the length the demo will train for.
+    (the whole run, stepped per batch), the length the demo will train for; one without
+    ``max_lr`` peaks at the optimizer's ``lr``, like every other schedule of the comparison.
     """
     if isinstance(schedule, SchedulerSpec | tuple | str):
-        spec = _fill_one_cycle(as_spec(schedule), planned_steps)
+        peak = optimizer.param_groups[0].get("initial_lr", optimizer.param_groups[0]["lr"])
+        spec = _fill_one_cycle(as_spec(schedule), planned_steps, peak)
         try:
             return build_scheduler(optimizer, spec)
         except LRCourseError as error:
@@ -197,24 +210,13 @@ def setup_run(
     epochs: int | None = None,
 ) -> TrainingRun:
     """Return a :class:`TrainingRun` for ``schedule`` on a fresh copy of the setup's initial model."""
-    if epochs is not None:
-        check_epochs(epochs)
     model = setup.model()
     optimizer = make_optimizer(
         model, setup.optimizer, lr=setup.lr, optimizer_params=setup.optimizer_params
     )
-    planned = epochs * setup.task.steps_per_epoch if epochs is not None else None
-    scheduler = build_schedule(optimizer, schedule, label=label, planned_steps=planned)
-    chosen = resolve_step_per(step_per, label, scheduler)
-    if epochs is not None and isinstance(scheduler, lr_scheduler.OneCycleLR):
-        needed = epochs * (setup.task.steps_per_epoch if chosen == "batch" else 1)
-        if scheduler.total_steps < needed:
-            raise TrainingConfigError(
-                f"schedule {label!r}: OneCycleLR has total_steps={scheduler.total_steps} but "
-                f"{epochs} epochs stepped per {chosen} need {needed}; torch would stop with an "
-                "error part-way. Give total_steps >= that, or leave it out to have it filled in."
-            )
-    needs_metric = check_metric_use(scheduler, label=label, step_per=chosen, monitor=setup.monitor)
+    scheduler, chosen, needs_metric = prepare_scheduler(
+        optimizer, schedule, setup, label=label, step_per=step_per, epochs=epochs
+    )
     return TrainingRun(
         label=label,
         task=setup.task,
@@ -228,3 +230,30 @@ def setup_run(
         planned_epochs=epochs,
         setup=setup,
     )
+
+
+def prepare_scheduler(
+    optimizer: torch.optim.Optimizer,
+    schedule: Schedule,
+    setup: RunSetup,
+    *,
+    label: str,
+    step_per: Any = None,
+    epochs: int | None = None,
+) -> tuple[Any, StepPer, bool]:
+    """Return (scheduler, stepping frequency, whether it takes a metric), every check done."""
+    if epochs is not None:
+        check_epochs(epochs)
+    planned = epochs * setup.task.steps_per_epoch if epochs is not None else None
+    scheduler = build_schedule(optimizer, schedule, label=label, planned_steps=planned)
+    chosen = resolve_step_per(step_per, label, scheduler)
+    if epochs is not None and isinstance(scheduler, lr_scheduler.OneCycleLR):
+        needed = epochs * (setup.task.steps_per_epoch if chosen == "batch" else 1)
+        if scheduler.total_steps < needed:
+            raise TrainingConfigError(
+                f"schedule {label!r}: OneCycleLR has total_steps={scheduler.total_steps} but "
+                f"{epochs} epochs stepped per {chosen} need {needed}; torch would stop with an "
+                "error part-way. Give total_steps >= that, or leave it out to have it filled in."
+            )
+    needs_metric = check_metric_use(scheduler, label=label, step_per=chosen, monitor=setup.monitor)
+    return scheduler, chosen, needs_metric

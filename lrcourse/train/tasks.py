@@ -1,7 +1,10 @@
 """The demo tasks, built from data that ships with the course's packages: nothing is downloaded.
 
 ``digits``: scikit-learn's 1,797 real 8x8 handwritten digits (the file ``load_digits`` reads),
-a fixed train/validation split, a small MLP. ``regression``: generated linear regression with badly scaled features, where a rate
+a fixed train/validation split, a small MLP. ``noisy-digits``: the same, with a fixed 20 % of the
+training labels replaced by random digits (the validation labels stay clean): the gradient noise
+is large, so a constant rate settles at a floor that grows with the rate, and a schedule that
+decays the rate visibly matters. ``regression``: generated linear regression with badly scaled features, where a rate
 that is too high diverges and one too low crawls, within a few epochs.
 """
 
@@ -22,7 +25,12 @@ from torch import nn
 from lrcourse.errors import TrainingConfigError
 
 #: The names :func:`load_task` accepts.
-TASK_NAMES: tuple[str, ...] = ("digits", "regression")
+TASK_NAMES: tuple[str, ...] = ("digits", "noisy-digits", "regression")
+
+#: The share of training labels ``noisy-digits`` replaces with a random digit, and the seed that
+#: picks them (fixed: every run sees the same noisy labels).
+LABEL_NOISE = 0.2
+LABEL_NOISE_SEED = 1
 
 #: The seed of the digits train/validation split: fixed, so every run sees the same split.
 SPLIT_SEED = 0
@@ -133,6 +141,23 @@ def digits_task(*, batch_size: int = 64, hidden: int = 64, val_fraction: float =
     )
 
 
+def noisy_digits_task(*, batch_size: int = 64, label_noise: float = LABEL_NOISE) -> Task:
+    """Return the digits task with ``label_noise`` of the training labels replaced at random.
+
+    Each chosen label is redrawn uniformly from 0-9 (so about a tenth keep their digit); the
+    choice is fixed by :data:`LABEL_NOISE_SEED`. Validation labels are untouched: the score
+    measures how well the model learned the digits, not the noise.
+    """
+    if not 0 <= label_noise <= 1:
+        raise TrainingConfigError(f"label_noise must be in [0, 1], got {label_noise!r}")
+    task = digits_task(batch_size=batch_size)
+    generator = torch.Generator().manual_seed(LABEL_NOISE_SEED)
+    labels = task.train_targets.clone()
+    chosen = torch.rand(len(labels), generator=generator) < label_noise
+    labels[chosen] = torch.randint(0, 10, (int(chosen.sum()),), generator=generator)
+    return replace(task, name="noisy-digits", train_targets=labels)
+
+
 def regression_task(*, batch_size: int = 32, samples: int = 512, features: int = 8) -> Task:
     """Return a generated linear regression whose features differ in scale by 10x (ill-conditioned)."""
     generator = torch.Generator().manual_seed(SPLIT_SEED)
@@ -165,6 +190,8 @@ def load_task(
         task = name
     elif name == "digits":
         task = digits_task()
+    elif name == "noisy-digits":
+        task = noisy_digits_task()
     elif name == "regression":
         task = regression_task()
     else:

@@ -33,7 +33,7 @@ def test_in_a_kernel_the_display_updates_and_stores_fixed_text(fake_kernel):
     (view,) = fake_kernel
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] == (
-        "2 schedules × 3 epochs on regression (live progress appears here in JupyterLab)"
+        "2 schedules × 3 epochs × 8 seeds on regression (live progress appears here in JupyterLab)"
     )
     assert "application/vnd.jupyter.widget-view+json" in bundle
     bar, status, image = view.widget.children

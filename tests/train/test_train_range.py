@@ -36,7 +36,7 @@ def test_same_seed_same_curve():
 
 
 def test_losses_match_a_plain_torch_run_of_the_first_steps():
-    result = lr_range_test("digits", start_lr=1e-3, end_lr=1e-1, steps=5, device="cpu")
+    result = lr_range_test("digits", start_lr=1e-3, end_lr=1e-1, steps=5, device="cpu", seeds=2)
     task = load_task("digits")
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
@@ -54,7 +54,10 @@ def test_losses_match_a_plain_torch_run_of_the_first_steps():
         optimizer.step()
         scheduler.step()
         losses.append(loss.item())
-    assert result.losses == pytest.approx(losses, rel=1e-5)
+    assert result.seed_losses[0] == pytest.approx(losses, rel=1e-5)
+    mean = [(a + b) / 2 for a, b in zip(*result.seed_losses, strict=True)]
+    assert result.losses == pytest.approx(mean, rel=1e-12)
+    assert result.seed_losses[1] != result.seed_losses[0]  # seed 1: other weights, other batches
 
 
 def test_smoothing_is_a_bias_corrected_average():

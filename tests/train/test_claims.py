@@ -1,0 +1,332 @@
+"""Every claim the chapters make about a training outcome, checked over seeds at their settings.
+
+Each test runs the comparison a chapter runs (same task, epochs, batch size, peaks, seeds) and
+asserts the sentence the chapter writes about it, with a margin: a paired difference over the 8
+seeds (seed k of one schedule against seed k of the other: same initial weights, same batches)
+whose mean exceeds two standard errors. A sentence these tests cannot support is rewritten in
+the chapter, not kept with a weaker test. The measured differences are printed (``pytest -s``)
+for the table in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from torch.optim import lr_scheduler
+from torch.optim.lr_scheduler import LRScheduler
+
+from lrcourse import SchedulerSpec, compare_schedules, load_task, lr_range_test
+from lrcourse.train.loop import RunHistory
+from lrcourse.train.stats import mean_sd, standard_error
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
+
+MARGIN = 2.0  # standard errors
+
+
+def finals(run: RunHistory) -> list[float]:
+    """Return each seed's final validation loss."""
+    return [curve[-1] for curve in run.seed_val_loss]
+
+
+def assert_lower(claim: str, lower: RunHistory, higher: RunHistory) -> None:
+    """Assert ``lower`` ends with a lower validation loss than ``higher`` by > 2 paired SEs."""
+    assert lower.seeds == higher.seeds
+    assert not any(lower.failed) and not any(higher.failed), claim
+    differences = [b - a for a, b in zip(finals(lower), finals(higher), strict=True)]
+    mean, error = mean_sd(differences)[0], standard_error(differences)
+    print(f"\nCLAIM {claim}: {mean:.4f} ± {error:.4f} (mean paired difference ± SE)")
+    assert mean > MARGIN * error, f"{claim}: {mean:.4f} is not > {MARGIN} x {error:.4f}"
+
+
+def assert_level(claim: str, first: RunHistory, second: RunHistory) -> None:
+    """Assert two runs end level: their mean paired difference is within 2 standard errors."""
+    differences = [b - a for a, b in zip(finals(first), finals(second), strict=True)]
+    mean, error = mean_sd(differences)[0], standard_error(differences)
+    print(f"\nCLAIM {claim}: {mean:.4f} ± {error:.4f} (mean paired difference ± SE)")
+    assert abs(mean) <= MARGIN * error, f"{claim}: {mean:.4f} is beyond {MARGIN} x {error:.4f}"
+
+
+# ---- chapter 2: the family on noisy digits, peaks swept --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def family() -> dict[tuple[str, float], RunHistory]:
+    result = compare_schedules(
+        {
+            "constant": SchedulerSpec("ConstantLR", {"factor": 1.0}),
+            "StepLR": SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.3}),
+            "CosineAnnealingLR": SchedulerSpec("CosineAnnealingLR", {"T_max": 15}),
+            "OneCycleLR": SchedulerSpec("OneCycleLR", {}),
+        },
+        task="noisy-digits",
+        epochs=15,
+        batch_size=128,
+        lr=[0.1, 0.3, 1.0],
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    return {(run.schedule, run.lr): run for run in result.runs}
+
+
+def test_ch2_constant_rate_is_best_at_the_lowest_peak_and_far_worse_at_the_highest(family):
+    constant = {peak: family["constant", peak] for peak in (0.1, 0.3, 1.0)}
+    assert constant[0.1].val_loss[-1] < constant[0.3].val_loss[-1] < constant[1.0].val_loss[-1]
+    assert_lower("ch2 constant 0.1 < constant 1.0", constant[0.1], constant[1.0])
+    assert_lower("ch2 constant 0.3 < constant 1.0", constant[0.3], constant[1.0])
+
+
+def test_ch2_constant_rate_spreads_wider_between_seeds_at_0_3_than_at_0_1(family):
+    spread = {peak: mean_sd(finals(family["constant", peak]))[1] for peak in (0.1, 0.3)}
+    print(f"\nCLAIM ch2 constant sd at 0.3 / sd at 0.1: {spread[0.3] / spread[0.1]:.1f}")
+    assert spread[0.3] > 2 * spread[0.1]
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "OneCycleLR"])
+def test_ch2_each_decay_at_its_best_peak_beats_the_constant_rate_at_its_best(family, name):
+    best = min((family[name, peak] for peak in (0.1, 0.3, 1.0)), key=lambda r: r.val_loss[-1])
+    best_constant = family["constant", 0.1]
+    assert (
+        min(family["constant", p].val_loss[-1] for p in (0.1, 0.3, 1.0))
+        == (best_constant.val_loss[-1])
+    )
+    assert_lower(f"ch2 {name} at best peak < constant at best", best, best_constant)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR"])
+def test_ch2_step_and_cosine_do_best_at_a_peak_of_0_3(family, name):
+    assert_lower(f"ch2 {name} 0.3 < {name} 0.1", family[name, 0.3], family[name, 0.1])
+    assert_lower(f"ch2 {name} 0.3 < {name} 1.0", family[name, 0.3], family[name, 1.0])
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CosineAnnealingLR", "constant"])
+def test_ch2_one_cycle_is_the_schedule_that_still_trains_well_at_a_peak_of_1(family, name):
+    assert_lower(f"ch2 OneCycleLR 1.0 < {name} 1.0", family["OneCycleLR", 1.0], family[name, 1.0])
+
+
+# ---- chapter 3: later milestones ------------------------------------------------------------
+
+
+def test_ch3_later_milestones_end_lower_than_early_cuts():
+    result = compare_schedules(
+        {
+            "StepLR(step_size=3)": SchedulerSpec("StepLR", {"step_size": 3, "gamma": 0.2}),
+            "MultiStepLR([6, 8])": SchedulerSpec(
+                "MultiStepLR", {"milestones": [6, 8], "gamma": 0.2}
+            ),
+        },
+        task="digits",
+        epochs=9,
+        batch_size=128,
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    assert_lower(
+        "ch3 MultiStepLR([6, 8]) < StepLR(3)",
+        result["MultiStepLR([6, 8])"],
+        result["StepLR(step_size=3)"],
+    )
+
+
+# ---- chapter 4: stepping on the right clock -------------------------------------------------
+
+
+def test_ch4_one_cycle_stepped_per_batch_wins_and_per_epoch_learns_least():
+    one_cycle = SchedulerSpec("OneCycleLR", {"max_lr": 0.5})
+    result = compare_schedules(
+        {
+            "per batch": one_cycle,
+            "per epoch": one_cycle,
+            "sized in epochs": SchedulerSpec("OneCycleLR", {"max_lr": 0.5, "total_steps": 6}),
+        },
+        step_per={"per batch": "batch", "per epoch": "epoch", "sized in epochs": "epoch"},
+        epochs=6,
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    assert_lower("ch4 per batch < sized in epochs", result["per batch"], result["sized in epochs"])
+    assert_lower("ch4 sized in epochs < per epoch", result["sized in epochs"], result["per epoch"])
+
+
+# ---- chapter 5: the learner's WarmupCosine against a constant rate --------------------------
+
+
+class WarmupCosine(LRScheduler):
+    """The chapter's scheduler, as the chapter writes it."""
+
+    def __init__(self, optimizer, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+        self.start_factor = start_factor
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def _rate(self, base_lr):
+        t = self.last_epoch
+        if t < self.warmup_steps:
+            return base_lr * (self.start_factor + (1 - self.start_factor) * t / self.warmup_steps)
+        progress = (t - self.warmup_steps) / (self.total_steps - self.warmup_steps)
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * progress)) / 2
+
+    def get_lr(self):
+        return [self._rate(base_lr) for base_lr in self.base_lrs]
+
+    def _get_closed_form_lr(self):
+        return [self._rate(base_lr) for base_lr in self.base_lrs]
+
+
+@pytest.fixture(scope="module")
+def chapter5() -> dict[tuple[str, float], RunHistory]:
+    steps_per_epoch, epochs = load_task("noisy-digits").steps_per_epoch, 8
+    result = compare_schedules(
+        {
+            "WarmupCosine": lambda optimizer: WarmupCosine(
+                optimizer, warmup_steps=2 * steps_per_epoch, total_steps=epochs * steps_per_epoch
+            ),
+            "constant": lambda optimizer: lr_scheduler.ConstantLR(optimizer, factor=1.0),
+        },
+        task="noisy-digits",
+        epochs=epochs,
+        lr=[0.1, 0.3, 1.0],
+        step_per="batch",
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    return {(run.schedule, run.lr): run for run in result.runs}
+
+
+def test_ch5_warmup_cosine_beats_the_constant_rate_at_a_peak_of_0_3(chapter5):
+    peak = 0.3
+    assert_lower(
+        f"ch5 WarmupCosine {peak} < constant {peak}",
+        chapter5["WarmupCosine", peak],
+        chapter5["constant", peak],
+    )
+
+
+def test_ch5_at_a_peak_of_1_the_constant_rate_fails_in_most_seeds_and_warmup_cosine_does_not(
+    chapter5,
+):
+    assert sum(chapter5["constant", 1.0].failed) > 4
+    assert not any(chapter5["WarmupCosine", 1.0].failed)
+
+
+def test_ch5_warmup_cosine_at_its_best_peak_beats_the_constant_rate_at_its_best(chapter5):
+    ours = chapter5["WarmupCosine", 0.3]
+    assert ours.val_loss[-1] < min(chapter5["WarmupCosine", p].val_loss[-1] for p in (0.1, 1.0))
+    assert chapter5["constant", 0.1].val_loss[-1] < chapter5["constant", 0.3].val_loss[-1]
+    assert_lower("ch5 WarmupCosine 0.3 < constant 0.1", ours, chapter5["constant", 0.1])
+
+
+# ---- chapter 6: warm-up with Adam ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chapter6() -> dict[tuple[str, float], RunHistory]:
+    steps_per_epoch, epochs = load_task("noisy-digits").steps_per_epoch, 8
+    total, warmup = epochs * steps_per_epoch, 2 * steps_per_epoch
+    result = compare_schedules(
+        {
+            "warm-up": SchedulerSpec(
+                "SequentialLR",
+                {
+                    "schedulers": [
+                        ("LinearLR", {"start_factor": 0.01, "total_iters": warmup}),
+                        ("CosineAnnealingLR", {"T_max": total - warmup}),
+                    ],
+                    "milestones": [warmup],
+                },
+            ),
+            "no warm-up": SchedulerSpec("CosineAnnealingLR", {"T_max": total}),
+        },
+        task="noisy-digits",
+        epochs=epochs,
+        optimizer="Adam",
+        lr=[0.03, 0.1],
+        step_per="batch",
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    return {(run.schedule, run.lr): run for run in result.runs}
+
+
+def test_ch6_at_the_smaller_peak_warmup_and_no_warmup_end_level(chapter6):
+    assert_level(
+        "ch6 Adam 0.03 warm-up vs none", chapter6["warm-up", 0.03], chapter6["no warm-up", 0.03]
+    )
+
+
+def test_ch6_at_the_larger_peak_no_warmup_ends_higher_with_a_wider_spread(chapter6):
+    warm, cold = chapter6["warm-up", 0.1], chapter6["no warm-up", 0.1]
+    assert_lower("ch6 Adam 0.1 warm-up < no warm-up", warm, cold)
+    assert mean_sd(finals(cold))[1] > 2 * mean_sd(finals(warm))[1]
+
+
+def test_ch6_warmed_up_at_the_larger_peak_ends_as_well_as_at_the_smaller(chapter6):
+    assert_level(
+        "ch6 Adam warm-up 0.1 vs 0.03", chapter6["warm-up", 0.03], chapter6["warm-up", 0.1]
+    )
+
+
+# ---- chapter 7 and myth 13: the range test's candidates -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def range_rates() -> dict[str, float]:
+    result = lr_range_test("digits", start_lr=1e-4, end_lr=10.0, steps=100, seed=0, device="cpu")
+    return {
+        "min ÷ 10": result.lr_at_min_loss / 10,
+        "steepest": result.suggestion,
+        "minimum": result.lr_at_min_loss,
+        "3 × minimum": 3 * result.lr_at_min_loss,
+    }
+
+
+def _validate(rates: dict[str, float], epochs: int) -> dict[str, RunHistory]:
+    constant = SchedulerSpec("LambdaLR", {"lr_lambda": lambda epoch: 1.0})
+    runs = {}
+    for name, rate in rates.items():
+        result = compare_schedules(
+            {name: constant},
+            lr=rate,
+            epochs=epochs,
+            seeds=8,
+            check_erratic=True,
+            device="cpu",
+            live=False,
+        )
+        runs[name] = result[name]
+    return runs
+
+
+@pytest.fixture(scope="module")
+def chapter7(range_rates) -> dict[str, RunHistory]:
+    return _validate(range_rates, epochs=10)
+
+
+def test_ch7_the_rate_at_the_minimum_is_erratic_and_worse_than_the_rates_below(chapter7):
+    assert chapter7["minimum"].erratic()
+    assert_lower("ch7 steepest < minimum", chapter7["steepest"], chapter7["minimum"])
+    assert_lower("ch7 min ÷ 10 < minimum", chapter7["min ÷ 10"], chapter7["minimum"])
+
+
+def test_ch7_three_times_the_minimum_fails_in_most_seeds_and_prints_no_numbers(chapter7):
+    run = chapter7["3 × minimum"]
+    print(f"\nCLAIM ch7 3 × minimum: {sum(run.failed)} of 8 seeds failed")
+    assert sum(run.failed) > 4 and run.kept() == []
+
+
+def test_ch7_the_steepest_descent_rate_ends_below_the_minimum_over_ten(chapter7):
+    assert_lower("ch7 steepest < min ÷ 10", chapter7["steepest"], chapter7["min ÷ 10"])
+
+
+def test_myth13_the_rate_of_the_lowest_loss_trains_worst_of_the_three(range_rates):
+    runs = _validate({k: range_rates[k] for k in ("min ÷ 10", "steepest", "minimum")}, epochs=6)
+    assert_lower("myth13 min ÷ 10 < lowest-loss rate", runs["min ÷ 10"], runs["minimum"])
+    assert_lower("myth13 steepest < lowest-loss rate", runs["steepest"], runs["minimum"])
