@@ -27,8 +27,8 @@ nbval nbval-kernels notebooks book book-strict: export LRCOURSE_DEVICE ?= cpu
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 # Stored widget state would be embedded in the book (dead weight, and a CDN loader); jupytext's
-# pairing metadata is an authoring detail. Neither belongs in a committed notebook. The kernelspec
-# does: without it a fresh JupyterLab asks "Select Kernel" before Run All can start.
+# pairing metadata is an authoring detail, cells' run times are churn. None belongs in a committed
+# notebook. The kernelspec does: without it a fresh JupyterLab asks "Select Kernel" before Run All.
 define STRIP_NOTEBOOK_METADATA
 import sys, nbformat
 for path in sys.argv[1:]:
@@ -36,6 +36,8 @@ for path in sys.argv[1:]:
     for key in ("widgets", "jupytext"):
         nb.metadata.pop(key, None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    for cell in nb.cells:  # when each cell ran: churn that conflicts on every merge, read by nobody
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
 endef
 export STRIP_NOTEBOOK_METADATA

@@ -27,3 +27,10 @@ def test_a_notebook_carries_no_session_metadata(path):
     metadata = nbformat.read(path, as_version=4).metadata
     assert "widgets" not in metadata
     assert "jupytext" not in metadata
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_stores_no_cell_run_times(path):
+    cells = nbformat.read(path, as_version=4).cells
+    timed = [index for index, cell in enumerate(cells) if "execution" in cell.metadata]
+    assert timed == [], f"{path.name}: cells {timed[:5]} carry run times; run `make notebooks`"
