@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "plot_descent": "lrcourse.explorers.plots",
     "plot_trace_grid": "lrcourse.explorers.plots",
     "plot_traces": "lrcourse.explorers.plots",
+    "progress": "lrcourse.quiz.show",
     "resume_run": "lrcourse.train.checkpoint",
     "run_gradient_descent": "lrcourse.explorers.quadratic",
     "save_checkpoint": "lrcourse.train.checkpoint",
