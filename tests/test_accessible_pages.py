@@ -71,3 +71,9 @@ def test_an_image_named_by_its_path_gets_the_figures_own_description(tmp_path):
 )
 def test_hyphenated_words_are_also_indexed_joined(text, joined):
     assert _load("search_compounds").joined_compounds(text) == joined
+
+
+def test_glossary_links_skip_the_glossary_itself_and_run_before_references_resolve():
+    module = _load("glossary_links")
+    assert module.GLOSSARY_DOCNAME == "book/glossary"
+    assert module.LinkGlossaryTerms.default_priority < 10  # sphinx's ReferencesResolver is 10

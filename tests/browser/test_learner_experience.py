@@ -263,3 +263,21 @@ def test_predict_before_you_run_outputs_wait_behind_a_click(browser, site):
     first.locator("summary").click()
     assert first.locator(".cell_output").is_visible()
     context.close()
+
+
+def test_chapters_link_their_first_use_of_a_glossary_term(browser, site):
+    context = _context(browser, DESKTOP)
+    tab = context.new_page()
+    unlinked = []
+    for path in [p for p in PAGES if p.startswith("notebooks/") or p.startswith("book/")]:
+        if path in ("book/glossary.html", "book/progress.html", "book/flashcards.html"):
+            continue
+        tab.goto(f"{site}/{path}", wait_until="load")
+        links = tab.locator('article a[href*="glossary.html#term-"]')
+        targets = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        if len(targets) != len(set(targets)):
+            unlinked.append((path, "a term linked twice"))
+        if path.startswith("notebooks/0") and not targets:
+            unlinked.append((path, "no glossary link"))
+    context.close()
+    assert unlinked == []
