@@ -118,8 +118,17 @@ notebooks: $(STAMP)
 		--ExecutePreprocessor.store_widget_state=False $(if $(NB),$(NB),$(NOTEBOOKS))
 	$(PY) -c "$$STRIP_NOTEBOOK_METADATA" $(if $(NB),$(NB),$(NOTEBOOKS))
 
-lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+# JupyterLab opens on the notebooks without asking "Jupyter news?" and without looking for updates
+# (no request leaves the machine); the answer is stored in the project's own settings folder.
+LAB_NOTIFICATIONS := $(JUPYTER_CONFIG_DIR)/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings
+
+$(LAB_NOTIFICATIONS):
+	mkdir -p $(@D)
+	echo '{"fetchNews": "false", "checkForUpdates": false}' > $@
+
+lab: $(STAMP) $(LAB_NOTIFICATIONS)
+	$(VENV)/bin/jupyter lab --LabApp.news_url=None \
+		--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate notebooks/
 
 serve: $(STAMP)
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000

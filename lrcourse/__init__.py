@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "plot_noisy_descent": "lrcourse.explorers.plots",
     "plot_trace_grid": "lrcourse.explorers.plots",
     "plot_traces": "lrcourse.explorers.plots",
+    "progress": "lrcourse.quiz.show",
     "resume_run": "lrcourse.train.checkpoint",
     "run_gradient_descent": "lrcourse.explorers.quadratic",
     "run_noisy_descent": "lrcourse.explorers.noisy_quadratic",

@@ -2,25 +2,93 @@
 
 from __future__ import annotations
 
+import io
+import math
+import textwrap
 from collections.abc import Sequence
 from typing import Literal
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from lrcourse.display.figure import course_figure
+from lrcourse.display.figure import CourseFigure
 from lrcourse.errors import LRCourseError
 from lrcourse.explorers.noisy_quadratic import NoisyDescent
 from lrcourse.explorers.quadratic import DescentRun
 from lrcourse.trace import ScheduleTrace
 
 XAxis = Literal["step", "epoch"]
+#: Rates whose largest and smallest (all positive) differ by this factor get a log y axis.
+DECADES_FOR_LOG = 1000.0
+#: Longest alt text a figure carries (screen readers read all of it).
+MAX_ALT = 600
+
+
+def describe_figure(figure: Figure) -> str:
+    """Return a figure's alt text: its title, what each panel plots against what, and its curves.
+
+    E.g. "The 15 schedulers…; 15 panels of learning rate against optimizer step: LambdaLR, …".
+    """
+    parts = []
+    if figure._suptitle is not None and figure._suptitle.get_text():
+        parts.append(figure._suptitle.get_text())
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    phrases = []
+    for ax in panels:
+        y = ax.get_ylabel() or figure_label(figure, "y")
+        x = ax.get_xlabel() or figure_label(figure, "x")
+        scale = ", log scale" if ax.get_yscale() == "log" else ""
+        phrases.append(f"{y} against {x}{scale}" if y and x else "")
+    titles = [" ".join(ax.get_title().split()) for ax in panels]
+    if len(panels) > 1 and len(set(phrases)) == 1:
+        parts.append(f"{len(panels)} panels of {phrases[0]}: " + ", ".join(titles))
+    else:
+        for ax, phrase, title in zip(panels, phrases, titles, strict=True):
+            labels = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+            curves = f" ({', '.join(labels)})" if labels else ""
+            lead = f"{title}: " if title and phrase else title
+            parts.append(" ".join(f"{lead}{phrase}{curves}".split()))
+    text = "; ".join(part for part in parts if part)
+    return text if len(text) <= MAX_ALT else text[: MAX_ALT - 1] + "…"
+
+
+def figure_label(figure: Figure, axis: str) -> str:
+    """Return the figure-wide ``supxlabel``/``supylabel`` text (``axis`` "x" or "y"), or ""."""
+    label = getattr(figure, f"_sup{axis}label", None)
+    return label.get_text() if label is not None else ""
+
+
+class DescribedFigure(CourseFigure):
+    """A course figure whose PNG carries its alt text (the ``Description`` text chunk).
+
+    The book's build (``book/_ext/accessible_pages.py``) reads it into the image's ``alt``, so a
+    screen reader hears what the figure shows instead of its file name.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        FigureCanvasAgg(self).print_png(buffer, metadata={"Description": describe_figure(self)})
+        return buffer.getvalue()
+
+
+def described_figure(width: float = 6.4, height: float = 3.2) -> DescribedFigure:
+    """Return an empty :class:`DescribedFigure` of the given size in inches (constrained layout)."""
+    return DescribedFigure(figsize=(width, height), layout="constrained")
 
 
 def new_figure(width: float = 6.4, height: float = 3.2) -> tuple[Figure, Axes]:
     """Return a course figure and its single axes."""
-    figure = course_figure(width, height)
+    figure = described_figure(width, height)
     return figure, figure.subplots()
+
+
+def spans_decades(traces: Sequence[ScheduleTrace]) -> bool:
+    """Return True when every rate is positive and the largest is 1000x the smallest or more."""
+    rates = [rate for trace in traces for group in trace.lrs for rate in group]
+    if not rates or min(rates) <= 0 or not all(math.isfinite(rate) for rate in rates):
+        return False
+    return max(rates) / min(rates) >= DECADES_FOR_LOG
 
 
 def x_values(trace: ScheduleTrace, x: XAxis) -> Sequence[float]:
@@ -34,10 +102,14 @@ def draw_traces(
     *,
     x: XAxis = "step",
     groups: Sequence[int] | None = None,
-    log: bool = False,
+    log: bool | None = False,
     drawstyle: str = "steps-post",
 ) -> list:
-    """Draw each trace's rates on ``ax`` and return the Line2D objects (one per trace and group)."""
+    """Draw each trace's rates on ``ax`` and return the Line2D objects (one per trace and group).
+
+    ``log=None`` chooses: a log y axis when the rates span three decades or more (a range test),
+    else a linear one from 0, so a halving looks like a halving.
+    """
     lines = []
     for trace in traces:
         for group in groups if groups is not None else range(len(trace.lrs)):
@@ -48,8 +120,12 @@ def draw_traces(
             lines.append(line)
     ax.set_xlabel("epoch" if x == "epoch" else "optimizer step")
     ax.set_ylabel("learning rate")
+    if log is None:
+        log = spans_decades(traces)
     if log:
         ax.set_yscale("log")
+    elif all(min(group) >= 0 for trace in traces for group in trace.lrs if len(group)):
+        ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     if len(lines) > 1:
         ax.legend(fontsize="small")
@@ -60,14 +136,18 @@ def plot_traces(
     traces: ScheduleTrace | Sequence[ScheduleTrace],
     *,
     x: XAxis = "step",
-    log: bool = False,
+    log: bool | None = None,
     title: str | None = None,
     momentum: bool = False,
 ) -> Figure:
-    """Return a figure of one or several traces; with ``momentum=True`` a second panel shows momentum."""
+    """Return a figure of one or several traces; with ``momentum=True`` a second panel shows momentum.
+
+    The y axis is logarithmic when the rates span three decades or more (``log=None``, the
+    default), else linear from 0; pass ``log=True`` or ``False`` to choose.
+    """
     traces = [traces] if isinstance(traces, ScheduleTrace) else list(traces)
     if momentum:
-        figure = course_figure(6.4, 4.8)
+        figure = described_figure(6.4, 4.8)
         lr_ax, momentum_ax = figure.subplots(2, 1, sharex=True)
     else:
         figure, lr_ax = new_figure()
@@ -119,7 +199,7 @@ def draw_descent(loss_ax: Axes, path_ax: Axes | None, runs: Sequence[DescentRun]
 def plot_descent(runs: DescentRun | Sequence[DescentRun], *, path: bool = True) -> Figure:
     """Return a figure of SGD runs on the quadratic bowl: loss per step, and (optionally) the path."""
     runs = [runs] if isinstance(runs, DescentRun) else list(runs)
-    figure = course_figure(9.0 if path else 6.4, 3.4)
+    figure = described_figure(9.0 if path else 6.4, 3.4)
     if path:
         loss_ax, path_ax = figure.subplots(1, 2)
     else:
@@ -173,31 +253,53 @@ def plot_trace_grid(
     x: XAxis = "step",
     log: bool = False,
     title: str | None = None,
+    share_y: bool = True,
 ) -> Figure:
     """Return a small-multiples figure: one panel per trace, titled with the trace's label.
 
-    Each panel keeps its own y range (shapes, not magnitudes, are what a grid compares); the
-    label is cut at the first ``(`` so that ``StepLR(step_size=2)`` titles its panel ``StepLR``.
+    Panels share one y scale by default, so ConstantLR's x2 and StepLR's x4 look as different
+    as they are (``share_y=False`` gives each panel its own range, and the figure says so). Each
+    title holds the scheduler's name over its parameters. The figure is as wide as the book's
+    text column (7.5 in), so its 9-pt tick labels are shown at their size, not scaled down.
     """
     traces = list(traces)
     if not traces:
         raise LRCourseError("plot_trace_grid(traces) needs at least one trace; got an empty list")
     columns = max(1, min(columns, len(traces)))
     rows = -(-len(traces) // columns)
-    figure = course_figure(2.3 * columns, 1.9 * rows)
-    axes = figure.subplots(rows, columns, squeeze=False)
+    width = min(7.5, 2.3 * columns)
+    figure = described_figure(width, (width / columns) * 1.05 * rows + 0.6)
+    axes = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=share_y)
     for index, ax in enumerate(axes.flat):
         if index >= len(traces):
             ax.set_visible(False)
             continue
         trace = traces[index]
         draw_traces(ax, [trace], x=x, log=log)
-        ax.set_title(trace.label.split("(")[0], fontsize="small")
-        ax.tick_params(labelsize="x-small")
+        ax.set_title(panel_title(trace.label, width / columns), fontsize=8)
+        ax.tick_params(labelsize=8)
         ax.set_xlabel("")
         ax.set_ylabel("")
+    for ax in axes.flat[len(traces) - columns : len(traces)]:
+        ax.xaxis.set_tick_params(labelbottom=True)  # the last row's hidden neighbours left a gap
     if title:
-        figure.suptitle(title)
-    figure.supxlabel("epoch" if x == "epoch" else "optimizer step", fontsize="small")
-    figure.supylabel("learning rate", fontsize="small")
+        figure.suptitle(title + ("" if share_y else " (each panel on its own y scale)"))
+    figure.supxlabel("epoch" if x == "epoch" else "optimizer step", fontsize=9)
+    figure.supylabel("learning rate" + (" (shared scale)" if share_y else ""), fontsize=9)
     return figure
+
+
+def panel_title(label: str, panel_inches: float) -> str:
+    """Return a trace label as a panel title: the scheduler's name (cut between its words if it is
+    too long for the panel), then its parameters wrapped below."""
+    width = max(12, int(panel_inches * 14))  # about 14 characters of 8-pt text per inch
+    name, _, params = label.partition("(")
+    lines = [name]
+    if len(name) > width:
+        cuts = [i for i, char in enumerate(name) if char.isupper() and 0 < i <= width]
+        if cuts:
+            lines = [name[: cuts[-1]], name[cuts[-1] :]]
+    params = params.rstrip(")")
+    if params:
+        lines += textwrap.wrap(params, width)[:3]
+    return "\n".join(lines)

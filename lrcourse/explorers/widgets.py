@@ -254,20 +254,31 @@ def control_widget(control: Control) -> widgets.Widget:
     return widgets.Dropdown(options=options, index=index, **common)
 
 
-def values_table(frame: Frame | None, label: str = "lr") -> str:
-    """Return an HTML table of the frame's values at evenly spaced steps (exact floats, as torch gave them)."""
+def values_table(frame: Frame | None, label: str = "lr", xlabel: str = "epoch") -> str:
+    """Return an HTML table of the frame's values at evenly spaced steps, with named columns.
+
+    Columns: the optimizer step (for a rate trace; ``#`` otherwise), the x value under the
+    panel's axis name (``xlabel``), then each series (``rate (lr)`` for the learning rate). Values
+    read rounded to 4 significant digits; each cell's tooltip holds torch's exact float.
+    """
     if frame is None:
         return ""
     rows = table_rows(frame)
-    names = [frame.series[i].label for i in frame.table if i < len(frame.series)]
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in names) or f"<th>{label}</th>"
+    names = [frame.series[i].label for i in frame.table if i < len(frame.series)] or [label]
+    index_name = "optimizer step" if xlabel == "epoch" else "#"
+    head = "".join(
+        f"<th>{html.escape(name)}</th>"
+        for name in [index_name, xlabel, *("rate (lr)" if n == "lr" else n for n in names)]
+    )
     body = "".join(
-        f"<tr><td>{i}</td><td>{x:g}</td>" + "".join(f"<td>{v!r}</td>" for v in values) + "</tr>"
+        f"<tr><td>{i}</td><td>{x:.4g}</td>"
+        + "".join(f"<td title='{v!r}'>{v:.4g}</td>" for v in values)
+        + "</tr>"
         for i, x, values in rows
     )
     return (
-        "<details><summary>values</summary><table class='lrc-values'>"
-        f"<tr><th>step</th><th>x</th>{head}</tr>{body}</table></details>"
+        "<details><summary>values (rounded; hover for the exact float)</summary>"
+        f"<table class='lrc-values'><tr>{head}</tr>{body}</table></details>"
     )
 
 
@@ -301,7 +312,8 @@ class Explorer:
         ok = self.panel.show(self.settings())
         if ok and self.panel.frame is not None:
             self.caption.value = f"<code>{html.escape(self.panel.frame.caption)}</code>"
-            self.table.value = values_table(self.panel.frame, self.model.table_label)
+            xlabel = self.model.panels[0].xlabel if self.model.panels else "epoch"
+            self.table.value = values_table(self.panel.frame, self.model.table_label, xlabel)
         return ok
 
 

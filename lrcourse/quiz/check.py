@@ -12,7 +12,6 @@ with references computed in this process from torch classes.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +29,11 @@ from lrcourse.quiz.model import (
     QuestionModel,
     SingleChoice,
 )
+from lrcourse.quiz.parse import answer_tokens, parse_number, token_number
 from lrcourse.quiz.run import run_lab, snippet_stdout
 
 #: Relative tolerance for numbers inside printed output (``predict``).
 OUTPUT_REL_TOL = 1e-6
-_TOKEN_SPLIT = re.compile(r"[\s,\[\]\(\)]+")
-#: A number token in printed output (the same pattern as ``quiz.js``; no ``nan``/``inf``/``1_000``).
-_NUMBER_TOKEN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,11 @@ def _number(token: str) -> float | None:
 
 
 def output_tokens(text: str) -> list[str]:
-    """Return ``text`` cut into tokens at whitespace, commas and brackets (blank ends ignored)."""
-    return [token for token in _TOKEN_SPLIT.split(text.strip()) if token]
+    """Return ``text`` cut into unquoted tokens at whitespace, commas, semicolons and brackets.
+
+    The rule is :func:`lrcourse.quiz.parse.answer_tokens`, shared with the book's ``answers.js``.
+    """
+    return answer_tokens(text)
 
 
 def same_output(expected: str, given: str) -> bool:
@@ -76,8 +76,7 @@ def same_output(expected: str, given: str) -> bool:
     if len(left) != len(right):
         return False
     for a, b in zip(left, right, strict=True):
-        x = float(a) if _NUMBER_TOKEN.match(a) else None
-        y = float(b) if _NUMBER_TOKEN.match(b) else None
+        x, y = token_number(a), token_number(b)
         if x is not None and y is not None:
             if abs(x - y) > OUTPUT_REL_TOL * max(abs(x), abs(y)) and x != y:
                 return False
@@ -155,17 +154,14 @@ def check_multiple(question: MultipleChoice, answer: Collection[str]) -> Result:
             parts.append(f"{misses} wrong option(s) picked (each cancels a right one)")
         if missed:
             parts.append(f"{missed} right option(s) missed")
-        summary = "Partly right: " + "; ".join(parts) + f". Score {score:.2f}."
+        lead = "Partly right" if score > 0 else "Not quite"  # never "partly" at score 0
+        summary = f"{lead}: " + "; ".join(parts) + f". Score {score:.2f}."
     return Result(score, correct, summary, details)
 
 
 def check_numeric(question: Numeric, answer: float | str) -> Result:
     """Grade a number against the key (from torch when the question has code) within tolerance."""
-    if isinstance(answer, str):
-        typed = answer.strip()
-        value = float(typed) if _NUMBER_TOKEN.match(typed) else None
-    else:
-        value = float(answer)
+    value = parse_number(answer) if isinstance(answer, str) else float(answer)
     if value is None or not math.isfinite(value):
         return Result(0.0, False, f"{str(answer)!r} is not a number: type e.g. 0.05 or 5e-2.")
     key = numeric_key(question)

@@ -4,8 +4,8 @@ Choice, numeric and predict questions get real ``<input>``/``<textarea>`` contro
 Check ``<button>`` and an ``aria-live`` feedback region; ``quiz.js`` (shipped with the site,
 registered in ``_config.yml``) grades them with the same rules as ``check.py``. Code and
 fix-the-loop questions show the task, the starter, how to run the check in JupyterLab and the
-reference solution in a closed ``<details>``. Hints and worked solutions are ``<details>`` too, so
-they work with the keyboard and without JavaScript.
+reference solution inside the worked solution. The hint comes first (a ``<details>``, so it works
+with the keyboard and without JavaScript); the worked solution stays ``hidden`` until an attempt.
 
 What the browser grades against travels in a ``<script type="application/json"
 class="lrquiz-self-check">`` block beside each practice question: keys computed from torch
@@ -90,11 +90,24 @@ def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
 
 
 def _solution(q: QuestionModel) -> str:
+    """Return the worked solution, ``hidden`` until the learner has tried (``quiz.js`` opens it).
+
+    A question graded in the browser unlocks it on the first non-blank Check; any other question
+    gets a "Show the solution" button, so a solution never sits in view before an attempt.
+    """
     steps = "".join(f"<li>{render_markdown(s, inline=True)}</li>" for s in q.solution)
     mistakes = "".join(f"<li>{render_markdown(m, inline=True)}</li>" for m in q.mistakes)
+    reference = (
+        f"<p>Reference solution:</p>{_code(q.reference)}" if q.type in ("code", "fix-loop") else ""
+    )
+    reveal = (
+        ""
+        if q.type in GRADED_IN_BROWSER
+        else '<button type="button" class="lrquiz-reveal">I have tried: show the solution</button>'
+    )
     return (
-        f'<details class="lrquiz-solution"><summary>Worked solution</summary><ol>{steps}</ol>'
-        f"<p>Common mistakes:</p><ul>{mistakes}</ul></details>"
+        f'{reveal}<details class="lrquiz-solution" hidden><summary>Worked solution</summary>'
+        f"<ol>{steps}</ol>{reference}<p>Common mistakes:</p><ul>{mistakes}</ul></details>"
     )
 
 
@@ -110,8 +123,6 @@ def _lab(q: QuestionModel) -> str:
         f"<p>Starter (define <code>{html.escape(q.entry)}</code>):</p>{_code(q.starter)}"
         f'<p class="lrquiz-run">To check your answer, open this chapter in JupyterLab and run '
         f"<code>{call}</code>: your code is {what}.</p>"
-        f'<details class="lrquiz-reference"><summary>Reference solution</summary>'
-        f"{_code(q.reference)}</details>"
     )
 
 
@@ -166,6 +177,8 @@ def quiz_html(title: str, questions: list[QuestionModel], bank_stem: str) -> str
         f'<div class="lrquiz" data-bank="{html.escape(bank_stem)}">'
         f'<h3 class="lrquiz-title">Quiz: {html.escape(title)}</h3>'
         f'<p class="lrquiz-score" role="status" aria-live="polite" data-graded="{graded}">'
-        f"{graded} questions are graded in your browser; code questions run in JupyterLab.</p>"
-        f"{sections}</div>"
+        f"{graded} questions are graded in your browser; code questions run in JupyterLab. "
+        "Your answers stay in this browser.</p>"
+        f"{sections}"
+        '<button type="button" class="lrquiz-reset" hidden>Reset this quiz</button></div>'
     )

@@ -81,3 +81,41 @@ class Progress:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=1)
         os.replace(temporary, self.path)
+
+
+@dataclass(frozen=True)
+class ChapterProgress:
+    """One chapter's standing: questions answered, their score, flashcards known (JupyterLab)."""
+
+    bank_stem: str
+    chapter: int
+    title: str
+    questions: int
+    answered: int
+    score: float
+    flashcards: int
+    known: int
+
+
+def chapter_progress(
+    bank_stem: str, chapter: int, title: str, questions: dict[str, bool], folder: Path | None = None
+) -> ChapterProgress:
+    """Return the saved standing of one bank; ``questions`` maps each id to "is a flashcard".
+
+    Only the bank's current questions count (a saved answer to a removed question does not), and
+    a flashcard counts as known when its last mark was "I knew it".
+    """
+    saved = Progress.load(bank_stem, folder).answers
+    asked = [qid for qid, card in questions.items() if not card]
+    cards = [qid for qid, card in questions.items() if card]
+    answered = [saved[qid] for qid in asked if qid in saved]
+    return ChapterProgress(
+        bank_stem=bank_stem,
+        chapter=chapter,
+        title=title,
+        questions=len(asked),
+        answered=len(answered),
+        score=sum(answer.score for answer in answered),
+        flashcards=len(cards),
+        known=sum(1 for qid in cards if qid in saved and saved[qid].correct),
+    )

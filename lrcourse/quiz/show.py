@@ -1,11 +1,16 @@
-"""``show_quiz`` and ``show_question``: a chapter's quiz as a widget in JupyterLab, HTML in the book."""
+"""``show_quiz``, ``show_question`` and ``progress``: widgets in JupyterLab, HTML in the book."""
 
 from __future__ import annotations
 
+import html
+import json
+
+import ipywidgets as widgets
+
 from lrcourse.display.dual_view import DualView
-from lrcourse.quiz.bank import find_bank, find_question
-from lrcourse.quiz.html import question_html, quiz_html
-from lrcourse.quiz.progress import Progress
+from lrcourse.quiz.bank import LoadedBank, bank_paths, find_bank, find_question, load_bank
+from lrcourse.quiz.html import GRADED_IN_BROWSER, question_html, quiz_html
+from lrcourse.quiz.progress import ChapterProgress, Progress, chapter_progress, progress_dir
 from lrcourse.quiz.widget import QuestionWidget, QuizWidget
 
 
@@ -28,3 +33,69 @@ def show_question(question_id: str) -> DualView:
     widget = QuestionWidget(question, 1, Progress.load(loaded.stem))
     html = f'<div class="lrquiz" data-bank="{loaded.stem}">{question_html(question, 1)}</div>'
     return DualView(widget.box, html)
+
+
+#: Question types the book's flashcards page shows as cards (``content.flashcards.review_cards``).
+REVIEWED_AS_CARDS = ("flashcard", "explain")
+
+
+def _lab_table(rows: list[ChapterProgress]) -> str:
+    body = "".join(
+        f"<tr><th scope='row'>{row.chapter}. {html.escape(row.title)}</th>"
+        f"<td>{row.answered} of {row.questions}</td><td>{row.score:g} / {row.questions}</td>"
+        f"<td>{row.known} of {row.flashcards}</td></tr>"
+        for row in rows
+    )
+    return (
+        "<table class='lrc-progress'><caption>Your progress (saved in "
+        f"<code>{html.escape(str(progress_dir()))}</code>)</caption><thead><tr>"
+        "<th scope='col'>Chapter</th><th scope='col'>Questions answered</th>"
+        "<th scope='col'>Score</th><th scope='col'>Flashcards known</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _book_dashboard(banks: list[LoadedBank]) -> str:
+    """Return the book's dashboard: one row per chapter that ``progress.js`` fills from localStorage."""
+    rows = []
+    for loaded in banks:
+        bank = loaded.bank
+        graded = sum(q.type in GRADED_IN_BROWSER for q in bank.questions)
+        # The book's flashcards page deals every flashcard and explain question as a card.
+        cards = [q.id for q in bank.questions if q.type in REVIEWED_AS_CARDS]
+        ids = html.escape(json.dumps(cards), quote=True)
+        rows.append(
+            f'<tr data-bank="{html.escape(loaded.stem)}" data-graded="{graded}" data-cards="{ids}">'
+            f'<th scope="row">{bank.chapter}. {html.escape(bank.title)}</th>'
+            f'<td data-field="answered">0 of {graded}</td><td data-field="score">0 / {graded}</td>'
+            f'<td data-field="known">0 of {len(cards)}</td></tr>'
+        )
+    return (
+        '<div class="lrc-dashboard"><table><caption>Your progress in this browser</caption>'
+        '<thead><tr><th scope="col">Chapter</th><th scope="col">Questions answered</th>'
+        '<th scope="col">Score</th><th scope="col">Flashcards known</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<p class="lrc-dashboard-total" role="status"></p>'
+        '<button type="button" class="lrc-dashboard-reset" hidden>'
+        "Forget every answer and flashcard mark in this browser</button></div>"
+    )
+
+
+def progress() -> DualView:
+    """Return the course dashboard: each chapter's questions answered, score and flashcards known.
+
+    In JupyterLab: read from the progress files the quizzes save (``$LRCOURSE_PROGRESS_FILE_DIR``,
+    default ``~/.lrcourse/progress``). In the static book: a table that ``progress.js`` fills from
+    what the book's quizzes and flashcards saved in this browser.
+    """
+    banks = [load_bank(path) for path in bank_paths()]
+    rows = [
+        chapter_progress(
+            loaded.stem,
+            loaded.bank.chapter,
+            loaded.bank.title,
+            {q.id: q.type == "flashcard" for q in loaded.bank.questions},
+        )
+        for loaded in banks
+    ]
+    return DualView(widgets.HTML(_lab_table(rows)), _book_dashboard(banks))

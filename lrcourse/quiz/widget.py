@@ -8,6 +8,7 @@ notebook restores every answer, its feedback and the running score.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from lrcourse.quiz.check import Result, check_answer
 from lrcourse.quiz.errors import QuizAnswerError
 from lrcourse.quiz.html import render_markdown
 from lrcourse.quiz.model import QuestionModel
+from lrcourse.quiz.parse import is_blank
 from lrcourse.quiz.progress import Progress
 
 #: JupyterLab does not load the book's quiz.css; this one rule makes code boxes monospace.
@@ -36,14 +38,65 @@ def _code_html(code: str) -> str:
     return f"<pre class='lrquiz-code'><code>{html.escape(code)}</code></pre>"
 
 
+#: "Right. Right: the update…" (a verdict, then an option's feedback saying it again) reads once.
+_REPEATED_VERDICT = re.compile(r"^(?P<word>[A-Z][a-z]+(?: [a-z]+)?)\. (?=(?P=word)\b)")
+
+
 def _result_html(result: Result) -> str:
+    """Return one feedback line: the mark (✓ ◐ ✗, as the book shows), then the feedback once."""
     mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
     lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
     details = f"<ul>{lines}</ul>" if lines else ""
+    feedback = _REPEATED_VERDICT.sub("", result.feedback)
     return (
-        f"<div class='lrquiz-result'><b>{mark} score {result.score:.2f}</b> "
-        f"{render_markdown(result.feedback, inline=True)}{details}</div>"
+        f"<div class='lrquiz-result'><b>{mark}</b> "
+        f"{render_markdown(feedback, inline=True)}{details}</div>"
     )
+
+
+class _Options:
+    """Answer options as tick boxes labelled with their rendered Markdown (code spans, emphasis).
+
+    ipywidgets' RadioButtons labels are plain text, so an option written as ``ExponentialLR`` in
+    backticks showed its backticks; a Checkbox's label may be HTML (``description_allow_html``)
+    and stays the box's accessible name. ``value`` is the picked key (``single``) or a list of keys.
+    """
+
+    def __init__(self, options: Sequence[tuple[str, str]], *, single: bool) -> None:
+        self.single = single
+        self.boxes = {
+            key: widgets.Checkbox(
+                value=False,
+                indent=False,
+                description=render_markdown(text, inline=True),
+                description_allow_html=True,
+                layout=_wide(),
+            )
+            for key, text in options
+        }
+        self.box = widgets.VBox(list(self.boxes.values()), layout=_wide())
+        if single:
+            for key, box in self.boxes.items():
+                box.observe(lambda change, key=key: self._only(key, change["new"]), names="value")
+
+    def _only(self, key: str, ticked: bool) -> None:
+        if ticked:
+            for other, box in self.boxes.items():
+                if other != key:
+                    box.value = False
+
+    @property
+    def value(self) -> Any:
+        picked = [key for key, box in self.boxes.items() if box.value]
+        if self.single:
+            return picked[0] if picked else None
+        return picked
+
+    @value.setter
+    def value(self, picked: Any) -> None:
+        chosen = {picked} if self.single else set(picked or [])
+        for key, box in self.boxes.items():
+            box.value = key in chosen
 
 
 class QuestionWidget:
@@ -86,16 +139,11 @@ class QuestionWidget:
 
     def _make_input(self) -> widgets.Widget:
         q = self.question
-        if q.type == "single":
-            self.radio = widgets.RadioButtons(
-                options=[(o.text, o.key) for o in q.options], value=None, layout=_wide()
-            )
-            return self.radio
-        if q.type == "multiple":
-            self.boxes = {
-                o.key: widgets.Checkbox(description=o.text, indent=False) for o in q.options
-            }
-            return widgets.VBox(list(self.boxes.values()))
+        if q.type in ("single", "multiple"):
+            choices = _Options([(o.key, o.text) for o in q.options], single=q.type == "single")
+            self.radio = choices  # the single-choice name the tests and notebooks use
+            self.boxes = choices.boxes
+            return choices.box
         if q.type == "numeric":
             self.text = widgets.Text(placeholder="a number, e.g. 0.05", description=q.unit or "")
             return self.text
@@ -109,12 +157,12 @@ class QuestionWidget:
             return widgets.VBox([widgets.HTML(f"Define <code>{q.entry}</code>:"), self.text])
         if q.type == "explain":
             self.text = widgets.Textarea(placeholder="your explanation", layout=_wide(), rows=4)
-            self.boxes = {
-                str(i): widgets.Checkbox(description=item, indent=False)
-                for i, item in enumerate(q.checklist)
-            }
+            checklist = _Options(
+                [(str(i), item) for i, item in enumerate(q.checklist)], single=False
+            )
+            self.boxes = checklist.boxes
             note = widgets.HTML("Then tick what your explanation covers:")
-            return widgets.VBox([self.text, note, *self.boxes.values()])
+            return widgets.VBox([self.text, note, checklist.box])
         self.card_back = widgets.HTML()
         return self.card_back
 
@@ -148,7 +196,8 @@ class QuestionWidget:
         q = self.question
         if q.type == "single":
             self.radio.value = answer if answer in [o.key for o in q.options] else None
-        elif q.type == "multiple":
+            return
+        if q.type == "multiple":
             for key, box in self.boxes.items():
                 box.value = key in (answer or [])
         elif q.type == "explain":
@@ -160,8 +209,12 @@ class QuestionWidget:
     def submit(self, answer: Any = None) -> Result | None:
         """Grade ``answer`` (default: what is entered), show the feedback, save it; return it."""
         answer = self.answer() if answer is None else answer
-        if self.question.type == "single" and answer is None:
-            self.feedback.value = "<i>Pick an option first.</i>"
+        if is_blank(answer) and self.question.type != "explain":
+            # A blank answer is not an attempt: not graded, not saved, the solution stays shut.
+            choose = self.question.type in ("single", "multiple")
+            self.feedback.value = (
+                f"<i>{'Pick an option' if choose else 'Type an answer'} first.</i>"
+            )
             return None
         self.feedback.value = "<i>checking…</i>"
         try:

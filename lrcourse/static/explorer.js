@@ -4,7 +4,9 @@
  * notebook ran: controls (each with the values torch was run at), panels, and one frame per
  * combination of control values. Curves are float64 values packed as base64 (runs of equal
  * values stored once). This script builds labelled <input type=range> sliders and <select>s,
- * draws the current frame as SVG, and lists exact values in a table. No network, no kernel.
+ * draws the current frame as SVG (y axis from 0, or logarithmic on request), and lists the values
+ * in a table with named columns: rounded for reading, torch's exact float on hover or with
+ * "exact values" ticked. No network, no kernel.
  */
 (function () {
   "use strict";
@@ -44,6 +46,9 @@
   }
 
   function fmt(v) { return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : String(+v.toPrecision(4)); }
+
+  // A value as a person reads it: 4 significant digits (0.05000000000000001 reads 0.05).
+  function rounded(v) { return isFinite(v) ? String(+v.toPrecision(4)) : String(v); }
 
   function pickRows(count, maxRows) {
     var rows = [];
@@ -105,10 +110,29 @@
     }
     this.caption = el("p", { class: "lrc-caption" }, this.root);
     this.message = el("p", { class: "lrc-message", role: "alert" }, this.root);
+    var options = el("p", { class: "lrc-options" }, this.root);
+    this.logY = false;
+    if (data.panels.some(function (p) { return !p.log; })) {
+      var logId = "lrc-log-" + counter;
+      var logBox = el("input", { type: "checkbox", id: logId, class: "lrc-log-toggle" }, options);
+      el("label", { for: logId }, options).textContent = "log y axis (rates that span decades)";
+      logBox.addEventListener("change", function () { self.logY = logBox.checked; self.render(); });
+    }
     this.svg = el("svg", { class: "lrc-figure", role: "img", "aria-label": data.title + " figure", width: WIDTH, viewBox: "0 0 " + WIDTH + " 100" }, this.root, true);
     var details = el("details", { class: "lrc-values-box", open: "open" }, this.root);
-    el("summary", {}, details).textContent = "values (exact, as torch computed them)";
-    this.table = el("table", { class: "lrc-values" }, details);
+    el("summary", {}, details).textContent = "values (as torch computed them)";
+    var exactId = "lrc-exact-" + counter;
+    var exactBox = el("input", { type: "checkbox", id: exactId, class: "lrc-exact-toggle" }, details);
+    el("label", { for: exactId }, details).textContent = "exact values (else rounded to 4 digits; hover a value for its exact float)";
+    this.exact = false;
+    exactBox.addEventListener("change", function () { self.exact = exactBox.checked; self.render(); });
+    // The table scrolls sideways on a phone: a tab stop lets a keyboard scroll it too.
+    this.tableBox = el("div", { class: "lrc-values-scroll", tabindex: "0", role: "region", "aria-label": data.title + " values" }, details);
+    this.table = el("table", { class: "lrc-values" }, this.tableBox);
+    this.lastWidth = 0;
+    window.addEventListener("resize", function () {
+      if (Math.abs(self.drawWidth() - self.lastWidth) > 8) { self.render(); }
+    });
   };
 
   Explorer.prototype.frameIndex = function () {
@@ -151,14 +175,29 @@
     this.fillTable(curves, frame.t);
   };
 
+  // Draw at the width the figure is shown (at most WIDTH), so 11-px tick labels stay 11 px on a
+  // phone instead of shrinking with a scaled-down drawing.
+  Explorer.prototype.drawWidth = function () {
+    var shown = this.root.clientWidth - 4;
+    return shown > 200 ? Math.min(WIDTH, shown) : WIDTH;
+  };
+
   Explorer.prototype.draw = function (curves) {
-    var svg = this.svg, panels = this.data.panels;
+    var svg = this.svg, self = this;
+    var width = this.drawWidth();
+    this.lastWidth = width;
+    var panels = this.data.panels.map(function (p) {
+      var copy = {}; for (var key in p) copy[key] = p[key];
+      if (self.logY) copy.log = true;
+      return copy;
+    });
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     var sideBySide = curves.some(function (c) { return c.style === "xy"; });
-    var panelW = sideBySide ? WIDTH / panels.length : WIDTH;
+    var panelW = sideBySide ? width / panels.length : width;
     var panelH = sideBySide ? 260 : (panels.length > 1 ? 170 : 240);
     var height = sideBySide ? panelH : panelH * panels.length;
-    svg.setAttribute("viewBox", "0 0 " + WIDTH + " " + height);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("width", width);
     svg.setAttribute("height", height);
     panels.forEach(function (panel, p) {
       var ox = sideBySide ? p * panelW : 0, oy = sideBySide ? 0 : p * panelH;
@@ -170,11 +209,16 @@
       });
       if (!xs.length) return;
       var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+      if (!ys.length) return;
       var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+      // A linear axis starts at 0 when every value is positive: 0.1 -> 0.05 is a halving, and an
+      // auto-scaled axis would draw it as a fall to the bottom of the panel.
+      var fromZero = !panel.log && y0 >= 0 && !sideBySide;
+      if (fromZero) { y0 = 0; }
       if (panel.log) { y0 = Math.log10(y0); y1 = Math.log10(y1); }
       if (x1 === x0) x1 = x0 + 1;
       if (y1 === y0) { y0 -= 0.5 * (Math.abs(y0) || 1) * 0.1; y1 += 0.5 * (Math.abs(y1) || 1) * 0.1; }
-      var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+      var pad = (y1 - y0) * 0.05; y1 += pad; if (!fromZero) { y0 -= pad; }
       var L = ox + MARGIN.left, R = ox + panelW - MARGIN.right, T = oy + MARGIN.top, B = oy + panelH - MARGIN.bottom;
       var sx = function (v) { return L + (v - x0) / (x1 - x0) * (R - L); };
       var sy = function (v) { var w = panel.log ? Math.log10(v) : v; return B - (w - y0) / (y1 - y0) * (B - T); };
@@ -189,7 +233,7 @@
         el("line", { x1: L, x2: R, y1: y, y2: y, stroke: "#ddd" }, g, true);
         el("text", { x: L - 4, y: y + 4, "text-anchor": "end", "font-size": 11 }, g, true).textContent = fmt(t);
       });
-      niceTicks(x0, x1, 8).forEach(function (t) {
+      niceTicks(x0, x1, Math.max(3, Math.round((R - L) / 70))).forEach(function (t) {
         var x = sx(t);
         el("line", { x1: x, x2: x, y1: B, y2: B + 4, stroke: "#999" }, g, true);
         el("text", { x: x, y: B + 16, "text-anchor": "middle", "font-size": 11 }, g, true).textContent = fmt(t);
@@ -223,20 +267,29 @@
     });
   };
 
+  // Columns by name: the point's index (the optimizer step, for a rate trace), the x value under the panel's axis name, then each curve
+  // ("rate (lr)" for the learning rate). Values are rounded; data-exact and the tooltip keep
+  // torch's float, and "exact values" shows it in place.
   Explorer.prototype.fillTable = function (curves, columns) {
-    var table = this.table;
+    var table = this.table, exact = this.exact, panels = this.data.panels;
     while (table.firstChild) table.removeChild(table.firstChild);
     var cols = columns.map(function (i) { return curves[i]; }).filter(Boolean);
     if (!cols.length) return;
-    var head = el("tr", {}, table);
-    ["step", "x"].concat(cols.map(function (c) { return c.label; })).forEach(function (text) {
-      el("th", { scope: "col" }, head).textContent = text;
-    });
+    var xName = (panels[cols[0].panel] || panels[0]).xlabel || "x";
+    // A learning-rate trace holds one point per optimizer step, its x the (fractional) epoch.
+    var indexName = xName === "epoch" ? "optimizer step" : "#";
+    var head = el("tr", {}, el("thead", {}, table));
+    [indexName, xName].concat(cols.map(function (c) { return c.label === "lr" ? "rate (lr)" : c.label; }))
+      .forEach(function (text) { el("th", { scope: "col" }, head).textContent = text; });
+    var body = el("tbody", {}, table);
     pickRows(cols[0].y.length, 12).forEach(function (i) {
-      var row = el("tr", { "data-step": i }, table);
+      var row = el("tr", { "data-step": i }, body);
       el("td", {}, row).textContent = i;
-      el("td", {}, row).textContent = +cols[0].x[i].toPrecision(6);
-      cols.forEach(function (c) { el("td", { class: "lrc-number" }, row).textContent = String(c.y[i]); });
+      el("td", {}, row).textContent = rounded(cols[0].x[i]);
+      cols.forEach(function (c) {
+        var full = String(c.y[i]);
+        el("td", { class: "lrc-number", "data-exact": full, title: full }, row).textContent = exact ? full : rounded(c.y[i]);
+      });
     });
   };
 

@@ -1,66 +1,70 @@
 // lrcourse quizzes in the static book: grades choice, numeric and predict questions in the
-// browser, with the same rules as lrcourse/quiz/check.py (partial credit for select-all,
-// tolerance for numbers, token-wise comparison of printed output). No network, no dependencies.
+// browser with lrcourse/quiz/check.py's rules (the shared parser lives in answers.js), saves each
+// answer and score per chapter in this browser's localStorage, restores them on reload, and keeps
+// worked solutions closed until the learner has tried. No network, no dependencies.
 (function () {
   "use strict";
-  var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-  var OUTPUT_REL_TOL = 1e-6;
-
-  function tokens(text) {
-    return text.trim().split(/[\s,\[\]\(\)]+/).filter(function (t) { return t.length > 0; });
-  }
-
-  function asNumber(token) {
-    return NUMBER.test(token) ? parseFloat(token) : null;
-  }
-
-  function sameOutput(expected, given) {
-    var a = tokens(expected), b = tokens(given);
-    if (a.length !== b.length) { return false; }
-    for (var i = 0; i < a.length; i++) {
-      var x = asNumber(a[i]), y = asNumber(b[i]);
-      if (x !== null && y !== null) {
-        if (x !== y && Math.abs(x - y) > OUTPUT_REL_TOL * Math.max(Math.abs(x), Math.abs(y))) {
-          return false;
-        }
-      } else if (a[i] !== b[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
+  var A = window.lrcourseAnswers;
+  var STORAGE_PREFIX = "lrcourse.quiz.";
 
   function fmt(x) { return String(Number(x.toPrecision(6))); }
 
-  function grade(section, key) {
-    var type = key.type;
-    if (type === "single" || type === "multiple") {
+  function load(bank) {
+    try {
+      var data = JSON.parse(window.localStorage.getItem(STORAGE_PREFIX + bank) || "null");
+      return data && data.answers ? data : { version: 1, answers: {} };
+    } catch (e) { return { version: 1, answers: {} }; }
+  }
+  function store(bank, data) {
+    try { window.localStorage.setItem(STORAGE_PREFIX + bank, JSON.stringify(data)); }
+    catch (e) { /* private mode or full: the quiz still works, it just forgets */ }
+  }
+  function forget(bank) {
+    try { window.localStorage.removeItem(STORAGE_PREFIX + bank); } catch (e) { /* nothing kept */ }
+  }
+
+  function answerOf(section, key) {
+    if (key.type === "single" || key.type === "multiple") {
       var picked = [];
       section.querySelectorAll("input:checked").forEach(function (i) { picked.push(i.value); });
-      if (picked.length === 0) { return { score: 0, correct: false, text: "Pick an option first.", empty: true }; }
-      var right = key.answers;
-      var hits = picked.filter(function (p) { return right.indexOf(p) >= 0; }).length;
-      var misses = picked.length - hits;
-      var correct = hits === right.length && misses === 0;
-      var score = Math.max(0, (hits - misses) / right.length);
-      var notes = picked.map(function (p) { return key.feedback[p]; });
-      var lead;
-      if (type === "single") { lead = correct ? "Right." : "Not quite."; }
-      else if (correct) { lead = "Right: exactly the true statements."; }
-      else { lead = "Partly right: score " + score.toFixed(2) + " (" + hits + " of " + right.length + " right options picked, " + misses + " wrong)."; }
-      return { score: score, correct: correct, text: lead, notes: notes };
+      return picked;
     }
-    var input = section.querySelector(".lrquiz-input");
-    var typed = input.value;
+    return section.querySelector(".lrquiz-input").value;
+  }
+
+  function setAnswer(section, key, answer) {
+    if (key.type === "single" || key.type === "multiple") {
+      section.querySelectorAll("input").forEach(function (i) { i.checked = answer.indexOf(i.value) >= 0; });
+    } else {
+      section.querySelector(".lrquiz-input").value = answer;
+    }
+  }
+
+  function grade(key, answer) {
+    var type = key.type;
+    if (A.isBlank(answer)) {
+      var ask = (type === "single" || type === "multiple") ? "Pick an option first." : "Type an answer first.";
+      return { score: 0, correct: false, text: ask, empty: true };
+    }
+    if (type === "single" || type === "multiple") {
+      var notes = answer.map(function (p) { return key.feedback[p]; });
+      if (type === "single") {
+        var right = answer[0] === key.answers[0];
+        return { score: right ? 1 : 0, correct: right, text: right ? "Right." : "Not quite.", notes: notes };
+      }
+      var result = A.gradeMultiple(key.answers, answer);
+      result.notes = notes;
+      return result;
+    }
     if (type === "numeric") {
-      var value = asNumber(typed.trim());
-      if (value === null) { return { score: 0, correct: false, text: "'" + typed + "' is not a number: type e.g. 0.05 or 5e-2." }; }
+      var value = A.parseNumber(answer);
+      if (value === null) { return { score: 0, correct: false, text: "'" + answer.trim() + "' is not a number: type e.g. 0.05 or 5e-2." }; }
       var allowed = Math.max(key.abs, key.rel * Math.abs(key.key));
       if (Math.abs(value - key.key) <= allowed) { return { score: 1, correct: true, text: "Right: " + fmt(key.key) + "." }; }
-      return { score: 0, correct: false, text: "Not quite: " + typed.trim() + " is " + (value > key.key ? "too high." : "too low.") };
+      return { score: 0, correct: false, text: "Not quite: " + fmt(value) + " is " + (value > key.key ? "too high." : "too low.") };
     }
-    if (sameOutput(key.output, typed)) { return { score: 1, correct: true, text: "Right: that is exactly what torch prints." }; }
-    var want = tokens(key.output).length, got = tokens(typed).length;
+    if (A.sameOutput(key.output, answer)) { return { score: 1, correct: true, text: "Right: that is exactly what torch prints." }; }
+    var want = A.answerTokens(key.output).length, got = A.answerTokens(answer).length;
     if (want !== got) { return { score: 0, correct: false, text: "Not quite: torch prints " + want + " value(s), you wrote " + got + "." }; }
     return { score: 0, correct: false, text: "Not quite: at least one value differs from what torch prints." };
   }
@@ -76,12 +80,17 @@
       " (" + answered + " answered)";
   }
 
+  function verdict(result) {
+    if (result.empty) { return ""; }
+    return result.correct ? "lrquiz-right" : (result.score > 0 ? "lrquiz-partial" : "lrquiz-wrong");
+  }
+
   function show(section, result) {
     var box = section.querySelector(".lrquiz-feedback");
-    box.className = "lrquiz-feedback " + (result.empty ? "" : (result.correct ? "lrquiz-right" : (result.score > 0 ? "lrquiz-partial" : "lrquiz-wrong")));
+    box.className = "lrquiz-feedback " + verdict(result);
     box.textContent = "";
     var lead = document.createElement("p");
-    lead.textContent = result.text;
+    lead.textContent = result.text;  // quiz.css marks it ✓ ◐ ✗ by its class, as the widget does
     box.appendChild(lead);
     if (result.notes && result.notes.length) {
       var list = document.createElement("ul");
@@ -94,31 +103,81 @@
     }
   }
 
-  function setUp(section) {
+  function revealSolution(section) {
+    section.querySelectorAll(".lrquiz-solution").forEach(function (s) { s.hidden = false; });
+    var button = section.querySelector(".lrquiz-reveal");
+    if (button) { button.hidden = true; }
+  }
+
+  function setUp(section, quiz, saved) {
+    var bank = quiz ? quiz.getAttribute("data-bank") : null;
+    var qid = section.getAttribute("data-qid");
+    var reveal = section.querySelector(".lrquiz-reveal");
+    if (reveal) { reveal.addEventListener("click", function () { revealSolution(section); }); }
     var data = section.querySelector("script.lrquiz-self-check");
     var button = section.querySelector(".lrquiz-check");
     if (!data || !button) { return; }
     var key = JSON.parse(data.textContent);
-    var quiz = section.closest(".lrquiz");
-    button.addEventListener("click", function () {
-      var result = grade(section, key);
+
+    function apply(answer, save) {
+      var result = grade(key, answer);
       show(section, result);
-      if (!result.empty) { section.setAttribute("data-score", String(result.score)); }
+      if (result.empty) { return; }  // a blank answer is not an attempt: not counted, not saved
+      section.setAttribute("data-score", String(result.score));
+      revealSolution(section);
       if (quiz) { updateScore(quiz); }
-    });
+      if (save && bank) {
+        var state = load(bank);
+        var before = state.answers[qid];
+        state.answers[qid] = { answer: answer, score: result.score, correct: result.correct,
+                               attempts: before ? (before.attempts || 1) + 1 : 1 };
+        state.graded = parseInt(quiz.querySelector(".lrquiz-score").getAttribute("data-graded"), 10);
+        store(bank, state);
+      }
+    }
+
+    button.addEventListener("click", function () { apply(answerOf(section, key), true); });
     var input = section.querySelector("input.lrquiz-input");
     if (input) {
       input.addEventListener("keydown", function (event) {
         if (event.key === "Enter") { event.preventDefault(); button.click(); }
       });
     }
+    var previous = saved && saved.answers[qid];
+    if (previous && !A.isBlank(previous.answer)) {
+      setAnswer(section, key, previous.answer);
+      apply(previous.answer, false);
+    }
   }
 
-  // Exposed so a browser test can hold this rule to check.py's same_output, case by case.
-  window.lrcourseQuiz = { sameOutput: sameOutput, grade: grade };
+  function reset(quiz) {
+    forget(quiz.getAttribute("data-bank"));
+    quiz.querySelectorAll(".lrquiz-q").forEach(function (section) {
+      section.removeAttribute("data-score");
+      section.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (i) { i.checked = false; });
+      section.querySelectorAll(".lrquiz-input").forEach(function (i) { i.value = ""; });
+      var box = section.querySelector(".lrquiz-feedback");
+      if (box) { box.textContent = ""; box.className = "lrquiz-feedback"; }
+      section.querySelectorAll(".lrquiz-solution").forEach(function (s) { s.hidden = true; s.open = false; });
+      var reveal = section.querySelector(".lrquiz-reveal");
+      if (reveal) { reveal.hidden = false; }
+    });
+    updateScore(quiz);
+  }
+
+  // Exposed so tests can hold these rules to check.py's, case by case.
+  window.lrcourseQuiz = { sameOutput: A.sameOutput, grade: grade };
 
   function init() {
-    document.querySelectorAll(".lrquiz-q").forEach(setUp);
+    document.querySelectorAll(".lrquiz").forEach(function (quiz) {
+      var saved = load(quiz.getAttribute("data-bank"));
+      quiz.querySelectorAll(".lrquiz-q").forEach(function (section) { setUp(section, quiz, saved); });
+      var button = quiz.querySelector(".lrquiz-reset");
+      if (button) {
+        button.hidden = false;
+        button.addEventListener("click", function () { reset(quiz); });
+      }
+    });
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }

@@ -8,6 +8,8 @@ by a real browser. Expected values come from plain torch loops written here.
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,7 +53,7 @@ def _state(root) -> dict:
                 i => [i.dataset.control, i.dataset.value ?? i.options[i.selectedIndex].text])),
             paths: [...root.querySelectorAll('path.lrc-curve')].map(p => p.getAttribute('d')),
             rows: [...root.querySelectorAll('table.lrc-values tr[data-step]')].map(
-                r => [...r.children].map(c => c.textContent)),
+                r => [...r.children].map(c => c.dataset.exact ?? c.textContent)),
             fixed: root.querySelector('.lrc-fixed')?.textContent ?? '',
             message: root.querySelector('.lrc-message').textContent,
         })"""
@@ -252,3 +254,32 @@ def test_every_explorer_in_the_book_draws_without_script_errors(page, book_url):
     assert ours == [], ours
     assert drawn >= 3
     assert requests.external() == []
+
+
+def test_values_table_names_its_columns_rounds_and_keeps_the_exact_float(page, book_url):
+    tab, _ = page
+    tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="networkidle")
+    root = _explorer(tab, "StepLR")
+    heads = root.locator("table.lrc-values th").all_inner_texts()
+    assert heads[:3] == ["optimizer step", "epoch", "rate (lr)"]
+    cells = root.locator("table.lrc-values td.lrc-number")
+    shown, exact = cells.nth(1).inner_text(), cells.nth(1).get_attribute("data-exact")
+    assert len(shown) <= len(exact) and float(shown) == pytest.approx(float(exact), rel=1e-3)
+    assert cells.nth(1).get_attribute("title") == exact
+    root.get_by_label(re.compile("exact values")).check()
+    assert cells.nth(1).inner_text() == exact
+
+
+def test_rate_axis_starts_at_zero_and_can_switch_to_log(page, book_url):
+    tab, _ = page
+    tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="networkidle")
+    root = _explorer(tab, "StepLR")
+
+    def y_ticks() -> list[float]:
+        texts = root.locator('g.lrc-panel text[text-anchor="end"]')  # the y axis's labels
+        return [float(t) for t in texts.evaluate_all("texts => texts.map(t => t.textContent)")]
+
+    assert min(y_ticks()) == 0
+    root.get_by_label(re.compile("log y axis")).check()
+    logged = y_ticks()
+    assert logged and all(t > 0 and math.log10(t) == round(math.log10(t)) for t in logged)

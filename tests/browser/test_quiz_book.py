@@ -85,7 +85,15 @@ def test_select_all_partial_credit_in_the_browser(quiz):
     question = section(root, "lr-basics.rate-regimes")
     question.get_by_label("A very small rate is safe").check()
     question.get_by_role("button", name="Check").click()
-    assert "Partly right: score 0.50" in question.locator(".lrquiz-feedback").inner_text()
+    feedback = question.locator(".lrquiz-feedback")
+    assert feedback.inner_text().startswith("Partly right: 1 of 2 right options picked")
+    assert "Score 0.50." in feedback.inner_text()
+    assert "lrquiz-partial" in feedback.get_attribute("class")
+    question.get_by_label("A run whose steep coordinate flips sign").check()
+    question.get_by_role("button", name="Check").click()
+    # One right and one wrong pick cancel out: called "Not quite" in the wrong colour, not "Partly".
+    assert feedback.inner_text().startswith("Not quite: 1 of 2 right options picked")
+    assert "lrquiz-wrong" in feedback.get_attribute("class")
 
 
 def test_predict_question_is_graded_against_torch(quiz):
@@ -101,17 +109,23 @@ def test_predict_question_is_graded_against_torch(quiz):
     assert feedback.inner_text() == "Right: that is exactly what torch prints."
 
 
-def test_code_question_shows_task_reference_on_request_and_how_to_run_it(quiz):
+def test_code_question_shows_how_to_run_it_and_the_reference_only_after_trying(quiz):
     _, root = quiz
     question = section(root, "lr-basics.halve-every-scheduler")
     assert 'lrcourse.show_question("lr-basics.halve-every-scheduler")' in question.inner_text()
-    reference = question.locator("details.lrquiz-reference")
-    assert not reference.locator("pre").is_visible()
-    reference.locator("summary").click()
-    assert "self.base_lrs" in reference.locator("pre").inner_text()
+    solution = question.locator("details.lrquiz-solution")
+    assert not solution.is_visible()
+    assert "self.base_lrs" not in question.inner_text()
+    question.get_by_role("button", name="I have tried: show the solution").click()
+    solution.locator("summary").click()
+    assert "self.base_lrs" in solution.locator("pre").inner_text()
 
 
 OUTPUT_CASES = [
+    ("['1e-03', '1e-02', '1e-01', '1e+00']", "1e-03 1e-02 1e-01 1e+00"),
+    ("['1e-03', '1e-02', '1e-01', '1e+00']", "[0.001, 0.01, 0.1, 1.0]"),
+    ("[0.1, 0.05]", "0.10; 0.050"),
+    ("TypeError", "'TypeError'"),
     ("0.1\n0.05\n", "0.1 0.05"),
     ("[0.1, 0.01]", "0.1, 0.01"),
     ("0.05000000074505806", "0.05"),
@@ -138,10 +152,12 @@ def shipped_script(page, tmp_path):
 
     from tests.browser.conftest import serve_directory
 
-    static = Path(__file__).resolve().parents[2] / "lrcourse" / "static" / "quiz.js"
-    shutil.copy(static, tmp_path / "quiz.js")
+    static = Path(__file__).resolve().parents[2] / "lrcourse" / "static"
+    for script in ("answers.js", "quiz.js"):
+        shutil.copy(static / script, tmp_path / script)
     (tmp_path / "index.html").write_text(
-        "<!doctype html><html><body><script src='quiz.js'></script></body></html>"
+        "<!doctype html><html><body><script src='answers.js'></script>"
+        "<script src='quiz.js'></script></body></html>"
     )
     tab, requests = page
     with serve_directory(tmp_path) as url:

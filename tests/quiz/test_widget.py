@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
 
+import lrcourse
 from lrcourse import show_question, show_quiz
 from lrcourse.quiz.bank import find_bank
 from lrcourse.quiz.progress import Progress
@@ -31,7 +33,8 @@ def test_answering_grades_saves_and_updates_the_running_score(progress_dir):
     single = question_widget(quiz, "lr-basics.where-lr-is-applied")
     single.radio.value = "step"
     result = single.submit()
-    assert result.correct and "Right." in single.feedback.value
+    assert result.correct and "<b>✓</b> Right: <code>step()</code>" in single.feedback.value
+    assert single.feedback.value.count("Right") == 1  # one feedback line, the verdict said once
     numeric = question_widget(quiz, "lr-basics.one-sgd-step")
     numeric.text.value = "2.4"
     assert not numeric.submit().correct
@@ -122,7 +125,7 @@ def test_book_twin_is_accessible_markup(progress_dir):
         assert f'<label for="{input_id}">' in html
     assert html.count('<button type="button" class="lrquiz-check">Check</button>') == 8
     assert "<script src" not in html and "http" not in html
-    assert html.count('<details class="lrquiz-reference">') == 3  # 2 code + 1 fix-loop
+    assert html.count("<p>Reference solution:</p>") == 3  # 2 code + 1 fix-loop
     assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
 
 
@@ -136,3 +139,55 @@ def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(prog
     lab.text.value = lab.question.reference
     assert lab.submit().correct
     assert "12 <code>optimizer.step()</code>" in lab.feedback.value
+
+
+def test_options_show_their_markdown_as_html_not_backticks(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    single = question_widget(quiz, "lr-basics.where-lr-is-applied")
+    labels = [box.description for box in single.boxes.values()]
+    assert all(box.description_allow_html for box in single.boxes.values())
+    assert any("<code>" in label for label in labels)
+    assert not any("`" in label for label in labels)
+
+
+def test_a_single_choice_keeps_one_pick(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    single = question_widget(quiz, "lr-basics.where-lr-is-applied")
+    first, second = list(single.boxes)[:2]
+    single.boxes[first].value = True
+    single.boxes[second].value = True
+    assert single.answer() == second and not single.boxes[first].value
+
+
+def test_a_blank_answer_is_not_counted_or_saved_and_keeps_the_solution_shut(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    predict = question_widget(quiz, "steplr.after-three-steps")
+    predict.text.value = "   "
+    assert predict.submit() is None
+    assert "Type an answer first" in predict.feedback.value
+    assert predict.solution_button.disabled
+    assert "answered 0 of 13" in quiz.score.value
+    assert not (progress_dir / "01-learning-rate.json").exists()
+
+
+def test_progress_view_counts_answers_score_and_known_flashcards(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    question_widget(quiz, "lr-basics.where-lr-is-applied").submit("step")
+    question_widget(quiz, "lr-basics.one-sgd-step").submit("2.4")
+    card = next(q for q in quiz.questions if q.question.type == "flashcard")
+    card.submit(True)
+    view = lrcourse.progress()
+    lab = view.widget.value
+    graded_in_lab = sum(q.type != "flashcard" for q in loaded.bank.questions)
+    cards = sum(q.type == "flashcard" for q in loaded.bank.questions)
+    row = re.search(r"1\. The learning rate</th>(.*?)</tr>", lab)[1]
+    assert row == f"<td>2 of {graded_in_lab}</td><td>1 / {graded_in_lab}</td><td>1 of {cards}</td>"
+    book = view.static_html
+    assert 'data-bank="01-learning-rate" data-graded="8"' in book
+    assert book.count("<tr data-bank=") == len(
+        list((Path(lrcourse.__file__).parents[1] / "quizzes").glob("0*.yaml"))
+    )

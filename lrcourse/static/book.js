@@ -1,0 +1,94 @@
+// Page-level helpers for the book: predict-then-reveal outputs, keyboard access to boxes that
+// scroll sideways, column names for the cheat sheet's phone layout, and one search for
+// "warm-up" and "warmup". No network.
+/* global Search */
+(function () {
+  "use strict";
+
+  // An output right below a "Predict" prompt stays behind a summary until the learner clicks:
+  // the prompt asks for a prediction, so the answer must not sit in view. Interactive outputs
+  // (explorers, quizzes) are left open: moving them is the experiment.
+  function collapsePredictions() {
+    document.querySelectorAll(".bd-article p > strong:first-child").forEach(function (strong) {
+      if (!/^Predict/.test(strong.textContent.trim())) { return; }
+      var node = strong.parentElement.nextElementSibling;
+      while (node && !(node.classList.contains("cell") && node.querySelector(".cell_output"))) {
+        if (/^H[1-6]$/.test(node.tagName) || node.tagName === "SECTION" || node.querySelector("p > strong:first-child")) { return; }
+        node = node.nextElementSibling;
+      }
+      if (!node) { return; }
+      var output = node.querySelector(".cell_output");
+      if (output.closest(".lrc-reveal") || output.querySelector(".lrc-explorer, .lrquiz, input, select")) { return; }
+      var details = document.createElement("details");
+      details.className = "lrc-reveal";
+      var summary = document.createElement("summary");
+      summary.textContent = "Show the output (make your prediction first)";
+      details.appendChild(summary);
+      output.parentNode.insertBefore(details, output);
+      details.appendChild(output);
+    });
+  }
+
+  // A box that scrolls sideways must be reachable by keyboard (WCAG 2.1.1, axe's
+  // scrollable-region-focusable): give it a tab stop only when it does scroll at this width.
+  function focusableScrollers() {
+    document.querySelectorAll(".bd-article pre, .bd-article .table-wrapper, .bd-content div.cell_output, .bd-content div.cell_input")
+      .forEach(function (box) {
+        var scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
+        if (scrolls && !box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("data-lrc-scroll", "1");
+        } else if (!scrolls && box.getAttribute("data-lrc-scroll")) {
+          box.removeAttribute("tabindex");
+          box.removeAttribute("data-lrc-scroll");
+        }
+      });
+  }
+
+  function labelCheatSheet() {
+    document.querySelectorAll(".tag_cheat-sheet table").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (names[i]) { cell.setAttribute("data-label", names[i]); }
+        });
+      });
+    });
+  }
+
+  // Search: the index holds every hyphenated word joined as well (book/_ext/search_compounds.py),
+  // so a query's "warm-up" is searched as "warmup" and both spellings find the same pages.
+  // Sphinx's searchtools.js declares `const Search` (not a window property) and starts searching
+  // on DOMContentLoaded, after this script's own DOMContentLoaded handler has patched it.
+  function joinCompoundsInSearch() {
+    if (typeof Search === "undefined" || typeof Search.performSearch !== "function") { return; }
+    var performSearch = Search.performSearch;
+    Search.performSearch = function (query) {
+      return performSearch(String(query).replace(/\w+(?:-\w+)+/g, function (word) { return word.replace(/-/g, ""); }));
+    };
+  }
+
+  // sphinx-book-theme watches full-width and margin elements and then toggles the secondary
+  // sidebar, which a page without sections (the cheat sheet) does not have: its observer threw
+  // "Cannot read properties of null (reading 'classList')". An empty, hidden one keeps it quiet.
+  function secondarySidebarForTheTheme() {
+    if (!document.querySelector("div.bd-sidebar-secondary") && document.querySelector(".tag_full-width, .full-width, .margin, .tag_margin")) {
+      var stub = document.createElement("div");
+      stub.className = "bd-sidebar-secondary";
+      stub.hidden = true;
+      document.body.appendChild(stub);
+    }
+  }
+
+  function init() {
+    secondarySidebarForTheTheme();
+    joinCompoundsInSearch();
+    collapsePredictions();
+    labelCheatSheet();
+    focusableScrollers();
+    window.addEventListener("resize", focusableScrollers);
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }
+  else { init(); }
+})();
