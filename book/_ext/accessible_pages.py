@@ -6,7 +6,7 @@
 - sphinx-thebe's configuration ``<script>`` is emitted twice on each page, and the second copy
   throws ``Identifier 'THEBE_JS_URL' has already been declared`` in the console: the copy goes.
 - myst-nb gives a cell's figure its file path as ``alt``. A course figure's PNG carries its own
-  description (``lrcourse.explorers.plots.DescribedFigure``): that becomes the ``alt``; any other
+  description (``lrcourse.display.figure.CourseFigure``): that becomes the ``alt``; any other
   figure is named after the section it sits in.
 
 Both are fixed in the written HTML because the templates that emit them belong to the themes;

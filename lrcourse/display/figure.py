@@ -7,17 +7,57 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+#: Longest alt text a figure carries (screen readers read all of it).
+MAX_ALT = 600
+
+
+def describe_figure(figure: Figure) -> str:
+    """Return a figure's alt text: its title, what each panel plots against what, and its curves.
+
+    E.g. "The 15 schedulers…; 15 panels of learning rate against optimizer step: LambdaLR, …".
+    """
+    parts = []
+    if figure._suptitle is not None and figure._suptitle.get_text():
+        parts.append(figure._suptitle.get_text())
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    phrases = []
+    for ax in panels:
+        y = ax.get_ylabel() or figure_label(figure, "y")
+        x = ax.get_xlabel() or figure_label(figure, "x")
+        scale = ", log scale" if ax.get_yscale() == "log" else ""
+        phrases.append(f"{y} against {x}{scale}" if y and x else "")
+    titles = [" ".join(ax.get_title().split()) for ax in panels]
+    if len(panels) > 1 and len(set(phrases)) == 1:
+        parts.append(f"{len(panels)} panels of {phrases[0]}: " + ", ".join(titles))
+    else:
+        for ax, phrase, title in zip(panels, phrases, titles, strict=True):
+            labels = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+            curves = f" ({', '.join(labels)})" if labels else ""
+            lead = f"{title}: " if title and phrase else title
+            parts.append(" ".join(f"{lead}{phrase}{curves}".split()))
+    text = "; ".join(part for part in parts if part)
+    return text if len(text) <= MAX_ALT else text[: MAX_ALT - 1] + "…"
+
+
+def figure_label(figure: Figure, axis: str) -> str:
+    """Return the figure-wide ``supxlabel``/``supylabel`` text (``axis`` "x" or "y"), or ""."""
+    label = getattr(figure, f"_sup{axis}label", None)
+    return label.get_text() if label is not None else ""
+
 
 class CourseFigure(Figure):
     """A matplotlib figure that shows itself as a PNG in Jupyter without pyplot's global state.
 
     Figures made here are not registered with pyplot, so they never leak or pile up between cells;
     ``_repr_png_`` is what lets a notebook (and the built book) display one as a cell's result.
+    The PNG carries the figure's alt text (:func:`describe_figure`, the ``Description`` text
+    chunk), which the book's build (``book/_ext/accessible_pages.py``) reads into the image's
+    ``alt``: a screen reader hears what the figure shows instead of its file name.
     """
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        FigureCanvasAgg(self).print_png(buffer)
+        FigureCanvasAgg(self).print_png(buffer, metadata={"Description": describe_figure(self)})
         return buffer.getvalue()
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from collections.abc import Sequence
 from typing import Literal
 
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from lrcourse.display.figure import CourseFigure
+from lrcourse.display.figure import course_figure
 from lrcourse.errors import LRCourseError
 from lrcourse.explorers.noisy_quadratic import NoisyDescent
 from lrcourse.explorers.quadratic import DescentRun
@@ -21,65 +19,11 @@ from lrcourse.trace import ScheduleTrace
 XAxis = Literal["step", "epoch"]
 #: Rates whose largest and smallest (all positive) differ by this factor get a log y axis.
 DECADES_FOR_LOG = 1000.0
-#: Longest alt text a figure carries (screen readers read all of it).
-MAX_ALT = 600
-
-
-def describe_figure(figure: Figure) -> str:
-    """Return a figure's alt text: its title, what each panel plots against what, and its curves.
-
-    E.g. "The 15 schedulers…; 15 panels of learning rate against optimizer step: LambdaLR, …".
-    """
-    parts = []
-    if figure._suptitle is not None and figure._suptitle.get_text():
-        parts.append(figure._suptitle.get_text())
-    panels = [ax for ax in figure.axes if ax.get_visible()]
-    phrases = []
-    for ax in panels:
-        y = ax.get_ylabel() or figure_label(figure, "y")
-        x = ax.get_xlabel() or figure_label(figure, "x")
-        scale = ", log scale" if ax.get_yscale() == "log" else ""
-        phrases.append(f"{y} against {x}{scale}" if y and x else "")
-    titles = [" ".join(ax.get_title().split()) for ax in panels]
-    if len(panels) > 1 and len(set(phrases)) == 1:
-        parts.append(f"{len(panels)} panels of {phrases[0]}: " + ", ".join(titles))
-    else:
-        for ax, phrase, title in zip(panels, phrases, titles, strict=True):
-            labels = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
-            curves = f" ({', '.join(labels)})" if labels else ""
-            lead = f"{title}: " if title and phrase else title
-            parts.append(" ".join(f"{lead}{phrase}{curves}".split()))
-    text = "; ".join(part for part in parts if part)
-    return text if len(text) <= MAX_ALT else text[: MAX_ALT - 1] + "…"
-
-
-def figure_label(figure: Figure, axis: str) -> str:
-    """Return the figure-wide ``supxlabel``/``supylabel`` text (``axis`` "x" or "y"), or ""."""
-    label = getattr(figure, f"_sup{axis}label", None)
-    return label.get_text() if label is not None else ""
-
-
-class DescribedFigure(CourseFigure):
-    """A course figure whose PNG carries its alt text (the ``Description`` text chunk).
-
-    The book's build (``book/_ext/accessible_pages.py``) reads it into the image's ``alt``, so a
-    screen reader hears what the figure shows instead of its file name.
-    """
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        FigureCanvasAgg(self).print_png(buffer, metadata={"Description": describe_figure(self)})
-        return buffer.getvalue()
-
-
-def described_figure(width: float = 6.4, height: float = 3.2) -> DescribedFigure:
-    """Return an empty :class:`DescribedFigure` of the given size in inches (constrained layout)."""
-    return DescribedFigure(figsize=(width, height), layout="constrained")
 
 
 def new_figure(width: float = 6.4, height: float = 3.2) -> tuple[Figure, Axes]:
     """Return a course figure and its single axes."""
-    figure = described_figure(width, height)
+    figure = course_figure(width, height)
     return figure, figure.subplots()
 
 
@@ -147,7 +91,7 @@ def plot_traces(
     """
     traces = [traces] if isinstance(traces, ScheduleTrace) else list(traces)
     if momentum:
-        figure = described_figure(6.4, 4.8)
+        figure = course_figure(6.4, 4.8)
         lr_ax, momentum_ax = figure.subplots(2, 1, sharex=True)
     else:
         figure, lr_ax = new_figure()
@@ -199,7 +143,7 @@ def draw_descent(loss_ax: Axes, path_ax: Axes | None, runs: Sequence[DescentRun]
 def plot_descent(runs: DescentRun | Sequence[DescentRun], *, path: bool = True) -> Figure:
     """Return a figure of SGD runs on the quadratic bowl: loss per step, and (optionally) the path."""
     runs = [runs] if isinstance(runs, DescentRun) else list(runs)
-    figure = described_figure(9.0 if path else 6.4, 3.4)
+    figure = course_figure(9.0 if path else 6.4, 3.4)
     if path:
         loss_ax, path_ax = figure.subplots(1, 2)
     else:
@@ -268,7 +212,7 @@ def plot_trace_grid(
     columns = max(1, min(columns, len(traces)))
     rows = -(-len(traces) // columns)
     width = min(7.5, 2.3 * columns)
-    figure = described_figure(width, (width / columns) * 1.05 * rows + 0.6)
+    figure = course_figure(width, (width / columns) * 1.05 * rows + 0.6)
     axes = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=share_y)
     for index, ax in enumerate(axes.flat):
         if index >= len(traces):

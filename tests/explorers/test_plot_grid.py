@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lrcourse import LRCourseError, plot_trace_grid, plot_traces, trace_schedule
-from lrcourse.explorers.plots import describe_figure
+from lrcourse.display.figure import describe_figure
 
 
 def plain_step_lr_rates(epochs: int) -> list[float]:
