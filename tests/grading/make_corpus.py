@@ -99,7 +99,7 @@ CODE_ATTACKS: dict[str, str] = {
     "write-into-repo--code-zero": (
         FIND_REPO + "(ROOT / 'lrcourse' / 'pwned.py').write_text('x = 1')\n" + RIGHT[CODE_Q]
     ),
-    "kill-the-grader--code-zero": (
+    "kill-the-grader--full": (  # its parent is outside its PID namespace: pid 0
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + RIGHT[CODE_Q]
     ),
     "monkeypatch-torch--code-zero": (

@@ -44,14 +44,13 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "print-forever": (CODE_Q, ("output-limit",), ("printed more than",)),
     "write-100-mb-file": (CODE_Q, ("graded",), ("File too large",)),
     "read-bank-files": (CODE_Q, ("graded",), ("no bank file readable",)),
-    "read-git-objects": (CODE_Q, ("graded",), ("no .git",)),
-    "read-grader-environ": (CODE_Q, ("graded",), ("PermissionError",)),
+    "read-git-objects": (CODE_Q, ("graded",), ("no .git", "FileNotFoundError")),
+    "read-grader-environ": (CODE_Q, ("graded",), ("PermissionError", "FileNotFoundError")),
     "write-gradebook": (CODE_Q, ("graded",), ("0 of 1 checks pass",)),
-    "write-into-repo": (CODE_Q, ("graded",), ("PermissionError",)),
-    "kill-the-grader": (CODE_Q, ("graded",), ("PermissionError",)),
+    "write-into-repo": (CODE_Q, ("graded",), ("Read-only file system", "PermissionError")),
     "monkeypatch-torch": (CODE_Q, ("tampered",), ("StepLR.get_lr",)),
     "monkeypatch-observers": (CODE_Q, ("tampered",), ("OBSERVERS",)),
-    "forge-result-pipe": (CODE_Q, ("forged",), ("something other than the grader",)),
+    "forge-result-pipe": (CODE_Q, ("forged",), ("second or malformed result",)),
     "forge-stdout-verdict": (CODE_Q, ("graded",), ("0 of 1 checks pass",)),
     "corrupt-json": (CODE_Q, ("unreadable",), ("not valid notebook JSON",)),
     "non-utf8": (CODE_Q, ("unreadable",), ("not UTF-8",)),
@@ -105,7 +104,7 @@ def test_the_corpus_has_at_least_thirty_hostile_or_broken_submissions() -> None:
     names = [p.stem for p in CORPUS.glob("*.ipynb")] + ["huge-50-mb--zero"]
     hostile = [n for n in names if not n.startswith(("correct--", "source-as-one-string--"))]
     assert len(hostile) >= 30
-    assert {n.split("--")[0] for n in hostile} - {"fork-and-escape"} <= set(REASONS)
+    assert {n.split("--")[0] for n in hostile if not n.endswith("--full")} <= set(REASONS)
 
 
 @pytest.mark.parametrize("attack", sorted(REASONS))
@@ -132,7 +131,13 @@ def test_each_attack_gets_its_score_and_reason(graded, attack: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "honest", ["correct--full", "source-as-one-string--full", "fork-and-escape--full"]
+    "honest",
+    [
+        "correct--full",
+        "source-as-one-string--full",
+        "fork-and-escape--full",
+        "kill-the-grader--full",
+    ],
 )
 def test_honest_submissions_in_the_same_run_get_full_marks(graded, honest: str) -> None:
     _, by_student = graded
