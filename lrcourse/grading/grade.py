@@ -128,6 +128,7 @@ def grade_folder(
     jobs = options.jobs or os.cpu_count() or 1
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
+    hide += [Path(gradebook.path).parent / ".lrcourse-probe-key"]  # see grader.probe_key_for
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in wanted_questions)
     # Started first, so that the servers import torch (seconds) while this process does too.
     pool = (
@@ -136,7 +137,7 @@ def grade_folder(
     try:
         with _collector_paused(options.freeze_loaded):
             # Imported only now, once the servers are on their way: it imports torch (see above).
-            from lrcourse.grading.grader import Grader
+            from lrcourse.grading.grader import Grader, probe_key_for
 
             run_id = gradebook.start_run(manifest.assignment, f"grade {folder}")
             todo: list[tuple[Submission, list[str]]] = []
@@ -151,7 +152,8 @@ def grade_folder(
                 else:
                     report.skipped += 1
             report.seen = len(_by_student(found))
-            grader = Grader(manifest, questions, pool, options.limits)
+            probe_key = probe_key_for(gradebook.path) if pool is not None else None
+            grader = Grader(manifest, questions, pool, options.limits, probe_key)
             grader.warm_keys([s for s, _ in todo])
         bar = tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress)
         with ThreadPoolExecutor(max_workers=jobs + 1) as executor:

@@ -127,6 +127,8 @@ def outermost(paths: list[str]) -> list[str]:
 def seal_world(keep: list[str]) -> list[str]:
     """Hide every non-system top-level folder behind an empty tmpfs, except the paths of ``keep``.
 
+    Top-level files are covered by ``/dev/null``.
+
     Each kept folder is opened (``O_PATH``) before anything is hidden and bound back from that
     descriptor afterwards, so no staging folder is needed. Returns the folders hidden. The
     caller makes the result read-only (:func:`make_read_only`).
@@ -143,6 +145,9 @@ def seal_world(keep: list[str]) -> list[str]:
         for path in hidden:
             flags = MS_NOSUID | MS_NODEV
             _mount(b"tmpfs", path, b"tmpfs", flags, b"mode=0755,size=1m,nr_inodes=4096")
+        for path in top:  # a file beside the folders (a container's own notes): emptied
+            if not os.path.islink(path) and os.path.isfile(path):
+                _mount(b"/dev/null", path, None, MS_BIND, None)
         os.makedirs("/var/tmp", 0o755, exist_ok=True)  # mount points of each run's private temp
         for path, fd in handles:
             os.makedirs(path, 0o755, exist_ok=True)

@@ -391,7 +391,7 @@ def _verdict_of_run(run: dict, header: dict) -> dict:
     if len(messages) == 1:
         try:
             message = json.loads(messages[0])
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             message = None
     if not isinstance(message, dict) or message.get("status") not in HARNESS_STATUSES:
         message = None

@@ -309,7 +309,10 @@ class Sandbox:
             if not line:
                 self._kill()
                 return SandboxResult("sandbox-error", reason="sandbox server stopped answering")
-        data = json.loads(line)
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError) as exc:  # the server writes plain JSON; never expected
+            return SandboxResult("sandbox-error", reason=f"unreadable answer: {exc}"[:500])
         data["elapsed_s"] = elapsed
         known = SandboxResult.__dataclass_fields__
         return SandboxResult(**{k: v for k, v in data.items() if k in known})
