@@ -211,3 +211,14 @@ def test_a_run_ends_with_a_server_killed_mid_run(secret_dir: Path) -> None:
     while sandbox_processes() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert sandbox_processes() == []
+
+
+def test_the_server_keeps_ld_library_path_and_nothing_else_of_the_graders(monkeypatch) -> None:
+    # An interpreter with a shared libpython in its own prefix cannot start without it.
+    from lrcourse.sandbox.pool import _stripped_environment
+
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/python/lib")
+    monkeypatch.setenv("LRCOURSE_TEST_SECRET", "env-secret-91c2")
+    env = _stripped_environment()
+    assert env["LD_LIBRARY_PATH"] == "/opt/python/lib"
+    assert "LRCOURSE_TEST_SECRET" not in env and "HOME" not in env
