@@ -134,7 +134,21 @@ def _fifty_megabytes(folder: Path) -> Path:
     return path
 
 
-def _leftovers() -> set[Path]:
+def fill_work_folder(work: Path) -> None:
+    """Write the instructor's marked files (an earlier export, feedback, a gradebook...)."""
+    for name, text in WORK_MARKERS.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
+
+
+def copy_corpus(folder: Path) -> None:
+    """Copy every corpus file into ``folder`` and add the 50 MB one."""
+    for path in CORPUS.glob("*.ipynb"):
+        shutil.copy(path, folder / path.name)
+    _fifty_megabytes(folder)
+
+
+def leftovers() -> set[Path]:
     return {
         p
         for folder in ("/tmp", "/var/tmp", "/dev/shm")
@@ -148,14 +162,10 @@ def graded(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[GradeReport, dict[str, dict[str, GradeRow]], set[Path]]:
     folder = tmp_path_factory.mktemp("submissions")
-    for path in CORPUS.glob("*.ipynb"):
-        shutil.copy(path, folder / path.name)
-    _fifty_megabytes(folder)
+    copy_corpus(folder)
     work = tmp_path_factory.mktemp("work")  # the instructor's folder: marked files everywhere
-    for name, text in WORK_MARKERS.items():
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text(text)
-    before = _leftovers()
+    fill_work_folder(work)
+    before = leftovers()
 
     manifest = Manifest.load(GOLDEN / "manifest.json")
     options = GradeOptions(limits=TEST_LIMITS, jobs=2, progress=False, hide=HIDDEN)
@@ -174,7 +184,7 @@ def graded(
     by_student: dict[str, dict[str, GradeRow]] = {}
     for row in rows:
         by_student.setdefault(row.student, {})[row.question_id] = row
-    return report, by_student, _leftovers() - before
+    return report, by_student, leftovers() - before
 
 
 def test_the_corpus_has_at_least_sixty_submissions_most_of_them_hostile() -> None:
@@ -185,9 +195,8 @@ def test_the_corpus_has_at_least_sixty_submissions_most_of_them_hostile() -> Non
     assert {n.split("--")[0] for n in names if n not in FULL} == set(REASONS)
 
 
-@pytest.mark.parametrize("attack", sorted(REASONS))
-def test_each_attack_gets_its_score_and_reason(graded, attack: str) -> None:
-    _, by_student, _ = graded
+def check_attack(attack: str, by_student: dict[str, dict[str, GradeRow]]) -> None:
+    """Assert that ``attack``'s submission got the score, status and reason it expects."""
     [student] = [s for s in by_student if s.split("--")[0] == attack]
     expected = student.split("--")[1]
     rows = by_student[student]
@@ -209,21 +218,29 @@ def test_each_attack_gets_its_score_and_reason(graded, attack: str) -> None:
     assert any(text in said for text in reasons), said[:2000]
 
 
-@pytest.mark.parametrize("honest", FULL)
-def test_right_answers_in_the_same_run_get_full_marks(graded, honest: str) -> None:
-    _, by_student, _ = graded
-    rows = by_student[honest]
-    assert {row.score for row in rows.values()} == {1.0}, [r.reason for r in rows.values()]
-
-
-def test_no_stored_reason_or_feedback_holds_an_instructor_or_run_marker(graded) -> None:
-    _, by_student, _ = graded
+def check_no_marker(by_student: dict[str, dict[str, GradeRow]]) -> None:
+    """Assert that no stored reason or feedback holds a work-folder or a run's marker."""
     markers = [re.search(r"marker-[a-z-]+-[0-9a-f]{4}", t).group() for t in WORK_MARKERS.values()]
     for student, rows in by_student.items():
         for row in rows.values():
             said = row.reason + row.feedback
             assert not [m for m in markers if m in said], (student, said[:300])
             assert not RUN_MARKER.search(said), (student, said[:300])
+
+
+@pytest.mark.parametrize("attack", sorted(REASONS))
+def test_each_attack_gets_its_score_and_reason(graded, attack: str) -> None:
+    check_attack(attack, graded[1])
+
+
+@pytest.mark.parametrize("honest", FULL)
+def test_right_answers_in_the_same_run_get_full_marks(graded, honest: str) -> None:
+    rows = graded[1][honest]
+    assert {row.score for row in rows.values()} == {1.0}, [r.reason for r in rows.values()]
+
+
+def test_no_stored_reason_or_feedback_holds_an_instructor_or_run_marker(graded) -> None:
+    check_no_marker(graded[1])
 
 
 def test_every_sandbox_run_ends_within_its_limit_plus_one_second(graded) -> None:
