@@ -58,6 +58,12 @@ def _show(value: Any) -> str:
     number = finite(value)
     if number is not None:
         return f"{number:.6g}"
+    if (
+        isinstance(value, list)
+        and 0 < len(value) <= 4
+        and all(finite(v) is not None for v in value)
+    ):
+        return "[" + ", ".join(f"{float(v):.6g}" for v in value) + "]"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
