@@ -14,11 +14,11 @@ Root and an ordinary user get the same view (only how they get there differs):
   network namespace. An ordinary user does all of this inside a user namespace of their own
   (:func:`enter_user_namespace`) and then enters a second one (:func:`lock_mounts`) so that the
   mounts are *locked*: a root of the inner namespace cannot unmount or remount them.
-* **Each run's world** (:func:`seal_run`, in the run's own process before it drops privileges).
-  The run is pid 1 of a new PID namespace with its own ``/proc`` (it sees and signals only its
-  own processes; when it ends the kernel kills everything it started), and gets a new mount
-  namespace with fresh, size- and inode-capped tmpfs over ``/tmp``, ``/var/tmp`` and ``/dev/shm``,
-  owned by the run. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
+* **Each run's world.** Its supervisor (one process per run) enters a new mount namespace with
+  fresh, size- and inode-capped tmpfs over ``/tmp``, ``/var/tmp`` and ``/dev/shm``, owned by the
+  run (:func:`private_temp`), and a new PID namespace; the run is pid 1 there, with its own
+  ``/proc`` (:func:`own_proc`): it sees and signals only its own processes, and when it ends
+  the kernel kills everything it started. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
   reaches a disk or outlives it: when its last process ends the kernel frees the mounts, so
   there is nothing for the grader to delete (a deep tree, a million files, a socket or a fifo
   cost the grader nothing).
@@ -202,11 +202,23 @@ def make_read_only(hidden: list[str]) -> None:
 
 
 def server_temp() -> None:
-    """Give the server a small writable ``/tmp`` of its own (torch's import looks for one).
+    """Make the server's sealed ``/tmp`` (an empty 1 MB tmpfs) writable: torch's import needs one.
 
-    Runs never see it: each mounts a fresh one over it (:func:`seal_run`).
+    Runs never see it: each gets a fresh one over it (:func:`private_temp`).
     """
-    _mount(b"tmpfs", "/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0700,size=1m")
+    _mount(None, "/tmp", None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, None)
+
+
+#: Kept folders that lie in a private temp folder (a course installed under /tmp): bound back
+#: into every run's fresh temp folder.
+KEPT_IN_TEMP: list[str] = []
+
+
+def remember_kept_in_temp(keep: list[str]) -> None:
+    """Note the kept folders that a run's private temp folders would cover (see above)."""
+    KEPT_IN_TEMP[:] = [
+        path for path in outermost(keep) if any(inside(path, t) for t in PRIVATE_TEMP)
+    ]
 
 
 def lock_mounts() -> None:
@@ -214,26 +226,53 @@ def lock_mounts() -> None:
     enter_user_namespace()
 
 
-def seal_run(owner: int | None, temp_bytes: int, *, lock: bool) -> None:
-    """Give this process (pid 1 of a fresh PID namespace) private mounts: temp folders and /proc.
+def private_temp(owner: int | None, temp_bytes: int) -> None:
+    """In a run's supervisor: a new mount namespace with fresh, capped temp folders for the run.
 
     ``owner`` is the uid the run will drop to (root), or None when it runs as root of a user
-    namespace (an ordinary user's server). ``lock`` enters a user namespace afterwards, so that
-    such a run cannot unmount what it was given.
+    namespace (an ordinary user's server). The namespace belongs to the supervisor, so the
+    run's own exit is quick; the kernel frees the mounts when the supervisor exits, after it
+    has answered the grader.
     """
     check(libc.unshare(CLONE_NEWNS), "unshare mount namespace")
-    proc_self = os.open("/proc/self", os.O_DIRECTORY)  # still reachable once /proc is replaced
+    # Opened in this namespace (a bind's source must lie in it), before the tmpfs covers them.
+    handles = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in KEPT_IN_TEMP]
     ids = f",uid={owner},gid={owner}" if owner is not None else ""
     options = f"mode=0700,size={temp_bytes},nr_inodes={TEMP_INODES}{ids}".encode()
     for path in PRIVATE_TEMP:
         if os.path.isdir(path):
             _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, fd in handles:  # the interpreter or the course, installed under /tmp
+        os.makedirs(path, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+        os.close(fd)
+
+
+def own_proc(*, lock: bool) -> None:
+    """In the run, pid 1 of its PID namespace: mount that namespace's ``/proc``.
+
+    ``lock`` (an ordinary user's run, root of its user namespace) then enters a user namespace
+    of its own: it keeps its uid but loses every capability over the mounts it was given, so it
+    cannot unmount this ``/proc`` (nor a temp folder) to uncover what lies beneath.
+    """
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     if libc.mount(b"proc", b"/proc", b"proc", flags, None) != 0:
         # A container may forbid a new /proc (masked paths): then show the run no processes.
         _mount(b"tmpfs", "/proc", b"tmpfs", flags | MS_RDONLY, b"size=4k")
-    try:
-        if lock:
-            enter_user_namespace(proc_self)
-    finally:
-        os.close(proc_self)
+    if lock:
+        uid, gid = os.getuid(), os.getgid()
+        folder = os.open("/proc/self", os.O_DIRECTORY)
+        try:
+            check(libc.unshare(CLONE_NEWUSER), "unshare user namespace")
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"0 {uid} 1"),
+                ("gid_map", f"0 {gid} 1"),
+            ):
+                fd = os.open(name, os.O_WRONLY, dir_fd=folder)
+                try:
+                    os.write(fd, text.encode())
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(folder)

@@ -121,6 +121,7 @@ def _isolate(hide: list[str]) -> str:
         _confine.hide(hide)
         _confine.make_read_only(hidden)
         _confine.server_temp()
+        _confine.remember_kept_in_temp(keep)
         return "namespace+uid"
     try:  # an unprivileged user namespace, where the kernel allows one
         _confine.enter_user_namespace(network=True)
@@ -129,6 +130,7 @@ def _isolate(hide: list[str]) -> str:
         _confine.hide(hide)
         _confine.make_read_only(hidden)
         _confine.server_temp()
+        _confine.remember_kept_in_temp(keep)
         _confine.lock_mounts()
         return "namespace"
     except OSError:
@@ -207,9 +209,9 @@ def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, f
         for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         if isolation in SEALED:  # pid 1 of its own PID namespace (the supervisor unshared it)
-            from lrcourse.sandbox._confine import seal_run  # preloaded by _isolate()
+            from lrcourse.sandbox._confine import own_proc  # preloaded by _isolate()
 
-            seal_run(uid, int(header["temp_bytes"]), lock=isolation == "namespace")
+            own_proc(lock=isolation == "namespace")
             folder = "/tmp"
         out_w, err_w, res_w = fds
         null = os.open(os.devnull, os.O_RDONLY)
@@ -296,8 +298,13 @@ def _kill_orphans(patience_s: float = 2.0) -> None:
         time.sleep(0.001)
 
 
-def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> dict:
-    """Wait for the child within the limits; return what it printed and reported."""
+def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int], sealed: bool) -> dict:
+    """Wait for the child within the limits; return what it printed and reported.
+
+    A sealed run leaves nothing (when a PID namespace's init ends, the kernel kills the rest),
+    and this process's ``/proc`` is the run's by then: only an unsealed run is searched for
+    orphans.
+    """
     start = time.monotonic()
     deadline = start + float(header["wall_s"])
     cap = int(header["output_bytes"])
@@ -333,8 +340,7 @@ def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> 
     os.close(pidfd)
     # Orphans of the run (even ones that left the process group) are re-parented to this server,
     # a subreaper; only when there are some is the per-uid kill (a fork, ~10 ms) needed.
-    # Sealed runs leave nothing: when a PID namespace's init ends, the kernel kills the rest.
-    if _children():
+    if not sealed and _children():
         if uid is not None:
             _kill_uid(uid)
         _kill_orphans()
@@ -431,7 +437,10 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
         os.mkdir(folder, 0o700)
         if uid is not None:
             os.chown(folder, uid, uid)
-    else:  # the run will be pid 1 of a PID namespace of its own
+    else:  # private temp folders; the run will be pid 1 of a PID namespace of its own
+        from lrcourse.sandbox._confine import private_temp
+
+        private_temp(uid, int(header["temp_bytes"]))
         _check(_libc.unshare(CLONE_NEWPID), "unshare pid namespace")
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
     pid = os.fork()
@@ -441,7 +450,8 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
     for _, w in pipes.values():
         os.close(w)
     try:
-        run = _supervise(pid, uid, header, {name: r for name, (r, _) in pipes.items()})
+        fds = {name: r for name, (r, _) in pipes.items()}
+        run = _supervise(pid, uid, header, fds, sealed=folder is None)
     finally:
         if folder is not None:
             from lrcourse.sandbox._cleanup import remove_tree
@@ -452,7 +462,9 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
     return result
 
 
-def _supervisor(fd: int, header: dict, size: int, config: dict, isolation: str, server: int):
+def _supervisor(
+    fd: int, header: dict, size: int, config: dict, isolation: str, server: int, taken: int
+):
     """The per-run process: read the code, run it, answer the grader, exit; never returns.
 
     The server forks one per run and never reads a submission's code or output itself: they
@@ -464,6 +476,8 @@ def _supervisor(fd: int, header: dict, size: int, config: dict, isolation: str, 
         _end_with_parent(server)
         _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
         body = bytes(_read_exact(fd, size))
+        os.write(taken, b"x")  # the server may read the channel again
+        os.close(taken)
         try:
             result = _serve_one(header, body, config, isolation, server)
         except Exception as exc:  # the grader must get an answer to every request
@@ -510,6 +524,7 @@ def _clone(channel: socket.socket, fds: list[int], config: dict, isolation: str)
         try:
             channel.close()
             CLONES.clear()
+            SUPERVISORS.clear()
             _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
             with contextlib.suppress(EOFError, BrokenPipeError, ConnectionError):
                 _serve(socket.socket(fileno=fds[0]), config, isolation)
@@ -534,16 +549,40 @@ def _serve(channel: socket.socket, config: dict, isolation: str) -> None:
             continue
         for extra in fds:
             os.close(extra)
+        _reap_supervisors()
         sys.stdout.flush()
         server = os.getpid()
+        taken_r, taken_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _supervisor(fd, header, int(sizes[1]), config, isolation, server)
-        _, status = os.waitpid(pid, 0)
-        if _children():  # nothing should be left; never let a run outlive its answer
-            _kill_orphans()
-        if status != 0:  # the supervisor died before it answered: the channel is out of step
+            os.close(taken_r)
+            _supervisor(fd, header, int(sizes[1]), config, isolation, server, taken_w)
+        os.close(taken_w)
+        SUPERVISORS.add(pid)
+        # Wait until the supervisor has read the code off the channel, not until it is gone: its
+        # exit (freeing the run's mounts) overlaps the grader's next request.
+        taken = os.read(taken_r, 1)
+        os.close(taken_r)
+        if not taken:  # it died before reading the code: the channel is out of step
             raise EOFError
+
+
+#: Supervisors still running or exiting (reaped before each new run).
+SUPERVISORS: set[int] = set()
+
+
+def _reap_supervisors() -> None:
+    """Reap the supervisors that ended; raise ``EOFError`` if one died before it answered."""
+    for pid in list(SUPERVISORS):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            SUPERVISORS.discard(pid)
+            continue
+        if done:
+            SUPERVISORS.discard(pid)
+            if status != 0:
+                raise EOFError
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,44 @@ def test_nothing_a_run_writes_reaches_the_hosts_temp_folders(box: Sandbox) -> No
     )
     assert box.run(source, Probe(), LIMITS).ok
     assert not [d for d in ("/tmp", "/var/tmp", "/dev/shm") if Path(d, name).exists()]
+
+
+def test_a_course_installed_under_tmp_still_runs_sealed(tmp_path: Path) -> None:
+    # /tmp is hidden from the server and replaced in each run: what it needs from there comes back.
+    import shutil
+    import subprocess
+    import sys
+
+    copy = Path(tempfile.mkdtemp(prefix="lrcourse-under-tmp-", dir="/tmp"))
+    try:
+        shutil.copytree(Path(__file__).resolve().parents[2] / "lrcourse", copy / "lrcourse")
+        script = (
+            "from lrcourse.sandbox.pool import Limits, Probe, Sandbox\n"
+            "import lrcourse, os\n"
+            "source = ('import os, lrcourse.sandbox\\n'\n"
+            "    'def answer():\\n'\n"
+            "    '    try:\\n'\n"
+            '    \'        open(os.path.join(os.path.dirname(lrcourse.sandbox.__file__), "x"), "w")\\n\'\n'
+            "    '    except OSError as exc:\\n'\n"
+            "    '        return [lrcourse.sandbox.__file__, exc.strerror, sorted(os.listdir(\"/tmp\"))]\\n')\n"
+            "with Sandbox() as box:\n"
+            "    result = box.run(source, Probe('call', 'answer'), Limits())\n"
+            "    print(box.isolation, result.status, result.reason, result.value)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy)},
+            cwd=copy,  # the copy, not this checkout, is the course that runs
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(copy)
+    assert done.returncode == 0, done.stderr[-2000:]
+    isolation, status, _ = done.stdout.split(" ", 2)
+    if isolation not in SEALED:
+        pytest.skip(f"sealed runs need namespaces: {isolation}")
+    assert status == "ok", done.stdout
+    assert str(copy / "lrcourse") in done.stdout and "Read-only file system" in done.stdout
+    assert f"['{copy.name}']" in done.stdout  # the run's own /tmp holds only the course
