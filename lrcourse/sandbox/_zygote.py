@@ -37,11 +37,9 @@ import json
 import os
 import resource
 import secrets
-import select
 import signal
 import socket
 import sys
-import time
 import types
 
 CLONE_NEWNS = 0x00020000
@@ -50,7 +48,6 @@ CLONE_NEWPID = 0x20000000
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
-RESULT_CAP = 1 << 20
 UID_BASE = 2_000_000
 MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
 HUGE_PAGE = 1 << 21
@@ -248,186 +245,10 @@ def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, f
         os._exit(70)
 
 
-def _kill_uid(uid: int) -> None:
-    """Kill every process running as ``uid`` (children that escaped the process group)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-#: Sibling servers forked from this one (``clone`` requests): children that are not orphans.
-CLONES: set[int] = set()
-
-
-def _children() -> list[int]:
-    """Return the child processes of every thread of this server, except its clones."""
-    pids: list[int] = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/children") as f:
-                pids += [int(pid) for pid in f.read().split() if int(pid) not in CLONES]
-        except FileNotFoundError:  # a thread that just ended
-            continue
-    return pids
-
-
-def _kill_orphans(patience_s: float = 2.0) -> None:
-    """SIGKILL and reap every child (not the clones) until none is left.
-
-    Everything was sent SIGKILL already where root could; this also covers running without
-    root, and returns within milliseconds unless a process is stuck in the kernel.
-    """
-    deadline = time.monotonic() + patience_s
-    while time.monotonic() < deadline:
-        pids = _children()
-        if not pids:
-            return
-        for pid in pids:
-            for kill in (os.killpg, os.kill):
-                with contextlib.suppress(OSError):
-                    kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.001)
-
-
-def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int], sealed: bool) -> dict:
-    """Wait for the child within the limits; return what it printed and reported.
-
-    A sealed run leaves nothing (when a PID namespace's init ends, the kernel kills the rest),
-    and this process's ``/proc`` is the run's by then: only an unsealed run is searched for
-    orphans.
-    """
-    start = time.monotonic()
-    deadline = start + float(header["wall_s"])
-    cap = int(header["output_bytes"])
-    caps = {"stdout": cap, "stderr": cap, "result": RESULT_CAP}
-    data = {name: bytearray() for name in fds}
-    pidfd = os.pidfd_open(pid)
-    open_fds = {fd: name for name, fd in fds.items()}
-    killed = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            killed = "timeout"
-            break
-        ready, _, _ = select.select([*open_fds, pidfd], [], [], left)
-        if pidfd in ready and not (set(ready) & set(open_fds)):
-            break
-        for fd in ready:
-            if fd == pidfd:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                del open_fds[fd]
-                continue
-            name = open_fds[fd]
-            data[name] += chunk
-            if len(data[name]) > caps[name]:
-                killed = "output-limit" if name != "result" else "result-limit"
-        if killed:
-            break
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    _, wait_status, usage = os.wait4(pid, 0)
-    os.close(pidfd)
-    # Orphans of the run (even ones that left the process group) are re-parented to this server,
-    # a subreaper; only when there are some is the per-uid kill (a fork, ~10 ms) needed.
-    if not sealed and _children():
-        if uid is not None:
-            _kill_uid(uid)
-        _kill_orphans()
-    for fd, name in list(open_fds.items()):  # what was written before the end, without waiting
-        os.set_blocking(fd, False)
-        try:
-            while len(data[name]) <= caps[name] and (chunk := os.read(fd, 65536)):
-                data[name] += chunk
-        except BlockingIOError:
-            pass
-    for fd in fds.values():
-        os.close(fd)
-    return {
-        "killed": killed,
-        "wall_s": time.monotonic() - start,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "exit_code": os.waitstatus_to_exitcode(wait_status),
-        "data": data,
-    }
-
-
-def _hit_cpu_limit(code: int, cpu_s: float, limit_s: float) -> bool:
-    """Return whether the run ended on its CPU limit (not on a signal it sent itself).
-
-    The kernel bills ``RLIMIT_CPU`` by scheduler ticks, which on a loaded machine run ahead of
-    the precise CPU time ``wait4`` reports: a run killed by SIGXCPU (the soft limit) was once
-    reported below 0.9 of its limit, with 8 test workers grading on 16 cores. SIGKILL (the hard
-    limit, which a sealed run meets at once: it is pid 1 of its namespace, and ignores SIGXCPU)
-    lags the same way; the supervisor's own SIGKILLs are told apart before this is asked.
-    """
-    if code in (-signal.SIGXCPU, -signal.SIGKILL):
-        return cpu_s >= 0.5 * limit_s
-    return False
-
-
-#: Statuses the harness may report; anything else in a result message is not the harness's.
-HARNESS_STATUSES = ("ok", "error", "syntax-error", "memory-limit", "tampered")
-
-
-def _verdict_of_run(run: dict, header: dict) -> dict:
-    """Turn the raw run into a status, a reason and the observed value (data, never a verdict)."""
-    data, killed, code = run["data"], run["killed"], run["exit_code"]
-    out = {
-        "stdout": bytes(data["stdout"][: header["output_bytes"]]).decode("utf-8", "replace"),
-        "stderr": bytes(data["stderr"][: header["output_bytes"]]).decode("utf-8", "replace"),
-        "wall_s": round(run["wall_s"], 4),
-        "cpu_s": round(run["cpu_s"], 4),
-        "exit_code": code,
-        "value": None,
-        "error": None,
-    }
-    messages = [line for line in bytes(data["result"]).split(b"\n") if line.strip()]
-    message = None
-    if len(messages) == 1:
-        try:
-            message = json.loads(messages[0])
-        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
-            message = None
-    if not isinstance(message, dict) or message.get("status") not in HARNESS_STATUSES:
-        message = None
-    if killed == "timeout":
-        out.update(status="timeout", reason=f"ran longer than {header['wall_s']} s (wall clock)")
-    elif killed == "output-limit":
-        out.update(
-            status="output-limit", reason=f"printed more than {header['output_bytes']} bytes"
-        )
-    elif killed == "result-limit":
-        out.update(status="output-limit", reason=f"reported more than {RESULT_CAP} bytes")
-    elif len(messages) > 1 or (messages and message is None):
-        out.update(status="forged", reason="the run wrote a second or malformed result message")
-    elif _hit_cpu_limit(code, run["cpu_s"], header["cpu_s"]):
-        out.update(status="cpu-limit", reason=f"used more than {header['cpu_s']} s of CPU")
-    elif message is None:
-        how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        out.update(status="no-result", reason=f"the process ended ({how}) before it was checked")
-    else:
-        status = str(message["status"])
-        out.update(status=status, value=message.get("value"), error=message.get("error"))
-        if status == "memory-limit":
-            out["reason"] = f"ran out of memory (limit {header['memory_mb']} MB)"
-        elif status == "ok":
-            out["reason"] = ""
-        else:
-            out["reason"] = str(message.get("error"))[:2000]
-    return out
-
-
 def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: int) -> dict:
     """In the supervisor: fork the run, supervise it, return what it did."""
+    from lrcourse.sandbox._watch import supervise, verdict_of_run  # preloaded by main()
+
     uid = UID_BASE + server if isolation in ("namespace+uid", "uid-only") else None
     folder = None
     if isolation not in SEALED:  # no mount namespace: a folder on disk, removed afterwards
@@ -449,13 +270,13 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
         os.close(w)
     try:
         fds = {name: r for name, (r, _) in pipes.items()}
-        run = _supervise(pid, uid, header, fds, sealed=folder is None)
+        run = supervise(pid, uid, header, fds, sealed=folder is None)
     finally:
         if folder is not None:
             from lrcourse.sandbox._cleanup import remove_tree
 
             remove_tree(folder)
-    result = _verdict_of_run(run, header)
+    result = verdict_of_run(run, header)
     result["isolation"] = isolation
     return result
 
@@ -521,7 +342,6 @@ def _clone(channel: socket.socket, fds: list[int], config: dict, isolation: str)
     if pid == 0:  # the clone: a copy of this warm, key-free server on its own channel
         try:
             channel.close()
-            CLONES.clear()
             SUPERVISORS.clear()
             _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
             with contextlib.suppress(EOFError, BrokenPipeError, ConnectionError):
@@ -529,7 +349,6 @@ def _clone(channel: socket.socket, fds: list[int], config: dict, isolation: str)
         finally:
             os._exit(0)
     os.close(fds[0])
-    CLONES.add(pid)
     return {"cloned": pid}
 
 
@@ -614,6 +433,7 @@ def main() -> None:
     for name in config.get("preload", []):
         importlib.import_module(name)
     import lrcourse.sandbox._harness
+    import lrcourse.sandbox._watch
 
     # Last, once nothing is left to load: every child starts from this state.
     lrcourse.sandbox._harness.take_baseline(config.get("preload", []))
