@@ -288,6 +288,34 @@ def run_lrcourse(
     return seconds, grading, totals
 
 
+def sandbox_run_cost(runs: int) -> tuple[float, float, str]:
+    """Return the median and 90th-percentile seconds of one code run, and the isolation level.
+
+    One warm server, the benchmark's right answer under the lab probe grading uses: what a
+    run costs end to end (fork, sealing, limits, the code, the observers, the answer). Run it
+    on another checkout (``PYTHONPATH=<checkout>``) to see what a change to the sandbox costs.
+    """
+    import statistics
+
+    from lrcourse.grading.manifest import load_questions
+    from lrcourse.quiz.judge import lab_job
+    from lrcourse.quiz.run import LAB_RUNNER
+    from lrcourse.sandbox.pool import Limits, Probe, Sandbox
+
+    question = load_questions(BANKS)[QUESTION_OF["code"]]
+    job = lab_job(question, "")
+    job.pop("source")
+    probe = Probe("lab", args={"runner": LAB_RUNNER, "job": job})
+    with Sandbox(preload=(LAB_RUNNER,)) as box:
+        seconds = []
+        for _ in range(runs + 5):
+            result = box.run(RIGHT_CODE, probe, Limits())
+            assert result.ok, result.reason
+            seconds.append(result.elapsed_s)
+        seconds = sorted(seconds[5:])  # the first runs warm caches
+        return statistics.median(seconds), seconds[int(0.9 * len(seconds))], box.isolation
+
+
 def main() -> int:
     """Run both graders on the same submissions and print the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -295,7 +323,17 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=int, default=600, help="lrcourse-only run size (0: skip)")
     parser.add_argument("--no-nbgrader", action="store_true", help="skip nbgrader (quick runs)")
+    parser.add_argument(
+        "--run-cost", type=int, default=0, help="only time N single sandbox runs, then exit"
+    )
     args = parser.parse_args()
+    if args.run_cost:
+        median, p90, isolation = sandbox_run_cost(args.run_cost)
+        print(
+            f"one code run ({isolation}), {args.run_cost} runs: median {median * 1e3:.1f} ms, "
+            f"90th percentile {p90 * 1e3:.1f} ms"
+        )
+        return 0
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     manifest = lrcourse_submissions(

@@ -257,6 +257,7 @@ def grade_folder(
     jobs = min(options.jobs or os.cpu_count() or 1, max(1, len(handins)))
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
+    hide += [Path(gradebook.path).parent / ".lrcourse-probe-key"]  # see grader.probe_key_for
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in machine)
     # Started first, so that the servers import torch (seconds) while this process does too.
     pool = (
@@ -266,7 +267,7 @@ def grade_folder(
     try:
         with _collector_paused(options.freeze_loaded):
             # Imported only now, once the servers are on their way: it imports torch (see above).
-            from lrcourse.grading.grader import Grader
+            from lrcourse.grading.grader import Grader, probe_key_for
 
             run_id = gradebook.start_run(manifest.assignment, options.command or f"grade {folder}")
             report.run_id = run_id
@@ -306,7 +307,8 @@ def grade_folder(
                 else:
                     report.skipped += 1
             report.seen = len(handins)
-            grader = Grader(manifest, questions, pool, options.limits)
+            probe_key = probe_key_for(gradebook.path) if pool is not None else None
+            grader = Grader(manifest, questions, pool, options.limits, probe_key)
             grader.warm_keys([s for s, _, _ in todo if s.problem is None])
         bar = tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress)
 

@@ -12,6 +12,10 @@ imports it only after its sandbox servers have started, so the two start-ups ove
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import random
 from collections.abc import Sequence
 
 from lrcourse.errors import LRCourseError
@@ -20,6 +24,7 @@ from lrcourse.grading.gradebook import QuestionResult, answer_text
 from lrcourse.grading.manifest import Manifest, variant_question
 from lrcourse.quiz.check import (
     Result,
+    answer_problem,
     check_answer,
     judge_lab,
     lab_job,
@@ -29,6 +34,32 @@ from lrcourse.quiz.check import (
 from lrcourse.quiz.model import Code, FixLoop, Numeric, Predict, QuestionModel
 from lrcourse.quiz.run import LAB_RUNNER
 from lrcourse.sandbox.pool import Limits, Probe, SandboxPool, SandboxResult
+
+PROBE_KEY_NAME = ".lrcourse-probe-key"
+
+
+def probe_key_for(gradebook: str | os.PathLike[str]) -> bytes:
+    """Return the secret that seeds probe settings for ``gradebook``'s folder (made on first use).
+
+    Kept beside the gradebook, readable by its owner only; runs never see the instructor's
+    folders. Deleting it only makes the next regrade draw new settings.
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(gradebook)), PROBE_KEY_NAME)
+    try:
+        with open(path, "rb") as handle:
+            key = handle.read(64)
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    key = os.urandom(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+    except OSError:  # a read-only folder: this run's settings are simply not reproducible
+        pass
+    return key
 
 
 def _result(
@@ -59,6 +90,7 @@ class Grader:
         questions: dict[str, QuestionModel],
         pool: SandboxPool | None,
         limits: Limits,
+        probe_key: bytes | None = None,
     ) -> None:
         missing = [s.question_id for s in manifest.slots if s.question_id not in questions]
         if missing:
@@ -67,6 +99,9 @@ class Grader:
                 f"{', '.join(missing)}"
             )
         self.manifest, self.questions, self.pool, self.limits = manifest, questions, pool, limits
+        #: Draws each code run's probe settings (rates, groups, data): unknown to any answer.
+        #: With a key, the same hand-in draws the same settings again (a regrade agrees).
+        self._probe_key = probe_key
         self.code_runs = 0
         self.run_seconds: list[tuple[str, str, float]] = []
 
@@ -110,9 +145,7 @@ class Grader:
                 continue
             question = self.question_for(question_id, submission.student)
             try:
-                results.append(
-                    self._grade_answer(question, slot.points, answer, submission.student)
-                )
+                results.append(self._grade_answer(question, slot.points, answer, submission))
             except LRCourseError as error:  # a learner's answer of the wrong shape
                 results.append(_result(question_id, slot.points, "invalid", str(error), answer))
             except Exception as error:  # a grader bug must not stop the other submissions
@@ -121,11 +154,14 @@ class Grader:
         return results
 
     def _grade_answer(
-        self, question: QuestionModel, points: float, answer: Answer, student: str
+        self, question: QuestionModel, points: float, answer: Answer, submission: Submission
     ) -> QuestionResult:
         if isinstance(question, Code | FixLoop):
-            return self._grade_code(question, points, answer, student)
+            return self._grade_code(question, points, answer, submission)
         value = answer.value
+        problem = answer_problem(question, value)
+        if problem is not None:
+            return _result(question.id, points, "invalid", problem, answer)
         if isinstance(question, Numeric) and (
             isinstance(value, bool) or not isinstance(value, int | float | str)
         ):
@@ -147,11 +183,30 @@ class Grader:
         result = check_answer(question, value)
         return _graded(question.id, points, answer, result)
 
+    def probes(self, question_id: str, submission: Submission) -> random.Random:
+        """Return the random source of one code run's probe settings.
+
+        Without a key: fresh system randomness. With one: seeded from an HMAC of the key, the
+        student, the question and the hand-in's content, so settings are unknown in advance
+        (the key never leaves the grader) yet a regrade of the same file draws the same ones.
+        """
+        if self._probe_key is None:
+            return random.SystemRandom()
+        text = f"{submission.student}\0{question_id}\0{submission.content_hash}".encode()
+        digest = hmac.new(self._probe_key, text, hashlib.sha256).digest()
+        return random.Random(int.from_bytes(digest, "big"))
+
     def _grade_code(
-        self, question: Code | FixLoop, points: float, answer: Answer, student: str
+        self, question: Code | FixLoop, points: float, answer: Answer, submission: Submission
     ) -> QuestionResult:
+        """Run the code on probe settings drawn now; judge what it did here, against torch.
+
+        The job sent holds only the public inputs of the probes; the references, expected
+        values and the verdict never leave this process.
+        """
         assert self.pool is not None
-        job = lab_job(question, "")
+        student = submission.student
+        job = lab_job(question, "", self.probes(question.id, submission))
         job.pop("source")
         self.code_runs += 1
         run: SandboxResult = self.pool.run(
@@ -161,13 +216,8 @@ class Grader:
         if not run.ok:
             return _result(question.id, points, run.status, run.reason, answer, run.reason)
         try:
-            result = judge_lab(question, run.value)
-        except (KeyError, TypeError, ValueError, IndexError) as error:  # malformed observations
-            return _result(
-                question.id,
-                points,
-                "invalid",
-                f"the run's observations were malformed ({type(error).__name__})",
-                answer,
-            )
+            result = judge_lab(question, run.value, job)
+        except (KeyError, TypeError, ValueError, IndexError, RecursionError) as error:
+            reason = f"the run's observations were malformed ({type(error).__name__}: {error})"
+            return _result(question.id, points, "invalid", reason[:500], answer)
         return _graded(question.id, points, answer, result)

@@ -10,6 +10,7 @@ in the browser, and ``tests/quiz/test_parse.py`` runs both on the same cases (pa
 
 from __future__ import annotations
 
+import math
 import re
 
 #: What separates tokens: whitespace, commas, semicolons and any bracket.
@@ -31,9 +32,13 @@ def answer_tokens(text: str) -> list[str]:
 
 
 def token_number(token: str) -> float | None:
-    """Return the number a token spells (``'1e-03'`` → 0.001), or None for a word."""
+    """Return the number a token spells (``'1e-03'`` → 0.001), or None for a word.
+
+    ``1e999`` reads as infinity, which every tolerance would "match": it is a word, compared as text.
+    """
     token = token.strip(QUOTES)
-    return float(token) if NUMBER.match(token) else None
+    value = float(token) if NUMBER.match(token) else math.nan
+    return value if math.isfinite(value) else None
 
 
 def parse_number(text: str) -> float | None:

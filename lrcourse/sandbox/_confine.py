@@ -1,24 +1,27 @@
-"""Walls for a sandbox server run by an ordinary user (no root), inside its user namespace.
+"""The walls of a sandbox run: a sealed, read-only world for the server, a private one per run.
 
-As root, the sandbox gives each run a uid of its own (``_zygote.py``). An ordinary user has
-only their own uid to give. The student's code then runs as the instructor: it is root of a user
-namespace that maps to them. The mount namespace hides the keys, but that alone would leave
-ways out. A root of the namespace can unmount what hides a file. The instructor's uid can read
-and write the instructor's files, and signal every process of theirs, the grader included.
-These functions close those ways:
+Root and an ordinary user get the same view (only how they get there differs):
 
-* :func:`enter_user_namespace` with ``network=True`` gives the server an empty network
-  namespace. No connection leaves a run, not even to this machine.
-* :func:`hide_home` empties the instructor's home folder, except what the server needs (the
-  interpreter and its ``sys.path``).
-* :func:`make_read_only` makes every mount read-only in the server's mount namespace, except the
-  runs' temporary folder. The code cannot change the course package, the gradebook's folder or a
-  shell profile, although it runs as their owner.
-* :func:`lock_mounts` enters a second user namespace. Every mount made so far is then *locked*:
-  a root of the inner namespace cannot unmount it or make it writable again.
-* :func:`isolate_run` runs each submission as pid 2 of a PID namespace of its own, with a
-  ``/proc`` of that namespace. It cannot see or signal the grader, and ``kill(-1)`` reaches only
-  its own processes. When it ends, the kernel kills whatever it left behind.
+* **The server's world** (:func:`seal_world`, once, when the server starts). Every top-level
+  folder except the system ones (``/usr``, ``/etc``, ``/dev``, ``/proc``, ``/sys`` and the
+  ``/lib*``, ``/bin``, ``/sbin`` links) is replaced by an empty tmpfs: ``/home``, ``/root``,
+  ``/tmp``, ``/var``, ``/run``, ``/srv``, ``/opt``, ``/work``... So the instructor's working
+  folder, earlier exports, gradebooks, manifests, banks and submissions are simply not there,
+  wherever they live, without the grader having to name them. Only what the server needs to run
+  comes back, bound from descriptors opened beforehand: the interpreter's prefixes, its
+  ``sys.path`` folders, and the ``lrcourse`` package folder (not the source checkout around it).
+  Then every mount is made read-only (:func:`make_read_only`) and the server has an empty
+  network namespace. An ordinary user does all of this inside a user namespace of their own
+  (:func:`enter_user_namespace`) and then enters a second one (:func:`lock_mounts`) so that the
+  mounts are *locked*: a root of the inner namespace cannot unmount or remount them.
+* **Each run's world.** Its supervisor (one process per run) enters a new mount namespace with
+  fresh, size- and inode-capped tmpfs over ``/tmp``, ``/var/tmp`` and ``/dev/shm``, owned by the
+  run (:func:`private_temp`), and a new PID namespace; the run is pid 1 there, with its own
+  ``/proc`` (:func:`own_proc`): it sees and signals only its own processes, and when it ends
+  the kernel kills everything it started. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
+  reaches a disk or outlives it: when its last process ends the kernel frees the mounts, so
+  there is nothing for the grader to delete (a deep tree, a million files, a socket or a fifo
+  cost the grader nothing).
 
 Standard library only: ``_zygote.py`` imports this module before it preloads torch.
 """
@@ -27,15 +30,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import re
-import signal
-from typing import NoReturn
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 #: Per-mount flags a read-only remount must repeat (a locked one may not be dropped).
 MOUNT_FLAGS = {
@@ -47,8 +49,14 @@ MOUNT_FLAGS = {
     "relatime": 1 << 21,
     "strictatime": 1 << 24,
 }
-#: Exit status ``128 + n`` carries "killed by signal n" across the PID namespace's init.
-SIGNAL_EXIT_BASE = 128
+#: Top-level folders a run sees as they are (read-only): the system, never the instructor's.
+SYSTEM_FOLDERS = frozenset(
+    {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys"}
+)
+#: Folders each run gets as a private, empty, size-capped tmpfs that vanishes with it.
+PRIVATE_TEMP = ("/tmp", "/var/tmp", "/dev/shm")
+#: Files and folders a run may create in each private temporary folder.
+TEMP_INODES = 4096
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
@@ -58,6 +66,10 @@ def check(ret: int, what: str) -> None:
     if ret != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: bytes | None, target: str, kind: bytes | None, flags: int, data: bytes | None):
+    check(libc.mount(source, target.encode(), kind, flags, data), f"mount {target}")
 
 
 def enter_user_namespace(proc_self: int | None = None, *, network: bool = False) -> None:
@@ -101,53 +113,112 @@ def mounts() -> list[tuple[str, set[str]]]:
     return found
 
 
-def _inside(path: str, folder: str) -> bool:
+def inside(path: str, folder: str) -> bool:
+    """Return True when ``path`` is ``folder`` or lies below it."""
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def hide_home(home: str, keep: list[str], staging: str) -> None:
-    """Replace ``home`` with an empty folder, except the paths of ``keep`` that lie inside it.
+def outermost(paths: list[str]) -> list[str]:
+    """Return the existing folders of ``paths`` (resolved) that no other one contains."""
+    real = sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
+    return [p for p in real if not any(q != p and inside(p, q) for q in real)]
 
-    The run would otherwise read whatever the instructor can (``~/.ssh``, mail, other courses).
-    ``keep`` is what the server needs: the interpreter, its ``sys.path`` folders, the runs'
-    folder.
-    Each kept path is bound aside into ``staging`` first, then back into the emptied home.
+
+def seal_world(keep: list[str]) -> list[str]:
+    """Hide every non-system top-level folder behind an empty tmpfs, except the paths of ``keep``.
+
+    Top-level files are covered by ``/dev/null``.
+
+    Each kept folder is opened (``O_PATH``) before anything is hidden and bound back from that
+    descriptor afterwards, so no staging folder is needed. Returns the folders hidden. The
+    caller makes the result read-only (:func:`make_read_only`).
     """
-    home = os.path.realpath(home)
-    if home == "/" or not os.path.isdir(home):
-        return
-    inside = sorted({os.path.realpath(p) for p in keep if os.path.isdir(p)})
-    inside = [p for p in inside if _inside(p, home) and p != home]
-    outermost = [p for p in inside if not any(q != p and _inside(p, q) for q in inside)]
-    aside = []
-    for n, path in enumerate(outermost):
-        stage = os.path.join(staging, f"keep-{n}")
-        os.makedirs(stage, 0o700, exist_ok=True)
-        check(libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), path)
-        aside.append((path, stage))
-    flags = MS_NOSUID | MS_NODEV
-    check(libc.mount(b"tmpfs", home.encode(), b"tmpfs", flags, b"mode=0755"), f"hide {home}")
-    for path, stage in aside:
-        os.makedirs(path, 0o755, exist_ok=True)  # in the empty tmpfs: a mount point
-        check(libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
-        libc.umount2(stage.encode(), MNT_DETACH)
+    top = [f"/{name}" for name in sorted(os.listdir("/"))]
+    hidden = [
+        path
+        for path in top
+        if path[1:] not in SYSTEM_FOLDERS and not os.path.islink(path) and os.path.isdir(path)
+    ]
+    kept = [p for p in outermost(keep) if any(inside(p, h) for h in hidden)]
+    handles = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in kept]
+    try:
+        for path in hidden:
+            flags = MS_NOSUID | MS_NODEV
+            _mount(b"tmpfs", path, b"tmpfs", flags, b"mode=0755,size=1m,nr_inodes=4096")
+        for path in top:  # a file beside the folders (a container's own notes): emptied
+            if not os.path.islink(path) and os.path.isfile(path):
+                _mount(b"/dev/null", path, None, MS_BIND, None)
+        os.makedirs("/var/tmp", 0o755, exist_ok=True)  # mount points of each run's private temp
+        for path, fd in handles:
+            os.makedirs(path, 0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+    finally:
+        for _, fd in handles:
+            os.close(fd)
+    return hidden
 
 
-def make_read_only(writable: str) -> None:
-    """Remount every mount read-only except ``writable`` (bound onto itself) and ``/proc``.
+def hide(paths: list[str]) -> None:
+    """Mount an empty read-only tmpfs over each folder (``/dev/null`` over each file) still visible.
 
-    ``/proc`` stays writable because entering a user namespace writes ``/proc/self/uid_map``.
-    Each run gets a ``/proc`` of its own PID namespace (:func:`isolate_run`), where only its own
-    processes are listed.
+    The world is sealed already; this covers what the caller names that lies in a kept or
+    system folder (a bank kept beside the course's virtual environment, say).
     """
-    check(libc.mount(writable.encode(), writable.encode(), None, MS_BIND, None), writable)
+    for path in paths:
+        if os.path.isdir(path):
+            opts = b"size=4k,mode=0555"
+            flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            _mount(b"tmpfs", path, b"tmpfs", flags, opts)
+        elif os.path.exists(path):
+            _mount(b"/dev/null", path, None, MS_BIND, None)
+
+
+def make_private() -> None:
+    """Stop mounts made here from propagating back to the host's namespace."""
+    _mount(b"none", "/", None, MS_REC | MS_PRIVATE, None)
+
+
+def make_read_only(hidden: list[str]) -> None:
+    """Remount every mount read-only, except ``/proc`` (and what the kernel will not remount).
+
+    ``/proc`` stays as it is: entering a user namespace writes ``/proc/self/uid_map``, and each
+    run mounts a ``/proc`` of its own PID namespace anyway. A few kernel file systems under
+    ``/sys`` and ``/dev`` may refuse a remount; nothing a run could write lives there. Mounts
+    under a ``hidden`` folder that were not kept cannot be reached, so they are left alone.
+    """
     for point, options in mounts():
-        if point == writable or point == "/proc" or point.startswith("/proc/"):
+        if inside(point, "/proc"):
             continue
         flags = MS_REMOUNT | MS_BIND | MS_RDONLY
         for option in options & MOUNT_FLAGS.keys():
             flags |= MOUNT_FLAGS[option]
-        check(libc.mount(None, point.encode(), None, flags, None), f"read-only {point}")
+        if libc.mount(None, point.encode(), None, flags, None) != 0:
+            if inside(point, "/sys") or (inside(point, "/dev") and point != "/dev/shm"):
+                continue
+            covered = any(inside(point, h) and point != h for h in hidden)
+            if covered and ctypes.get_errno() in (errno.ENOENT, errno.EINVAL):
+                continue
+            check(-1, f"read-only {point}")
+
+
+def server_temp() -> None:
+    """Make the server's sealed ``/tmp`` (an empty 1 MB tmpfs) writable: torch's import needs one.
+
+    Runs never see it: each gets a fresh one over it (:func:`private_temp`).
+    """
+    _mount(None, "/tmp", None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, None)
+
+
+#: Kept folders that lie in a private temp folder (a course installed under /tmp): bound back
+#: into every run's fresh temp folder.
+KEPT_IN_TEMP: list[str] = []
+
+
+def remember_kept_in_temp(keep: list[str]) -> None:
+    """Note the kept folders that a run's private temp folders would cover (see above)."""
+    KEPT_IN_TEMP[:] = [
+        path for path in outermost(keep) if any(inside(path, t) for t in PRIVATE_TEMP)
+    ]
 
 
 def lock_mounts() -> None:
@@ -155,51 +226,53 @@ def lock_mounts() -> None:
     enter_user_namespace()
 
 
-def _relay_exit(child: int) -> NoReturn:
-    """Wait for ``child`` and end the same way, so the server reads the run's own ending."""
-    os.closerange(0, 1 << 16)  # hold none of the run's pipes: the server waits for their EOF
-    _, status = os.waitpid(child, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code > SIGNAL_EXIT_BASE:
-        code = -(code - SIGNAL_EXIT_BASE)
-    if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
-    os._exit(code)
+def private_temp(owner: int | None, temp_bytes: int) -> None:
+    """In a run's supervisor: a new mount namespace with fresh, capped temp folders for the run.
 
-
-def _be_init(run: int) -> NoReturn:
-    """Act as pid 1: reap orphans until ``run`` ends, then end with its status (128+n: signal n).
-
-    When pid 1 exits, the kernel kills every other process in the namespace.
+    ``owner`` is the uid the run will drop to (root), or None when it runs as root of a user
+    namespace (an ordinary user's server). The namespace belongs to the supervisor, so the
+    run's own exit is quick; the kernel frees the mounts when the supervisor exits, after it
+    has answered the grader.
     """
-    os.closerange(0, 1 << 16)
-    while True:
-        pid, status = os.wait()
-        if pid == run:
-            code = os.waitstatus_to_exitcode(status)
-            os._exit(SIGNAL_EXIT_BASE - code if code < 0 else code)
+    check(libc.unshare(CLONE_NEWNS), "unshare mount namespace")
+    # Opened in this namespace (a bind's source must lie in it), before the tmpfs covers them.
+    handles = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in KEPT_IN_TEMP]
+    ids = f",uid={owner},gid={owner}" if owner is not None else ""
+    options = f"mode=0700,size={temp_bytes},nr_inodes={TEMP_INODES}{ids}".encode()
+    for path in PRIVATE_TEMP:
+        if os.path.isdir(path):
+            _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    for path, fd in handles:  # the interpreter or the course, installed under /tmp
+        os.makedirs(path, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+        os.close(fd)
 
 
-def isolate_run() -> None:
-    """Continue as pid 2 of a new PID namespace, with its own ``/proc`` and locked mounts.
+def own_proc(*, lock: bool) -> None:
+    """In the run, pid 1 of its PID namespace: mount that namespace's ``/proc``.
 
-    Called in a freshly forked run child, after its resource limits are set. The calling
-    process stays behind and relays the run's ending to the server; pid 1 reaps orphans.
-    Only the run, pid 2, returns from this function.
+    ``lock`` (an ordinary user's run, root of its user namespace) then enters a user namespace
+    of its own: it keeps its uid but loses every capability over the mounts it was given, so it
+    cannot unmount this ``/proc`` (nor a temp folder) to uncover what lies beneath.
     """
-    check(libc.unshare(CLONE_NEWPID), "unshare pid namespace")
-    init = os.fork()
-    if init:
-        _relay_exit(init)
-    check(libc.unshare(CLONE_NEWNS), "unshare mount namespace")  # the server keeps its /proc
-    proc_self = os.open("/proc/self", os.O_DIRECTORY)  # still reachable after /proc is replaced
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     if libc.mount(b"proc", b"/proc", b"proc", flags, None) != 0:
         # A container may forbid a new /proc (masked paths): then show the run no processes.
-        check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", flags | MS_RDONLY, b"size=4k"), "hide /proc")
-    enter_user_namespace(proc_self)  # locks the new /proc too: nothing can uncover the old one
-    os.close(proc_self)
-    run = os.fork()
-    if run:
-        _be_init(run)
+        _mount(b"tmpfs", "/proc", b"tmpfs", flags | MS_RDONLY, b"size=4k")
+    if lock:
+        uid, gid = os.getuid(), os.getgid()
+        folder = os.open("/proc/self", os.O_DIRECTORY)
+        try:
+            check(libc.unshare(CLONE_NEWUSER), "unshare user namespace")
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"0 {uid} 1"),
+                ("gid_map", f"0 {gid} 1"),
+            ):
+                fd = os.open(name, os.O_WRONLY, dir_fd=folder)
+                try:
+                    os.write(fd, text.encode())
+                finally:
+                    os.close(fd)
+        finally:
+            os.close(folder)

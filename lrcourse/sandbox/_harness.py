@@ -1,9 +1,22 @@
 """The child side of a sandbox run: execute the student's code, probe it, report once.
 
-Runs inside the forked, locked-down child (see ``_zygote.py``). It executes the source, runs the
-question's probe, checks that the modules the grader relies on were not monkeypatched, and
-writes exactly one JSON message tagged with the run's nonce to the result pipe, then exits
-without running the student's ``atexit`` handlers.
+Runs inside the forked, sealed child (see ``_zygote.py``). It executes the source, runs the
+probe, notes whether the modules the observers rely on were monkeypatched, and writes exactly
+one JSON message of *observations* to the result descriptor, then exits without running the
+student's ``atexit`` handlers.
+
+Why nothing here needs to be secret: the student's code runs in this same process, so it can
+reach anything this harness holds (its locals through ``sys._getframe``, the result descriptor
+through ``/proc/self/fd``), rewrite the observers' code (``__code__``) or write a message of its
+own and exit. No wall inside one address space can stop that, so the design gives it nothing to
+gain. The message holds only what the code was seen to do (the rates its scheduler produced for
+probe settings, the calls its loop made, what its function returned); no key, reference,
+expected value, nonce or verdict ever enters the run; the grader draws the probe settings per
+run and judges the observations against torch in its own process. A run that lies must
+therefore produce what a correct, general solution would produce for settings it learns only
+when it runs, which is what a correct answer does. A second message, or one that is not one
+JSON object, marks the run ``forged``; the identity check of the watched modules
+(:func:`_tampered`) is a courtesy that names the crude attempts, not a defence.
 """
 
 from __future__ import annotations
@@ -118,12 +131,12 @@ def take_baseline(preloaded: list[str] | tuple[str, ...] = ()) -> None:
     _BASELINE = _snapshot()
 
 
-def run_harness(body: bytearray, nonce: str, res_fd: int) -> None:
-    """Run the student's code and the probe; write one nonce-tagged message to ``res_fd``."""
+def run_harness(body: bytes, res_fd: int) -> None:
+    """Run the student's code and the probe; write one message of observations to ``res_fd``."""
     dumps, write, exit_, getpid = json.dumps, os.write, os._exit, os.getpid
     harness_pid = getpid()
-    request = json.loads(bytes(body))
-    body[:] = bytes(len(body))
+    request = json.loads(body)
+    del body
     status, value, error = "ok", None, None
     watched = _BASELINE if _BASELINE is not None else _snapshot()
     try:
@@ -153,9 +166,9 @@ def run_harness(body: bytearray, nonce: str, res_fd: int) -> None:
     if getpid() != harness_pid:  # a copy the student's code forked: only the run itself reports
         exit_(0)
     try:
-        message = dumps({"nonce": nonce, "status": status, "value": value, "error": error})
+        message = dumps({"status": status, "value": value, "error": error})
     except BaseException:
-        message = dumps({"nonce": nonce, "status": "error", "value": None, "error": "bad value"})
+        message = dumps({"status": "error", "value": None, "error": "the value is not plain data"})
     try:
         data = (message + "\n").encode()
         while data:

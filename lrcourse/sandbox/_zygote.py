@@ -1,18 +1,27 @@
-"""The sandbox server: a fresh interpreter that forks one locked-down child per submission.
+"""The sandbox server: a fresh interpreter that forks one sealed, locked-down process per run.
 
 Started by :class:`lrcourse.sandbox.pool.Sandbox` as ``python -I _zygote.py`` with a stripped
-environment, so it never holds the grader's memory, keys or environment. It imports torch once
-(the slow part) and then, for each request, forks a child that drops to an unprivileged uid,
-applies resource limits, runs the student's code and the question's probe, and reports what it
-observed. Only observations come back (values, printed output), never verdicts: the grader
-compares them with the reference in its own process.
+environment, so it never holds the grader's memory, keys or environment. It seals its view of
+the machine once (``_confine.seal_world``: everything read-only, the instructor's folders
+gone, no network), imports torch once (the slow part) and then, for each request:
+
+1. forks a **supervisor**, which reads the request's code from the channel (the server never
+   does), enters a new PID namespace and forks
+2. the **run**: pid 1 of that namespace, with its own ``/proc`` and private, capped ``/tmp``,
+   ``/var/tmp`` and ``/dev/shm`` (``_confine.seal_run``); it drops to an unprivileged uid (as
+   root), applies resource limits, and runs the harness (``_harness.py``): the code, then the
+   probe, then one JSON message of *observations* on the result descriptor.
+3. The supervisor enforces the wall clock and output caps, answers the grader with what it saw
+   and exits. The server, which only waited, starts the next request from the same clean state:
+   no code, output or result of any run ever enters its memory, so none can be inherited.
+
+Only observations come back (values, printed output), never verdicts: the request holds no key,
+reference, expected value or secret, and the grader judges in its own process (see ``pool.py``).
 
 Protocol on the server's channel (a Unix socket on fd 0): the parent sends ``b"%09d %09d\\n"``
-(header and body lengths), a JSON header (limits) and the JSON body (source and probe); the
-server answers one JSON line. A header ``{"clone": true}`` sent with one socket descriptor
-(``SCM_RIGHTS``) forks a sibling server answering on that socket. The server copies the body
-into a buffer it zeroes right after forking, so no student's code lingers in the memory a later
-child inherits.
+(header and body lengths), a JSON header (limits) and the JSON body (source and probe); one
+JSON line answers. A header ``{"clone": true}`` sent with one socket descriptor
+(``SCM_RIGHTS``) forks a sibling server answering on that socket.
 
 Kept import-light and free of ``lrcourse`` imports at module level: it runs as a script.
 """
@@ -28,21 +37,17 @@ import json
 import os
 import resource
 import secrets
-import select
-import shutil
 import signal
 import socket
 import sys
-import time
 import types
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+CLONE_NEWPID = 0x20000000
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
-RESULT_CAP = 1 << 20
+PR_SET_PDEATHSIG = 1
 UID_BASE = 2_000_000
 MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
 HUGE_PAGE = 1 << 21
@@ -56,18 +61,6 @@ def _check(ret: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _hide(paths: list[str]) -> None:
-    """Mount an empty read-only tmpfs over each directory (``/dev/null`` over each file)."""
-    _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
-    for path in paths:
-        if os.path.isdir(path):
-            opts = b"size=4k,mode=0555"
-            flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-            _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts), f"hide {path}")
-        elif os.path.exists(path):
-            _check(_libc.mount(b"/dev/null", path.encode(), None, MS_BIND, None), f"hide {path}")
-
-
 def _blocking_ancestor(path: str) -> str | None:
     """Return the highest ancestor of ``path`` that others may not traverse (``/root``), if any."""
     parts = os.path.abspath(path).split(os.sep)[1:]
@@ -78,56 +71,61 @@ def _blocking_ancestor(path: str) -> str | None:
     return None
 
 
-def _reveal(paths: list[str], staging: str) -> None:
-    """Make ``paths`` reachable by the sandbox uid, hiding the rest of a closed home (``/root``).
+def _kept_paths() -> list[str]:
+    """Return the folders the server needs once the world is sealed (see ``_confine``).
 
-    The interpreter may live in root's home (pyenv); an unprivileged child could not import the
-    standard library from there. An empty tmpfs replaces the closed ancestor and only ``paths``
-    are bind-mounted back in, so ``~/.ssh`` and friends stay out of reach.
+    The interpreter's prefixes, its ``sys.path`` folders and the ``lrcourse`` package folder.
+    A source checkout on ``sys.path`` (it holds ``lrcourse/``) is not kept whole: its tests,
+    banks and whatever else lies beside the package stay hidden.
     """
-    by_ancestor: dict[str, list[str]] = {}
-    for path in paths:
-        ancestor = _blocking_ancestor(path)
-        if ancestor is not None:
-            by_ancestor.setdefault(ancestor, []).append(path)
-    for n, (ancestor, inside) in enumerate(sorted(by_ancestor.items())):
-        kept = []
-        for k, path in enumerate(sorted(set(inside))):
-            stage = os.path.join(staging, f"reveal-{n}-{k}")
-            os.makedirs(stage, 0o700, exist_ok=True)  # a restarted server reuses the folder
-            _check(_libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None), path)
-            kept.append((path, stage))
-        flags = MS_NOSUID | MS_NODEV
-        _check(_libc.mount(b"tmpfs", ancestor.encode(), b"tmpfs", flags, b"mode=0755"), ancestor)
-        for path, stage in kept:
-            os.makedirs(path, 0o755, exist_ok=True)
-            _check(_libc.mount(stage.encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
-            _libc.umount2(stage.encode(), 2)  # MNT_DETACH
+    prefixes = {
+        os.path.realpath(p)
+        for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    }
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    keep = {*prefixes, os.path.realpath(package)}
+    for entry in sys.path:
+        real = os.path.realpath(entry or ".")
+        if not os.path.isdir(real):
+            continue
+        checkout = os.path.isdir(os.path.join(real, "lrcourse"))
+        if checkout and not any(real.startswith(p.rstrip("/") + "/") for p in prefixes):
+            continue
+        keep.add(real)
+    return sorted(keep)
 
 
-def _isolate(hide: list[str], staging: str, home: str) -> str:
-    """Enter private mount and network namespaces hiding ``hide``; return the isolation level.
+def _isolate(hide: list[str]) -> str:
+    """Enter private mount and network namespaces and seal the world; return the isolation level.
 
-    As an ordinary user, ``home`` (the grader's home folder) is emptied too, except what the
-    server needs: a run then executes as that user, who could read it.
+    Root does it directly; an ordinary user inside a user namespace of their own, whose mounts
+    are then locked (see ``_confine``). Where the kernel refuses, the level says what is left.
     """
+    from lrcourse.sandbox import _confine  # the walls (see its docstring)
+
     interpreter = [os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)]
+    keep = _kept_paths()
     if os.geteuid() == 0:
         try:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare mount namespace")
         except OSError:  # root without CAP_SYS_ADMIN (some containers): no hiding
             readable = not any(_blocking_ancestor(p) for p in interpreter)
             return "uid-only" if readable else "limits-only"
-        _hide(hide)
-        _reveal(interpreter, staging)
+        _confine.make_private()
+        hidden = _confine.seal_world(keep)
+        _confine.hide(hide)
+        _confine.make_read_only(hidden)
+        _confine.server_temp()
+        _confine.remember_kept_in_temp(keep)
         return "namespace+uid"
-    from lrcourse.sandbox import _confine  # an ordinary user's walls (see its docstring)
-
     try:  # an unprivileged user namespace, where the kernel allows one
         _confine.enter_user_namespace(network=True)
-        _hide(hide)
-        _confine.hide_home(home, [staging, *interpreter, *sys.path], staging)
-        _confine.make_read_only(writable=staging)
+        _confine.make_private()
+        hidden = _confine.seal_world(keep)
+        _confine.hide(hide)
+        _confine.make_read_only(hidden)
+        _confine.server_temp()
+        _confine.remember_kept_in_temp(keep)
         _confine.lock_mounts()
         return "namespace"
     except OSError:
@@ -180,31 +178,52 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> None:
-    """In the forked child: lock down, then run the harness; never returns."""
+#: Isolation levels whose runs get their own PID namespace, /proc and private temp folders.
+SEALED = ("namespace+uid", "namespace")
+#: The descriptor the harness writes its one result message to.
+RESULT_FD = 3
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent ends (``PR_SET_PDEATHSIG``).
+
+    A server killed mid-run thus takes its supervisor, and the supervisor its run, along: no
+    run outlives the process that would enforce its wall clock. ``parent`` is the pid seen
+    before the fork: if it is gone already, end now.
+    """
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, folder) -> None:
+    """In the forked child: seal, limit, drop privileges, then run the harness; never returns."""
+    parent = os.getppid()  # the supervisor (0 once in the new PID namespace: it lies outside)
     try:
         os.setsid()
         for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
+        if isolation in SEALED:  # pid 1 of its own PID namespace (the supervisor unshared it)
+            from lrcourse.sandbox._confine import own_proc  # preloaded by _isolate()
+
+            own_proc(lock=isolation == "namespace")
+            folder = "/tmp"
+        out_w, err_w, res_w = fds
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        res_fd = 100 + secrets.randbelow(800)  # not a secret, just not where a guess lands first
-        os.dup2(res_w, res_fd)
-        os.closerange(3, res_fd)
-        os.closerange(res_fd + 1, 1 << 16)
-        os.chdir(tmpdir)
+        os.dup2(res_w, RESULT_FD)
+        os.closerange(RESULT_FD + 1, 1 << 16)
+        os.chdir(folder)
         with open("/proc/self/statm") as f:
             mapped = int(f.read().split()[0]) * resource.getpagesize()
-        if isolation == "namespace":  # an ordinary user's server: the run gets a PID namespace
-            from lrcourse.sandbox._confine import isolate_run  # preloaded by _isolate()
-
-            isolate_run()
         mem = mapped + int(header["memory_mb"]) * (1 << 20)
         cpu = max(1, int(header["cpu_s"] + 0.999))
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        # Soft = hard: the kernel's SIGKILL at the limit reaches a PID namespace's init, which
+        # ignores SIGXCPU (see _hit_cpu_limit).
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_FSIZE, (header["file_bytes"], header["file_bytes"]))
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -214,216 +233,78 @@ def _child(body, nonce, header, uid, tmpdir, out_w, err_w, res_w, isolation) -> 
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _end_with_parent(parent)  # after the uid change, which clears the setting
         os.environ.clear()
         os.environ.update(
-            {"HOME": tmpdir, "TMPDIR": tmpdir, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+            {"HOME": folder, "TMPDIR": folder, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         )
         from lrcourse.sandbox._harness import run_harness  # preloaded by main()
 
-        run_harness(body, nonce, res_fd)
+        run_harness(request, RESULT_FD)
     finally:
         os._exit(70)
 
 
-def _kill_uid(uid: int) -> None:
-    """Kill every process running as ``uid`` (children that escaped the process group)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: int) -> dict:
+    """In the supervisor: fork the run, supervise it, return what it did."""
+    from lrcourse.sandbox._watch import supervise, verdict_of_run  # preloaded by main()
 
-
-#: Sibling servers forked from this one (``clone`` requests): children that are not orphans.
-CLONES: set[int] = set()
-
-
-def _children() -> list[int]:
-    """Return the child processes of every thread of this server, except its clones."""
-    pids: list[int] = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/children") as f:
-                pids += [int(pid) for pid in f.read().split() if int(pid) not in CLONES]
-        except FileNotFoundError:  # a thread that just ended
-            continue
-    return pids
-
-
-def _kill_orphans(patience_s: float = 2.0) -> None:
-    """SIGKILL and reap every child (not the clones) until none is left.
-
-    Everything was sent SIGKILL already where root could; this also covers running without
-    root, and returns within milliseconds unless a process is stuck in the kernel.
-    """
-    deadline = time.monotonic() + patience_s
-    while time.monotonic() < deadline:
-        pids = _children()
-        if not pids:
-            return
-        for pid in pids:
-            for kill in (os.killpg, os.kill):
-                with contextlib.suppress(OSError):
-                    kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.001)
-
-
-def _supervise(pid: int, uid: int | None, header: dict, fds: dict[str, int]) -> dict:
-    """Wait for the child within the limits; return what it printed and reported."""
-    start = time.monotonic()
-    deadline = start + float(header["wall_s"])
-    cap = int(header["output_bytes"])
-    caps = {"stdout": cap, "stderr": cap, "result": RESULT_CAP}
-    data = {name: bytearray() for name in fds}
-    pidfd = os.pidfd_open(pid)
-    open_fds = {fd: name for name, fd in fds.items()}
-    killed = None
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            killed = "timeout"
-            break
-        ready, _, _ = select.select([*open_fds, pidfd], [], [], left)
-        if pidfd in ready and not (set(ready) & set(open_fds)):
-            break
-        for fd in ready:
-            if fd == pidfd:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                del open_fds[fd]
-                continue
-            name = open_fds[fd]
-            data[name] += chunk
-            if len(data[name]) > caps[name]:
-                killed = "output-limit" if name != "result" else "forged"
-        if killed:
-            break
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    _, wait_status, usage = os.wait4(pid, 0)
-    os.close(pidfd)
-    # Orphans of the run (even ones that left the process group) are re-parented to this server,
-    # a subreaper; only when there are some is the per-uid kill (a fork, ~10 ms) needed.
-    if _children():
+    uid = UID_BASE + server if isolation in ("namespace+uid", "uid-only") else None
+    folder = None
+    if isolation not in SEALED:  # no mount namespace: a folder on disk, removed afterwards
+        folder = os.path.join(config["tmp_root"], f"run-{secrets.token_hex(6)}")
+        os.mkdir(folder, 0o700)
         if uid is not None:
-            _kill_uid(uid)
-        _kill_orphans()
-    for fd, name in list(open_fds.items()):  # what was written before the end, without waiting
-        os.set_blocking(fd, False)
-        try:
-            while len(data[name]) <= caps[name] and (chunk := os.read(fd, 65536)):
-                data[name] += chunk
-        except BlockingIOError:
-            pass
-    for fd in fds.values():
-        os.close(fd)
-    return {
-        "killed": killed,
-        "wall_s": time.monotonic() - start,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "exit_code": os.waitstatus_to_exitcode(wait_status),
-        "data": data,
-    }
+            os.chown(folder, uid, uid)
+    else:  # private temp folders; the run will be pid 1 of a PID namespace of its own
+        from lrcourse.sandbox._confine import private_temp
 
-
-def _hit_cpu_limit(code: int, cpu_s: float, limit_s: float) -> bool:
-    """Return whether the run ended on its CPU limit (not on a signal it sent itself).
-
-    The kernel bills ``RLIMIT_CPU`` by scheduler ticks, which on a loaded machine run ahead of
-    the precise CPU time ``wait4`` reports: a run killed by SIGXCPU (the soft limit) was once
-    reported below 0.9 of its limit, with 8 test workers grading on 16 cores. SIGKILL (the hard
-    limit, 1 s later) has that margin already.
-    """
-    if code == -signal.SIGXCPU:
-        return cpu_s >= 0.5 * limit_s
-    return code == -signal.SIGKILL and cpu_s >= limit_s - 0.1
-
-
-def _verdict_of_run(run: dict, nonce: str, header: dict) -> dict:
-    """Turn the raw run into a status, a reason and the observed value."""
-    data, killed, code = run["data"], run["killed"], run["exit_code"]
-    out = {
-        "stdout": bytes(data["stdout"][: header["output_bytes"]]).decode("utf-8", "replace"),
-        "stderr": bytes(data["stderr"][: header["output_bytes"]]).decode("utf-8", "replace"),
-        "wall_s": round(run["wall_s"], 4),
-        "cpu_s": round(run["cpu_s"], 4),
-        "exit_code": code,
-        "value": None,
-        "error": None,
-    }
-    lines = bytes(data["result"]).split(b"\n")
-    messages = [line for line in lines if line.strip()]
-    parsed = []
-    for line in messages:
-        try:
-            parsed.append(json.loads(line))
-        except ValueError:
-            parsed.append(None)
-    genuine = [m for m in parsed if isinstance(m, dict) and m.get("nonce") == nonce]
-    if killed == "timeout":
-        out.update(status="timeout", reason=f"ran longer than {header['wall_s']} s (wall clock)")
-    elif killed == "output-limit":
-        out.update(
-            status="output-limit", reason=f"printed more than {header['output_bytes']} bytes"
-        )
-    elif killed == "forged" or len(messages) > 1 or (messages and not genuine):
-        out.update(status="forged", reason="something other than the grader wrote its result")
-    elif _hit_cpu_limit(code, run["cpu_s"], header["cpu_s"]):
-        out.update(status="cpu-limit", reason=f"used more than {header['cpu_s']} s of CPU")
-    elif not genuine:
-        how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        out.update(status="no-result", reason=f"the process ended ({how}) before it was checked")
-    else:
-        message = genuine[0]
-        status = str(message.get("status"))
-        out.update(status=status, value=message.get("value"), error=message.get("error"))
-        if status == "memory-limit":
-            out["reason"] = f"ran out of memory (limit {header['memory_mb']} MB)"
-        elif status == "ok":
-            out["reason"] = ""
-        else:
-            out["reason"] = str(message.get("error"))
-    return out
-
-
-def _serve_one(header: dict, body: bytearray, tmp_root: str, isolation: str) -> dict:
-    nonce = secrets.token_hex(16)
-    uid = UID_BASE + os.getpid() if isolation in ("namespace+uid", "uid-only") else None
-    tmpdir = os.path.join(tmp_root, f"run-{secrets.token_hex(6)}")
-    os.mkdir(tmpdir, 0o700)
-    if uid is not None:
-        os.chown(tmpdir, uid, uid)
+        private_temp(uid, int(header["temp_bytes"]))
+        _check(_libc.unshare(CLONE_NEWPID), "unshare pid namespace")
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
-    sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
-        _child(
-            body,
-            nonce,
-            header,
-            uid,
-            tmpdir,
-            pipes["stdout"][1],
-            pipes["stderr"][1],
-            pipes["result"][1],
-            isolation,
-        )
-    ctypes.memset((ctypes.c_char * len(body)).from_buffer(body), 0, len(body))
+        writers = (pipes["stdout"][1], pipes["stderr"][1], pipes["result"][1])
+        _child(body, header, uid, isolation, writers, folder)
     for _, w in pipes.values():
         os.close(w)
     try:
-        run = _supervise(pid, uid, header, {name: r for name, (r, _) in pipes.items()})
+        fds = {name: r for name, (r, _) in pipes.items()}
+        run = supervise(pid, uid, header, fds, sealed=folder is None)
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    result = _verdict_of_run(run, nonce, header)
+        if folder is not None:
+            from lrcourse.sandbox._cleanup import remove_tree
+
+            remove_tree(folder)
+    result = verdict_of_run(run, header)
     result["isolation"] = isolation
     return result
+
+
+def _supervisor(
+    fd: int, header: dict, size: int, config: dict, isolation: str, server: int, taken: int
+):
+    """The per-run process: read the code, run it, answer the grader, exit; never returns.
+
+    The server forks one per run and never reads a submission's code or output itself: they
+    exist only in this process and in the run, and vanish with them. So no later run, forked
+    from the server, can find another run's code or results in the memory it inherits.
+    """
+    status = 1
+    try:
+        _end_with_parent(server)
+        _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
+        body = bytes(_read_exact(fd, size))
+        os.write(taken, b"x")  # the server may read the channel again
+        os.close(taken)
+        try:
+            result = _serve_one(header, body, config, isolation, server)
+        except Exception as exc:  # the grader must get an answer to every request
+            result = {"status": "sandbox-error", "reason": f"{type(exc).__name__}: {exc}"}
+        _write_all(fd, json.dumps(result).encode() + b"\n")
+        status = 0
+    finally:
+        os._exit(status)
 
 
 def _stub_package(name: str) -> None:
@@ -461,14 +342,13 @@ def _clone(channel: socket.socket, fds: list[int], config: dict, isolation: str)
     if pid == 0:  # the clone: a copy of this warm, key-free server on its own channel
         try:
             channel.close()
-            CLONES.clear()
+            SUPERVISORS.clear()
             _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
             with contextlib.suppress(EOFError, BrokenPipeError, ConnectionError):
                 _serve(socket.socket(fileno=fds[0]), config, isolation)
         finally:
             os._exit(0)
     os.close(fds[0])
-    CLONES.add(pid)
     return {"cloned": pid}
 
 
@@ -480,17 +360,46 @@ def _serve(channel: socket.socket, config: dict, isolation: str) -> None:
         prefix, fds = _receive_prefix(channel)
         sizes = prefix.decode().split()
         header = json.loads(_read_exact(fd, int(sizes[0])))
-        body = _read_exact(fd, int(sizes[1]))
         if header.get("clone"):
-            result = _clone(channel, fds, config, isolation)
-        else:
-            for fd in fds:
-                os.close(fd)
-            try:
-                result = _serve_one(header, body, config["tmp_root"], isolation)
-            except Exception as exc:  # the server must answer every request
-                result = {"status": "sandbox-error", "reason": f"{type(exc).__name__}: {exc}"}
-        _write_all(fd, json.dumps(result).encode() + b"\n")
+            _read_exact(fd, int(sizes[1]))
+            _write_all(fd, json.dumps(_clone(channel, fds, config, isolation)).encode() + b"\n")
+            continue
+        for extra in fds:
+            os.close(extra)
+        _reap_supervisors()
+        sys.stdout.flush()
+        server = os.getpid()
+        taken_r, taken_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(taken_r)
+            _supervisor(fd, header, int(sizes[1]), config, isolation, server, taken_w)
+        os.close(taken_w)
+        SUPERVISORS.add(pid)
+        # Wait until the supervisor has read the code off the channel, not until it is gone: its
+        # exit (freeing the run's mounts) overlaps the grader's next request.
+        taken = os.read(taken_r, 1)
+        os.close(taken_r)
+        if not taken:  # it died before reading the code: the channel is out of step
+            raise EOFError
+
+
+#: Supervisors still running or exiting (reaped before each new run).
+SUPERVISORS: set[int] = set()
+
+
+def _reap_supervisors() -> None:
+    """Reap the supervisors that ended; raise ``EOFError`` if one died before it answered."""
+    for pid in list(SUPERVISORS):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            SUPERVISORS.discard(pid)
+            continue
+        if done:
+            SUPERVISORS.discard(pid)
+            if status != 0:
+                raise EOFError
 
 
 def main() -> None:
@@ -505,7 +414,7 @@ def main() -> None:
     os.close(null)
     config = json.loads(_read_exact(0, int(_read_exact(0, 10).decode())))
     _stub_package("lrcourse")
-    isolation = _isolate(config.get("hide", []), config["tmp_root"], config.get("home", ""))
+    isolation = _isolate(config.get("hide", []))
     _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "become a subreaper")
     os.environ["OMP_NUM_THREADS"] = "1"
     # torch's import makes ~300 k objects that live as long as the server. A collector left on
@@ -524,6 +433,7 @@ def main() -> None:
     for name in config.get("preload", []):
         importlib.import_module(name)
     import lrcourse.sandbox._harness
+    import lrcourse.sandbox._watch
 
     # Last, once nothing is left to load: every child starts from this state.
     lrcourse.sandbox._harness.take_baseline(config.get("preload", []))

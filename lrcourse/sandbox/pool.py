@@ -1,38 +1,41 @@
-"""Run untrusted student code in a locked-down process and return what it did, never a verdict.
+"""Run untrusted student code in a sealed process and return what it did, never a verdict.
 
-How a submission is contained (see ``_zygote.py`` for the child side):
+How a submission is contained (the walls are in ``_confine.py``, the per-run processes in
+``_zygote.py``, the reasoning about the result channel in ``_harness.py``):
 
 * **Fresh interpreter, not a fork of the grader.** :class:`Sandbox` starts ``python -I _zygote.py``
-  with a stripped environment. It imports torch once and forks one child per run, so no child
+  with a stripped environment. It imports torch once and forks one process per run, so no run
   inherits the grader's memory, answer keys, reference solutions or environment variables.
   A :class:`SandboxPool` starts one server and forks its siblings from it (never from the
   grader), so the torch start-up is paid once, not once per core.
-* **Hidden files, no network.** As root the server enters private mount and network namespaces
-  and mounts an empty read-only tmpfs over every path in ``hide`` (the question banks, their
-  ``.git``, the gradebook, the submissions folder); the network namespace is empty, so no run
-  can connect anywhere, not even to this machine. Without root it enters an unprivileged user
-  namespace instead (``isolation="namespace"``, see ``_confine.py``): the same hiding and empty
-  network, the user's home folder emptied too, every mount read-only and locked, and each run
-  alone in a PID namespace, so code that runs as the instructor can neither read their files,
-  change them, nor signal the grader. Where the kernel refuses that, it records
-  ``"limits-only"``. Root without ``CAP_SYS_ADMIN`` gets ``"uid-only"`` (uid drop, no hiding)
-  when the interpreter is readable by other users, else ``"limits-only"``. ``"namespace+uid"``
-  (the default as root here and in CI) meets every guarantee listed here; ``"namespace"`` all
-  but one: a run may read files of the instructor's outside their home folder.
-* **A dedicated unprivileged uid per server** (root only): ``2_000_000 + server pid``. As root
-  ``RLIMIT_NPROC`` is not enforced, so the child drops to that uid *before* running student code;
-  the limit then holds (a fork bomb stops at ``Limits.processes``), and after each run the
-  server kills every process of that uid, which also catches children that left the process
-  group with ``setsid()``. ``PR_SET_NO_NEW_PRIVS`` keeps set-uid binaries from giving it back.
-* **Limits.** wall clock (the server kills the process group), ``RLIMIT_CPU``, ``RLIMIT_AS``
-  (on top of what the warm interpreter already maps), ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``,
-  ``RLIMIT_NOFILE``, at most ``output_bytes`` of stdout and of stderr (more kills the run), a
-  private ``0700`` temporary directory as cwd and ``$HOME``, removed afterwards.
-* **A result channel it cannot forge usefully.** The harness writes one JSON message tagged with
-  a per-run random nonce to a pipe at a random descriptor; a second message, an untagged one or
-  an oversized one marks the run ``forged``. The message carries observations only (the value a
-  probe returned, e.g. the learning rates the student's scheduler produced); the grader compares
-  them with a reference it computes in its own process, which the child cannot reach.
+* **Observations out, nothing decisive in.** A request carries the code and the probe (what to
+  call, with which settings); the answer is what was observed. Keys, references, expected
+  values and verdicts stay with the caller, which draws probe settings per run and judges in
+  its own process (``lrcourse.grading.grader``, ``lrcourse.quiz.check``).
+* **A sealed world, the same as root and as an ordinary user.** The server's view is read-only
+  and holds only the system folders and what it needs to run (the interpreter, its packages,
+  the ``lrcourse`` package): the instructor's working folder, exports, gradebooks, manifests,
+  banks and submissions are not there, wherever they live; ``hide`` covers anything else the
+  caller names. Its network namespace is empty: no run connects anywhere, not even to this
+  machine. Each run is pid 1 of its own PID namespace with its own ``/proc`` and private,
+  capped, empty ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it. As root this is
+  ``"namespace+uid"``: each server also has a dedicated unprivileged uid (``2_000_000 + server
+  pid``) that its runs drop to, so ``RLIMIT_NPROC`` holds and set-uid binaries cannot give it
+  back (``PR_SET_NO_NEW_PRIVS``). As an ordinary user it is ``"namespace"``: the same walls,
+  built in an unprivileged user namespace whose mounts are locked, the run being root of that
+  namespace only. Where the kernel refuses namespaces, ``"uid-only"`` (root without
+  ``CAP_SYS_ADMIN``) or ``"limits-only"`` say what is left.
+* **Memory with nothing of other runs.** The server never reads a run's code or output: a
+  per-run supervisor process does, and exits with the run. Every run is forked from the same
+  clean server.
+* **Limits.** wall clock (the supervisor kills the run), ``RLIMIT_CPU``, ``RLIMIT_AS`` (on top
+  of what the warm interpreter already maps), ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``,
+  ``RLIMIT_NOFILE``, at most ``output_bytes`` of stdout and of stderr (more kills the run),
+  ``temp_bytes`` in each private temporary folder.
+* **Nothing left behind.** When a run ends, the kernel kills what it started (its PID
+  namespace) and frees what it wrote (its tmpfs mounts); there is no folder for the grader to
+  delete. In the degraded levels a folder on disk is used and removed with
+  :func:`~lrcourse.sandbox._cleanup.remove_tree`, which never raises.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -57,6 +59,7 @@ from queue import Queue
 from typing import Any, BinaryIO, Literal
 
 from lrcourse.errors import LRCourseError
+from lrcourse.sandbox._cleanup import remove_tree
 
 ProbeKind = Literal["run", "call", "expression", "trace_scheduler"]
 Status = Literal[
@@ -88,6 +91,8 @@ class Limits:
     processes: int = 16
     output_bytes: int = 65_536
     file_bytes: int = 1 << 20
+    #: Size of each private temporary folder of a run (``/tmp``, ``/var/tmp``, ``/dev/shm``).
+    temp_bytes: int = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -134,9 +139,17 @@ class SandboxResult:
 
 
 def _stripped_environment() -> dict[str, str]:
+    """Return the server's environment: nothing of the grader's but what starts the interpreter.
+
+    ``LD_LIBRARY_PATH`` is kept when set: an interpreter built with a shared ``libpython`` in
+    its own prefix (some pyenv, conda or module-system installs) cannot start without it. It
+    names folders, not secrets; runs get an environment of their own anyway.
+    """
     keep = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
     keep["OMP_NUM_THREADS"] = "1"
     keep["MKL_NUM_THREADS"] = "1"
+    if os.environ.get("LD_LIBRARY_PATH"):
+        keep["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
     return keep
 
 
@@ -199,9 +212,8 @@ class Sandbox:
                 close_fds=True,
             )
         self._attach(mine, self._proc.pid)
-        home = os.path.expanduser("~")  # emptied for the runs of an ordinary user's server
         config = json.dumps(
-            {"hide": self._hide, "tmp_root": self._tmp, "home": home, "preload": self._preload}
+            {"hide": self._hide, "tmp_root": self._tmp, "preload": self._preload}
         ).encode()
         mine.sendall(b"%010d" % len(config) + config)
 
@@ -297,7 +309,10 @@ class Sandbox:
             if not line:
                 self._kill()
                 return SandboxResult("sandbox-error", reason="sandbox server stopped answering")
-        data = json.loads(line)
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError) as exc:  # the server writes plain JSON; never expected
+            return SandboxResult("sandbox-error", reason=f"unreadable answer: {exc}"[:500])
         data["elapsed_s"] = elapsed
         known = SandboxResult.__dataclass_fields__
         return SandboxResult(**{k: v for k, v in data.items() if k in known})
@@ -306,7 +321,7 @@ class Sandbox:
         """Stop the server (nothing to flush: no run is in flight) and remove its folder."""
         self._kill()
         if self._owns_tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            remove_tree(self._tmp)
 
     def __enter__(self) -> Sandbox:
         return self

@@ -25,8 +25,10 @@
   }
 
   function tokenNumber(token) {
+    // 1e999 reads as Infinity, which every tolerance "matches": it is a word, compared as text.
     token = stripQuotes(token);
-    return NUMBER.test(token) ? parseFloat(token) : null;
+    var value = NUMBER.test(token) ? parseFloat(token) : NaN;
+    return isFinite(value) ? value : null;
   }
 
   function parseNumber(text) {

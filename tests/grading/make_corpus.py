@@ -39,6 +39,227 @@ FIND_REPO = (
     "import lrcourse, pathlib\nROOT = pathlib.Path(lrcourse.__file__).resolve().parents[1]\n"
 )
 
+# What the bank's own probe would observe for StepLR(step_size=3, gamma=0.1) at lr=0.1, one
+# group, 10 epochs: a forger's best guess, since the grader's drawn settings are unknown to it.
+BANK_TRACE = (
+    "RATES = [0.1] * 3 + [0.01] * 3 + [0.001] * 3 + [0.0001]\n"
+    "FAKE = {'observations': [{'kind': 'trace', 'lrs': [RATES], 'final_lrs': [1e-05]}]}\n"
+)
+FORGE = (  # write one result message of the forger's choosing on the result descriptor, exit
+    "import json, os\n"
+    "def forge(value):\n"
+    "    message = json.dumps({'status': 'ok', 'value': value, 'error': None}) + '\\n'\n"
+    "    os.write(3, message.encode())\n"
+    "    os._exit(0)\n"
+)
+#: Attacks on the verdict: each would have scored before verdicts left the sandbox.
+TRUST_ATTACKS: dict[str, str] = {
+    "forge-harness-frame--code-zero": (  # the old attack: the harness's locals, then exit
+        "import sys, json, os\n" + BANK_TRACE + "frame = sys._getframe()\n"
+        "while frame is not None:\n"
+        "    fd = frame.f_locals.get('res_fd')\n"
+        "    if isinstance(fd, int):\n"
+        "        os.write(fd, (json.dumps({'status': 'ok', 'value': FAKE}) + '\\n').encode())\n"
+        "        os._exit(0)\n"
+        "    frame = frame.f_back\n" + WRONG
+    ),
+    "write-result-then-exit--code-zero": FORGE + BANK_TRACE + "forge(FAKE)\n",
+    "forged-infinite-rates--code-zero": (
+        FORGE + "forge({'observations': [{'kind': 'trace', 'lrs': [[float('inf')] * 10] * 3,"
+        " 'final_lrs': [float('inf')] * 3}]})\n"
+    ),
+    "forged-huge-int-rates--code-zero": (
+        FORGE + "big = 10 ** 400\n"
+        "forge({'observations': [{'kind': 'trace', 'lrs': [[big] * 10] * 3,"
+        " 'final_lrs': [big] * 3}]})\n"
+    ),
+    "forged-megabyte-string--code-zero": (
+        FORGE + "forge({'observations': [{'kind': 'trace', 'lrs': ['x' * 900_000],"
+        " 'final_lrs': []}]})\n"
+    ),
+    "forged-deep-nesting--code-zero": (
+        'import os\nos.write(3, b\'{"status": "ok", "value": \' + b\'[\' * 200_000'
+        " + b']' * 200_000 + b'}\\n')\nos._exit(0)\n"
+    ),
+    "rewrite-job-settings--code-zero": (  # set the probe back to the bank's own settings
+        "import sys\n"
+        "class Table(LRScheduler):\n"
+        "    def get_lr(self):\n"
+        "        rate = [0.1] * 3 + [0.01] * 3 + [0.001] * 3 + [0.0001] * 3\n"
+        "        return [rate[min(self.last_epoch, 11)] for _ in self.base_lrs]\n"
+        "frame = sys._getframe()\n"
+        "while frame is not None:\n"
+        "    for value in list(frame.f_locals.values()):\n"
+        "        if isinstance(value, dict) and isinstance(value.get('checks'), list):\n"
+        "            for check in value['checks']:\n"
+        "                check.update(lr=0.1, param_groups=None)\n"
+        "    frame = frame.f_back\n"
+        "def make_scheduler(optimizer):\n    return Table(optimizer)\n"
+    ),
+    "swap-observer-code--code-zero": (  # same object, new __code__: identity checks pass
+        BANK_TRACE + "import lrcourse.quiz.labs as labs\n"
+        "def fake(ns, check):\n"
+        "    return {'lrs': [[0.1] * 3 + [0.01] * 3 + [0.001] * 3 + [0.0001]],"
+        " 'final_lrs': [1e-05]}\n"
+        "labs.observe_trace.__code__ = fake.__code__\n" + WRONG
+    ),
+    "lookup-table-scheduler--code-zero": (  # right only for the bank's own rate
+        "class Table(LRScheduler):\n"
+        "    def get_lr(self):\n"
+        "        rate = [0.1] * 3 + [0.01] * 3 + [0.001] * 3 + [0.0001] * 3\n"
+        "        return [rate[min(self.last_epoch, 11)] for _ in self.base_lrs]\n"
+        "def make_scheduler(optimizer):\n    return Table(optimizer)\n"
+    ),
+    "ignores-param-groups--code-zero": (
+        "class First(LRScheduler):\n"
+        "    def get_lr(self):\n"
+        "        first = self.base_lrs[0] * 0.1 ** (self.last_epoch // 3)\n"
+        "        return [first for _ in self.base_lrs]\n"
+        "def make_scheduler(optimizer):\n    return First(optimizer)\n"
+    ),
+    "infinite-lambda--code-zero": (
+        "def make_scheduler(optimizer):\n"
+        "    return LambdaLR(optimizer, lambda epoch: float('inf') if epoch else 1.0)\n"
+    ),
+    "nan-lambda--code-zero": (
+        "def make_scheduler(optimizer):\n    return LambdaLR(optimizer, lambda e: float('nan'))\n"
+    ),
+    "return-constant-rate--code-zero": (
+        "def make_scheduler(optimizer):\n    return LambdaLR(optimizer, lambda epoch: 1.0)\n"
+    ),
+}
+#: What a sandboxed run could once see, keep or leave behind: each must find nothing.
+MARKER = (  # a marker made at run time (never in the source) and the pattern of any marker
+    "import os, re, secrets\n"
+    "OWN = ('LRC' + 'MARK' + secrets.token_hex(12) + 'Z').encode()\n"
+    "ANY = re.compile(rb'LRCMARK[0-9a-f]{24}Z')\n"
+)
+LEAK_BETWEEN_RUNS = MARKER + (
+    "import glob\n"
+    "foreign = set()\n"
+    "for folder in ('/tmp', '/var/tmp', '/dev/shm', os.getcwd()):\n"
+    "    for path in glob.glob(os.path.join(folder, 'lrcourse-plant-*')):\n"
+    "        foreign.add(open(path, 'rb').read())\n"
+    "keep = [OWN * 64]\n"
+    "print(OWN.decode())\n"
+    "import ctypes\n"
+    "with open('/proc/self/maps') as maps:\n"
+    "    regions = [line.split() for line in maps]\n"
+    "for fields in regions:  # every private writable mapping: the heap and anonymous memory\n"
+    "    if fields[1] != 'rw-p' or (len(fields) > 5 and fields[5] != '[heap]'):\n"
+    "        continue\n"
+    "    low, high = (int(x, 16) for x in fields[0].split('-'))\n"
+    "    for start in range(low, high, 1 << 24):\n"
+    "        chunk = ctypes.string_at(start, min(1 << 24, high - start))\n"
+    "        if b'LRCMARK' in chunk:\n"
+    "            foreign.update(m for m in ANY.findall(chunk) if m != OWN)\n"
+    "        del chunk\n"
+    "for folder in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+    "    with open(os.path.join(folder, 'lrcourse-plant-' + OWN.decode()), 'wb') as f:\n"
+    "        f.write(OWN)\n"
+    "raise RuntimeError(f'foreign markers: {sorted(foreign)}')\n"
+)
+HUNT = (  # everything a run can list: the mounts it sees, every folder below them
+    "import os, time\n"
+    "found = []\n"
+    "deadline = time.monotonic() + 0.5\n"
+    "points = [line.split()[4] for line in open('/proc/self/mountinfo')]\n"
+    "wanted = ('.sqlite', '.csv', '.gift', '.xml', '.zip', '.json', '.md', '.txt', '.yaml')\n"
+    "for point in ['/'] + points:\n"
+    "    for top, dirs, files in os.walk(point):\n"
+    "        if top.startswith(('/proc', '/sys', '/dev', '/usr')) or 'site-packages' in top\\\n"
+    "                or '.pyenv' in top:\n"
+    "            dirs[:] = []\n"
+    "            continue\n"
+    "        for name in files:\n"
+    "            if name.endswith(wanted):\n"
+    "                try:\n"
+    "                    found.append(name + ': ' + open(os.path.join(top, name)).read(300))\n"
+    "                except (OSError, UnicodeDecodeError):\n"
+    "                    pass\n"
+    "        if time.monotonic() > deadline:\n"
+    "            break\n"
+    "raise RuntimeError(f'found {len(found)}: ' + ' | '.join(found))\n"
+)
+SEAL_ATTACKS: dict[str, str] = {
+    **{f"leak-between-runs-{n}--code-zero": LEAK_BETWEEN_RUNS for n in range(1, 5)},
+    "hunt-instructor-files--code-zero": HUNT,
+    "list-host-processes--code-zero": (
+        "import os\npids = sorted(p for p in os.listdir('/proc') if p.isdigit())\n"
+        "raise RuntimeError('pids: ' + ','.join(pids))\n"
+    ),
+    "unmount-then-read-banks--code-zero": (  # a user namespace of its own, then umount
+        FIND_REPO + "import ctypes, glob, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "if libc.unshare(0x10000000 | 0x00020000) == 0:\n"
+        "    for folder in ('/work', '/tmp', '/root', '/home', '/srv', str(ROOT)):\n"
+        "        libc.umount2(folder.encode(), 2)\n"
+        "found = glob.glob(str(ROOT / 'tests/files/grading/banks/*.yaml'))\n"
+        "found += glob.glob(str(ROOT / 'quizzes/*.yaml'))\n"
+        "assert not found, 'read ' + open(found[0]).read()\n"
+        "raise RuntimeError('no bank file readable')\n"
+    ),
+    "connect-out--code-zero": (
+        "import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=1)\n" + RIGHT[CODE_Q]
+    ),
+    "fill-dev-shm--code-zero": (
+        "with open('/dev/shm/hog', 'wb') as f:\n"
+        "    for _ in range(700):\n        f.write(b'x' * 2**20)\n" + RIGHT[CODE_Q]
+    ),
+    "write-outside-temp--code-zero": (
+        "errors = []\n"
+        "for path in ('/etc/x', '/usr/x', '/var/x', '/home/x', '/root/x', '/work/x', '/x'):\n"
+        "    try:\n        open(path, 'w').write('x')\n"
+        "    except OSError as exc:\n        errors.append(exc.strerror)\n"
+        "raise RuntimeError(', '.join(sorted(set(errors))))\n"
+    ),
+    # The grader must survive whatever a run leaves (these still score: the answer is right).
+    "deep-tree--full": (
+        "import os\ntry:\n    for _ in range(3000):\n        os.mkdir('d')\n        os.chdir('d')\n"
+        "except OSError:\n    pass\n" + RIGHT[CODE_Q]
+    ),
+    "mode-000-folders--full": (
+        "import os\nfor n in range(20):\n    os.makedirs(f'locked{n}/inner')\n"
+        "    open(f'locked{n}/inner/file', 'w').write('x')\n"
+        "    os.chmod(f'locked{n}/inner', 0)\n    os.chmod(f'locked{n}', 0)\n" + RIGHT[CODE_Q]
+    ),
+    "million-files--full": (
+        "import os\ntry:\n    for n in range(1_000_000):\n        open(f'f{n}', 'w').close()\n"
+        "except OSError:\n    pass\n" + RIGHT[CODE_Q]
+    ),
+    "sockets-and-fifos--full": (
+        "import os, socket\nfor n, folder in enumerate(('.', '/var/tmp', '/dev/shm')):\n"
+        "    os.mkfifo(os.path.join(folder, f'fifo{n}'))\n"
+        "    s = socket.socket(socket.AF_UNIX)\n    s.bind(os.path.join(folder, f'sock{n}'))\n"
+        + RIGHT[CODE_Q]
+    ),
+    "kill-every-process--full": (
+        "import os, signal\nif os.fork() == 0:\n    os.kill(-1, signal.SIGKILL)\n"
+        "    os._exit(0)\nos.wait()\n" + RIGHT[CODE_Q]
+    ),
+}
+#: Honest answers written other ways: right under any drawn settings.
+HONEST_VARIANTS: dict[str, str] = {
+    "lambdalr-correct--full": (
+        "def make_scheduler(optimizer):\n"
+        "    return LambdaLR(optimizer, lambda epoch: 0.1 ** (epoch // 3))\n"
+    ),
+    "multisteplr-correct--full": (
+        "def make_scheduler(optimizer):\n"
+        "    return MultiStepLR(optimizer, milestones=list(range(3, 300, 3)), gamma=0.1)\n"
+    ),
+    "subclass-correct--full": (
+        "class Every3(LRScheduler):\n"
+        "    def get_lr(self):\n"
+        "        return [base * 0.1 ** (self.last_epoch // 3) for base in self.base_lrs]\n"
+        "def make_scheduler(optimizer):\n    return Every3(optimizer)\n"
+    ),
+    "prints-and-temp-files--full": (
+        "import os, tempfile\nprint('hello from the student')\n"
+        "open('notes.txt', 'w').write('x')\n"
+        "tempfile.NamedTemporaryFile(delete=False).write(b'x')\n" + RIGHT[CODE_Q]
+    ),
+}
+
 CODE_ATTACKS: dict[str, str] = {
     "infinite-loop--code-zero": "while True:\n    pass\n",
     "infinite-loop-in-scheduler--code-zero": (
@@ -99,7 +320,7 @@ CODE_ATTACKS: dict[str, str] = {
     "write-into-repo--code-zero": (
         FIND_REPO + "(ROOT / 'lrcourse' / 'pwned.py').write_text('x = 1')\n" + RIGHT[CODE_Q]
     ),
-    "kill-the-grader--code-zero": (
+    "kill-the-grader--full": (  # its parent is outside its PID namespace: pid 0
         "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + RIGHT[CODE_Q]
     ),
     "monkeypatch-torch--code-zero": (
@@ -117,11 +338,41 @@ CODE_ATTACKS: dict[str, str] = {
         '        os.write(fd, b\'{"status": "ok", "value": {"observations": []}}\\n\')\n'
         "    except OSError:\n        pass\n" + WRONG
     ),
+    **TRUST_ATTACKS,
+    **SEAL_ATTACKS,
+    **HONEST_VARIANTS,
     "forge-stdout-verdict--code-zero": (
         'print(\'{"score": 1.0, "correct": true, "status": "ok"}\')\n' + WRONG
     ),
     "source-as-one-string--full": None,  # the right answer, sources not split into lines
     "correct--full": None,
+}
+
+
+#: Answers that are numbers no comparison can take, or texts too long to be answers.
+ANSWER_ATTACKS: dict[str, tuple[str, str]] = {
+    "infinite-numeric-answer--one-zero": ("grading-test.rate-after-decay", "answer = 1e999\n"),
+    "huge-int-numeric-answer--one-zero": (
+        "grading-test.rate-after-decay",
+        "answer = 1" + "0" * 400 + "\n",
+    ),
+    "nan-text-numeric-answer--one-zero": ("grading-test.rate-after-decay", 'answer = "nan"\n'),
+    "infinite-predict-answer--one-zero": (
+        "grading-test.steplr-after-three",
+        'answer = """\n1e999\n"""\n',
+    ),
+    "megabyte-predict-answer--one-zero": (
+        "grading-test.steplr-after-three",
+        'answer = """\n' + "0.05 " * 220_000 + '\n"""\n',
+    ),
+    "megabyte-option-answer--one-zero": (
+        "grading-test.where-lr-is-used",
+        'answer = "' + "x" * 1_000_000 + '"\n',
+    ),
+    "infinity-in-option-list--one-zero": (
+        "grading-test.true-statements",
+        'answer = ["step-first", 1e999]\n',
+    ),
 }
 
 
@@ -195,6 +446,8 @@ def main() -> None:
     wrong_type = dict(RIGHT)
     wrong_type["grading-test.true-statements"] = "answer = 42\n"
     _write("answer-wrong-type--one-zero", _answered(wrong_type))
+    for name, (question, source) in ANSWER_ATTACKS.items():
+        _write(name, _answered({**RIGHT, question: source}))
     forged = _answered(
         {
             **RIGHT,

@@ -225,13 +225,15 @@ def test_code_matching_torch_passes_every_check():
     assert len(result.details) == 4 and all(d.startswith("passed") for d in result.details)
 
 
-def test_code_that_ignores_the_second_param_group_fails_the_trace_with_the_step():
+def test_code_that_fails_the_trace_earns_nothing_for_its_other_checks():
+    # The trace is the gate: passing resume, state_dict and no_warnings is worth nothing alone.
     one_group = GOOD_SCHEDULER.replace(
         "for base in self.base_lrs]", "for base in [self.base_lrs[0]] * len(self.base_lrs)]"
     )
     result = check_answer(CODE, one_group)
-    assert not result.correct and result.score == 0.75
+    assert not result.correct and result.score == 0.0
     assert "FAILED trace: group 1, step 0: yours 0.1, torch's StepLR 0.01" in result.details
+    assert sum("no credit until the behaviour checks pass" in d for d in result.details) == 3
 
 
 def test_code_that_warns_fails_only_the_warning_check():
@@ -240,7 +242,7 @@ def test_code_that_warns_fails_only_the_warning_check():
         "    def get_lr(self):\n        import warnings; warnings.warn('hi')\n",
     )
     result = check_answer(CODE, warns)
-    assert result.score == 0.75
+    assert result.score == 0.8  # trace (weight 2), state_dict and resume (1 each) of 5
     assert any(d.startswith("FAILED no_warnings") and "hi" in d for d in result.details)
 
 

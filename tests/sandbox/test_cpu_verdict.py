@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from lrcourse.sandbox._zygote import _hit_cpu_limit
+from lrcourse.sandbox._watch import hit_cpu_limit
 
 LIMIT = 1.0
 
@@ -22,4 +22,4 @@ LIMIT = 1.0
     ],
 )
 def test_cpu_limit_verdict(code: int, cpu_s: float, expected: bool) -> None:
-    assert _hit_cpu_limit(code, cpu_s, LIMIT) is expected
+    assert hit_cpu_limit(code, cpu_s, LIMIT) is expected

@@ -115,8 +115,10 @@ def test_no_connection_leaves_the_run(report: dict) -> None:
 
 
 def test_the_users_own_files_stay_unchanged(report: dict) -> None:
-    assert report["write-my-file"]["status"] == "error"
-    assert "Read-only file system" in report["write-my-file"]["reason"]
+    assert report["write-my-file"]["status"] == "error"  # /tmp is the run's own, empty
+    assert "No such file or directory" in report["write-my-file"]["reason"]
+    assert report["write-the-course"]["status"] == "error"
+    assert "Read-only file system" in report["write-the-course"]["reason"]
     assert report["remount-then-write"]["status"] == "error"
     assert report["my-file-after"] == "the instructor's notes"
 

@@ -38,6 +38,11 @@ ATTACKS = {
     "connect-out": f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\n",
     # ... or change their files, or make a folder writable again.
     "write-my-file": f"open({own_file!r}, 'w').write('changed')\n",
+    # The course's package is visible (the server runs from it) but read-only.
+    "write-the-course": (
+        "import lrcourse.sandbox, os\n"
+        "open(os.path.join(os.path.dirname(lrcourse.sandbox.__file__), 'x.py'), 'w')\n"
+    ),
     "remount-then-write": (
         "import ctypes\n"
         f"ctypes.CDLL(None).mount(None, {own!r}.encode(), None, 32 | 4096, None)\n"

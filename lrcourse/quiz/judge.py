@@ -1,0 +1,348 @@
+"""Judge what a lab run observed, against torch run in this process: the trusted side of code labs.
+
+A code or fix-loop answer runs elsewhere (the grading sandbox, or a subprocess) on a *job*:
+:func:`lab_job` builds it from the question's public inputs only (the learner's ``build``
+expressions, epochs, rates), never its ``reference`` or ``expected`` expressions. Given a
+``random.Random``, it also draws the probe settings of this run (each group's rate, the number
+of groups, where a resume stops; for a loop the data, the first weights and the rate), so an
+answer cannot be tuned to settings it could know in advance. :func:`judge_lab` then checks the
+observations that come back against torch with the same settings, here:
+
+* Every number is validated first: a non-finite or absurd value (inf, nan, a 400-digit
+  integer, a string where a rate belongs) fails its check with a reason that says so; a reply
+  of the wrong shape raises :class:`ObservationError`.
+* ``trace`` and ``value`` checks are *gates*: they compare behaviour with torch's. ``resume``,
+  ``state_dict`` and ``no_warnings`` earn credit only when every gate passes (``return 1.0``
+  earns nothing for being resumable), and a resume is also compared with torch's own trace
+  when a trace check builds the same scheduler. Weights: :data:`CHECK_WEIGHTS`.
+* A training loop is judged on the whole step (``loops.py``): the order and counts of
+  ``zero_grad``, loss, ``backward``, ``optimizer.step`` and ``scheduler.step``, the rate of
+  every step, and the weights it trained, which this process recomputes with the correct loop.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from lrcourse.quiz.errors import QuizAnswerError
+from lrcourse.quiz.loops import LoopReport, analyse_loop
+from lrcourse.quiz.model import Code, FixLoop
+from lrcourse.quiz.result import Result
+
+#: Credit of each kind of check; the gates (behaviour against torch) weigh more.
+CHECK_WEIGHTS = {"trace": 2.0, "value": 2.0, "state_dict": 1.0, "resume": 1.0, "no_warnings": 1.0}
+#: Checks that compare the answer's behaviour with torch: the others count only if these pass.
+GATES = ("trace", "value")
+#: Fields of a check that hold answers, never sent to a run.
+SECRET_FIELDS = ("reference", "expected")
+
+
+class ObservationError(QuizAnswerError):
+    """A run's observations are not of the shape its job asks for (it wrote its own reply)."""
+
+
+def finite(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None (inf, nan, bool, a 400-digit int, a string)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _show(value: Any) -> str:
+    number = finite(value)
+    if number is not None:
+        return f"{number:.6g}"
+    if (
+        isinstance(value, list)
+        and 0 < len(value) <= 4
+        and all(finite(v) is not None for v in value)
+    ):
+        return "[" + ", ".join(f"{float(v):.6g}" for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _close(a: Sequence[Any], b: Sequence[Any], rel: float = 1e-9) -> bool:
+    """Return True when both are equally long lists of finite numbers within ``rel`` of each other."""
+    if not isinstance(a, list | tuple) or len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        fx, fy = finite(x), finite(y)
+        if fx is None or fy is None:
+            return False
+        if fx != fy and abs(fx - fy) > rel * max(abs(fx), abs(fy)):
+            return False
+    return True
+
+
+def _rates(value: Any, what: str) -> list[list[Any]]:
+    if not isinstance(value, list) or not all(isinstance(group, list) for group in value):
+        raise ObservationError(f"the run's {what} are not lists of rates per group")
+    return value
+
+
+# --- probes ---------------------------------------------------------------------------------
+
+
+def _scaled(rate: Any, rng: random.Random) -> float:
+    """Return ``rate`` times a factor drawn from 0.3-0.9 or 1.1-3 (never the bank's own rate)."""
+    factor = rng.uniform(0.3, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 3.0)
+    return float(f"{float(rate) * factor:.4g}")
+
+
+def _draw(check: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """Return ``check`` (public fields) with this run's rates, groups and resume point."""
+    drawn = dict(check)
+    if "lr" in drawn:
+        drawn["lr"] = _scaled(drawn["lr"], rng)
+    groups = drawn.get("param_groups")
+    if groups:
+        drawn["param_groups"] = [
+            {**g, "lr": _scaled(g.get("lr", check.get("lr", 0.1)), rng)} for g in groups
+        ]
+    elif check["kind"] == "trace":  # the learner's scheduler must handle every group
+        drawn["param_groups"] = [
+            {"lr": _scaled(check.get("lr", 0.1), rng)} for _ in range(rng.randint(2, 3))
+        ]
+    if check["kind"] == "resume":
+        drawn["stop_after"] = rng.randint(1, int(check["total"]) - 1)
+    return drawn
+
+
+def lab_job(
+    question: Code | FixLoop, source: str, rng: random.Random | None = None
+) -> dict[str, Any]:
+    """Return the job a lab runner executes: ``source`` and the public inputs of its probes.
+
+    With ``rng`` the probe settings are drawn for this run; without, they are the bank's own
+    (``quiz verify``, the chapter widgets). The job never holds a key, a reference or an
+    expected value: :func:`judge_lab` rebuilds those from torch in this process.
+    """
+    if isinstance(question, Code):
+        checks = []
+        for check in question.checks:
+            public = {k: v for k, v in check.model_dump().items() if k not in SECRET_FIELDS}
+            checks.append(_draw(public, rng) if rng is not None else public)
+        return {"kind": "code", "source": source, "entry": question.entry, "checks": checks}
+    return {
+        "kind": "loop",
+        "source": source,
+        "entry": question.entry,
+        "scheduler": question.scheduler,
+        "scheduler_params": question.scheduler_params,
+        "step_per": question.step_per,
+        "epochs": question.epochs,
+        "batches": question.batches,
+        "lr": _scaled(0.1, rng) if rng is not None else 0.1,
+        "seed": rng.randrange(1 << 30) if rng is not None else 0,
+    }
+
+
+# --- code checks ----------------------------------------------------------------------------
+
+
+def _torch_reference(expression: str, **names: Any) -> Any:
+    from lrcourse.quiz.labs import torch_names
+
+    return eval(expression, {**torch_names(), **names})
+
+
+def _torch_trace(reference: str, settings: dict[str, Any], epochs: int) -> list[list[float]]:
+    from lrcourse.trace import trace_scheduler
+
+    truth = trace_scheduler(
+        lambda opt: _torch_reference(reference, opt=opt),
+        epochs=epochs,
+        steps_per_epoch=settings.get("steps_per_epoch", 1),
+        step_per=settings.get("step_per", "epoch"),
+        lr=settings.get("lr", 0.1),
+        param_groups=settings.get("param_groups"),
+        optimizer=settings.get("optimizer", "SGD"),
+    )
+    return [list(group) for group in truth.lrs] + [list(truth.final_lrs)]
+
+
+def _first_difference(mine: list[list[Any]], torch_lrs: list[list[float]], label: str) -> str:
+    for group, (a, b) in enumerate(zip(mine, torch_lrs, strict=False)):
+        if not isinstance(a, list):
+            return f"group {group}: {_show(a)} is not a list of rates"
+        for step, (x, y) in enumerate(zip(a, b, strict=False)):
+            if finite(x) is None:
+                return f"group {group}, step {step}: {_show(x)} is not a finite rate"
+            if not _close([x], [y]):
+                return f"group {group}, step {step}: yours {_show(x)}, torch's {label} {_show(y)}"
+        if len(a) != len(b):
+            return f"group {group}: {len(a)} rates, torch's {label} gives {len(b)}"
+    return f"{len(mine)} param group(s), torch's {label} has {len(torch_lrs)}"
+
+
+def _judge_trace(check: Any, settings: dict[str, Any], seen: dict[str, Any]) -> tuple[bool, str]:
+    *torch_lrs, final = _torch_trace(check.reference, settings, check.epochs)
+    label = check.reference.split("(")[0]
+    mine = _rates(seen.get("lrs"), "rates")
+    groups = len(torch_lrs)
+    if len(mine) == groups and all(_close(a, b) for a, b in zip(mine, torch_lrs, strict=True)):
+        if _close(seen.get("final_lrs"), final):
+            return True, f"same rates as torch's {label} ({groups} group(s), {check.epochs} epochs)"
+        return False, f"get_last_lr() at the end differs from torch's {label}"
+    return False, _first_difference(mine, torch_lrs, label)
+
+
+def _same_state(a: Any, b: Any, depth: int = 0) -> bool:
+    if depth > 30:
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k], depth + 1) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            _same_state(x, y, depth + 1) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, float) or isinstance(b, float):
+        return _close([a], [b])
+    return a == b
+
+
+def _judge_resume(
+    check: Any, settings: dict[str, Any], seen: dict[str, Any], reference: str | None
+) -> tuple[bool, str]:
+    straight, resumed = _rates(seen.get("straight"), "rates"), _rates(seen.get("resumed"), "rates")
+    stop = settings["stop_after"]
+    if len(straight) != check.total or len(resumed) != check.total:
+        return False, f"{check.total} steps were asked for, the run reported {len(resumed)}"
+    for step, (a, b) in enumerate(zip(straight, resumed, strict=True)):
+        if not _close(a, b):
+            return False, (
+                f"after resuming at step {stop}, step {step} used {_show(b)} instead of {_show(a)}"
+            )
+    if reference is not None:
+        try:
+            *truth, _ = _torch_trace(reference, settings, check.total)
+        except Exception:  # the reference cannot run this long: the comparison above stands
+            truth = None
+        if truth is not None:
+            per_step = [list(rates) for rates in zip(*truth, strict=True)]
+            for step, (a, b) in enumerate(zip(straight, per_step, strict=True)):
+                if not _close(a, b):
+                    return False, f"step {step} used {_show(a)}, torch's reference {_show(b)}"
+    return True, f"save at step {stop} and resume gives the same rates"
+
+
+def _judge(
+    check: Any, settings: dict[str, Any], seen: Any, references: dict[str, str]
+) -> tuple[bool, str]:
+    if not isinstance(seen, dict) or seen.get("kind") != check.kind:
+        raise ObservationError(f"the run's reply to the {check.kind} check is not an observation")
+    if "error" in seen:
+        return False, f"raised {str(seen['error'])[:500]}"
+    if check.kind == "trace":
+        return _judge_trace(check, settings, seen)
+    if check.kind == "state_dict":
+        if not _same_state(seen.get("saved"), seen.get("reloaded")):
+            return False, "load_state_dict(state_dict()) gave a different state_dict()"
+        if not _close(seen.get("last_lr"), seen.get("reloaded_last_lr") or []):
+            return False, "after load_state_dict the reloaded get_last_lr() differs"
+        return True, "state_dict() round trip keeps the state and get_last_lr()"
+    if check.kind == "resume":
+        return _judge_resume(check, settings, seen, references.get(check.build))
+    if check.kind == "no_warnings":
+        warned = seen.get("warnings")
+        if not isinstance(warned, list):
+            raise ObservationError("the run's warnings are not a list")
+        if warned:
+            return False, f"torch warned: {str(warned[0])[:500]}"
+        return True, "no warnings"
+    expected = _torch_reference(check.expected)
+    value = seen.get("value")
+    values = value if isinstance(value, list) else [value]
+    wanted = list(expected) if isinstance(expected, list | tuple) else [expected]
+    if all(finite(v) is not None for v in wanted):
+        bad = [v for v in values if finite(v) is None]
+        if bad and all(isinstance(v, int | float) and not isinstance(v, bool) for v in bad):
+            return False, f"{check.expression} = {_show(bad[0])}: not a finite number"
+        same = _close(values, [float(v) for v in wanted], check.rel)
+    else:
+        same = values == wanted
+    shown = f"{check.expression} = {_show(value)}"
+    return same, shown + ("" if same else f"; torch gives {_show(expected)}")
+
+
+def _judge_code(question: Code, observations: dict[str, Any], job: dict[str, Any]) -> Result:
+    seen_all = observations.get("observations")
+    if not isinstance(seen_all, list) or len(seen_all) != len(question.checks):
+        raise ObservationError("the run did not report one observation per check")
+    references = {c.build: c.reference for c in question.checks if c.kind == "trace"}
+    verdicts = [
+        _judge(check, settings, seen, references)
+        for check, settings, seen in zip(question.checks, job["checks"], seen_all, strict=True)
+    ]
+    gates_pass = all(
+        ok for check, (ok, _) in zip(question.checks, verdicts, strict=True) if check.kind in GATES
+    )
+    earned = total = 0.0
+    lines = []
+    for check, (ok, message) in zip(question.checks, verdicts, strict=True):
+        weight = CHECK_WEIGHTS[check.kind]
+        total += weight
+        credited = ok and (gates_pass or check.kind in GATES)
+        earned += weight * credited
+        note = "" if credited or not ok else " (no credit until the behaviour checks pass)"
+        lines.append(f"{'passed' if ok else 'FAILED'} {check.kind}: {message}{note}")
+    correct = all(ok for ok, _ in verdicts)
+    passed = sum(ok for ok, _ in verdicts)
+    summary = "All checks pass." if correct else f"{passed} of {len(verdicts)} checks pass."
+    return Result(earned / total, correct, summary, tuple(lines))
+
+
+# --- loops ----------------------------------------------------------------------------------
+
+
+def loop_report(question: FixLoop, observations: dict[str, Any], job: dict[str, Any]) -> LoopReport:
+    """Return the :class:`LoopReport` of a recorded loop, judged against torch in this process."""
+    from lrcourse.quiz.labs import reference_training
+
+    return analyse_loop(
+        observations,
+        scheduler=question.scheduler,
+        scheduler_params=question.scheduler_params,
+        step_per=question.step_per,
+        epochs=question.epochs,
+        batches=question.batches,
+        lr=job["lr"],
+        trained_weights=reference_training(job),
+    )
+
+
+def loop_result(report: LoopReport) -> Result:
+    """Return the grade of a loop report: 1 only when nothing is wrong."""
+    if report.correct:
+        summary = "Right: the loop steps in the right order and the rates match torch."
+    else:
+        found = ", ".join(report.bugs) or "the rates or weights differ from the correct loop"
+        summary = f"Not yet: {found}."
+    return Result(float(report.correct), report.correct, summary, tuple(report.lines()))
+
+
+def judge_lab(
+    question: Code | FixLoop, observations: Any, job: dict[str, Any] | None = None
+) -> Result:
+    """Return the grade of what a lab run observed, judged against torch in this process.
+
+    ``job`` is the one the run was given (its drawn probe settings); by default the bank's own.
+    Raises :class:`ObservationError` for observations of the wrong shape.
+    """
+    job = job if job is not None else lab_job(question, "")
+    if not isinstance(observations, dict):
+        raise ObservationError("the run's reply is not a set of observations")
+    if "error" in observations:
+        return Result(0.0, False, str(observations["error"])[:2000])
+    if isinstance(question, Code):
+        return _judge_code(question, observations, job)
+    if observations.get("loop_error"):
+        return Result(0.0, False, str(observations["loop_error"])[:2000])
+    return loop_result(loop_report(question, observations, job))
