@@ -1,7 +1,8 @@
 """The instructor's side: assign releases, collect hand-ins, grade them, keep the gradebook and
 export grades and feedback.
 
-Owns: ``manifest`` (questions, roster, late policy), ``roster`` (class lists), ``assign``,
+Owns: ``manifest`` (questions, roster, late policy), ``roster`` (class lists), ``variants``
+(per-student variants, each verified under torch), ``assign``,
 ``intake`` (walk a submissions folder safely, match LMS downloads to the roster), ``collect``
 (read answers from a notebook), ``grade`` and ``grader``, ``late``, ``gradebook`` (SQLite) and
 ``history`` (its change log, overrides and undo), ``review`` (answers for a person), ``feedback``,
