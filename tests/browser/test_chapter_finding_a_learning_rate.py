@@ -41,6 +41,9 @@ def test_chapter_seven_figures_explorer_and_quiz_offline(page, book_url):
     choice = quiz.locator('section.lrquiz-q[data-qid="lr-range.how-the-rate-moves"]')
     choice.locator('input[value="linear"]').check()
     choice.get_by_role("button", name="Check").click()
-    assert "a linear sweep spends almost every step above 1" in choice.locator(".lrquiz-feedback").inner_text()
+    assert (
+        "a linear sweep spends almost every step above 1"
+        in choice.locator(".lrquiz-feedback").inner_text()
+    )
 
     assert requests.external() == [], f"requests left 127.0.0.1: {requests.external()}"
