@@ -330,3 +330,58 @@ def test_myth13_the_rate_of_the_lowest_loss_trains_worst_of_the_three(range_rate
     runs = _validate({k: range_rates[k] for k in ("min ÷ 10", "steepest", "minimum")}, epochs=6)
     assert_lower("myth13 min ÷ 10 < lowest-loss rate", runs["min ÷ 10"], runs["minimum"])
     assert_lower("myth13 steepest < lowest-loss rate", runs["steepest"], runs["minimum"])
+
+
+# ---- chapter 1: the noise floor on the real task ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noise_floor() -> dict[str, RunHistory]:
+    result = compare_schedules(
+        {
+            "constant 0.3": SchedulerSpec("ConstantLR", {"factor": 1.0, "total_iters": 0}),
+            "constant 0.03": SchedulerSpec("ConstantLR", {"factor": 0.1, "total_iters": 1000}),
+            "0.3, then 0.03": SchedulerSpec("StepLR", {"step_size": 6, "gamma": 0.1}),
+        },
+        task="noisy-digits",
+        epochs=12,
+        lr=0.3,
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    return {label: result[label] for label in ("constant 0.3", "constant 0.03", "0.3, then 0.03")}
+
+
+def test_ch1_the_large_constant_rate_is_far_ahead_after_two_epochs(noise_floor):
+    large, small = noise_floor["constant 0.3"], noise_floor["constant 0.03"]
+    differences = [
+        s[1] - g[1] for s, g in zip(small.seed_val_loss, large.seed_val_loss, strict=True)
+    ]
+    mean, error = mean_sd(differences)[0], standard_error(differences)
+    print(f"\nCLAIM ch1 constant 0.3 < constant 0.03 after 2 epochs: {mean:.4f} ± {error:.4f}")
+    assert mean > MARGIN * error
+
+
+def test_ch1_the_large_constant_rates_seeds_end_far_apart(noise_floor):
+    """Its final validation losses spread more than twice as wide as the decayed run's."""
+    large = mean_sd(finals(noise_floor["constant 0.3"]))[1]
+    decayed = mean_sd(finals(noise_floor["0.3, then 0.03"]))[1]
+    print(f"\nCLAIM ch1 sd constant 0.3 / sd decayed: {large / decayed:.1f}")
+    assert large > 2 * decayed
+
+
+def test_ch1_large_then_small_ends_below_the_large_constant(noise_floor):
+    assert_lower(
+        "ch1 0.3-then-0.03 < constant 0.3",
+        noise_floor["0.3, then 0.03"],
+        noise_floor["constant 0.3"],
+    )
+
+
+def test_ch1_large_then_small_ends_below_the_small_constant(noise_floor):
+    assert_lower(
+        "ch1 0.3-then-0.03 < constant 0.03",
+        noise_floor["0.3, then 0.03"],
+        noise_floor["constant 0.03"],
+    )
