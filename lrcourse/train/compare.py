@@ -182,12 +182,26 @@ class Comparison:
         loss_ax.set(xlabel="epoch", ylabel="loss", title="val loss (solid, ± sd), train (dashed)")
         if has_accuracy:
             axes[1].set(xlabel="epoch", ylabel="validation accuracy", title="accuracy (± sd)")
+        rates = [rate for run in self.runs for rate in run.lrs]
+        if _spans_a_decade(rates):  # 0.07 next to 2.07 on a linear axis is a line on the floor
+            lr_ax.set_yscale("log")
         lr_ax.set(xlabel="epoch (one point per optimizer step)", ylabel="learning rate")
         lr_ax.set_title("learning rate per step")
         for ax in axes:
             ax.grid(True, alpha=0.3)
         lr_ax.legend(fontsize="small")
         return figure
+
+
+#: Rates whose largest is this many times their smallest get a log axis in a comparison figure.
+LOG_RATE_RATIO = 10.0
+
+
+def _spans_a_decade(rates: list[float]) -> bool:
+    """Return True when every rate is positive and finite and the largest is 10x the smallest."""
+    if not rates or not all(math.isfinite(rate) and rate > 0 for rate in rates):
+        return False
+    return max(rates) / min(rates) >= LOG_RATE_RATIO
 
 
 def _failed_word(run: RunHistory) -> str:

@@ -350,3 +350,11 @@ def test_a_composition_holding_a_per_batch_scheduler_steps_per_batch():
     expected = trace_schedule(spec, epochs=1, steps_per_epoch=run.steps_per_epoch, step_per="batch")
     assert run.step_per == "batch"
     assert run.lrs == pytest.approx(expected.lr, rel=1e-12)
+
+
+def test_a_comparison_figure_draws_rates_a_decade_apart_on_a_log_axis():
+    constant = SchedulerSpec("ConstantLR", {"factor": 1.0, "total_iters": 0})
+    apart = compare_schedules({"constant": constant}, lr=[0.01, 0.5], epochs=1, seeds=1, live=False)
+    close = compare_schedules({"constant": constant}, lr=[0.1, 0.5], epochs=1, seeds=1, live=False)
+    assert apart.figure().axes[-1].get_yscale() == "log"
+    assert close.figure().axes[-1].get_yscale() == "linear"
