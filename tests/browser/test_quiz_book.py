@@ -111,14 +111,14 @@ def test_predict_question_is_graded_against_torch(quiz):
 
 def test_code_question_shows_how_to_run_it_and_the_reference_only_after_trying(quiz):
     _, root = quiz
-    question = section(root, "lr-basics.halve-every-scheduler")
-    assert 'lrcourse.show_question("lr-basics.halve-every-scheduler")' in question.inner_text()
+    question = section(root, "lr-basics.weight-after-steps")
+    assert 'lrcourse.show_question("lr-basics.weight-after-steps")' in question.inner_text()
     solution = question.locator("details.lrquiz-solution")
     assert not solution.is_visible()
-    assert "self.base_lrs" not in question.inner_text()
+    assert "range(steps)" not in question.inner_text()
     question.get_by_role("button", name="I have tried: show the solution").click()
     solution.locator("summary").click()
-    assert "self.base_lrs" in solution.locator("pre").inner_text()
+    assert "range(steps)" in solution.locator("pre").inner_text()
 
 
 OUTPUT_CASES = [

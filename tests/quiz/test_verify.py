@@ -23,7 +23,7 @@ def test_chapter_one_bank_verifies_and_the_table_counts_its_types(capsys):
     status, out, err = run(capsys, str(ROOT / "quizzes" / "01-learning-rate.yaml"))
     assert status == 0, err
     row = next(line for line in out.splitlines() if line.startswith("01-learning-rate"))
-    assert row.split()[1:] == ["2", "1", "2", "3", "2", "1", "1", "1", "13"]
+    assert row.split()[1:] == ["2", "1", "2", "3", "1", "1", "1", "1", "12"]
 
 
 def steplr_prints_after_each_epoch() -> str:
@@ -109,9 +109,9 @@ def test_ids_must_be_unique_across_banks(tmp_path, capsys):
 
 
 def test_a_starter_that_already_passes_is_reported(tmp_path, capsys):
-    source = (ROOT / "quizzes" / "01-learning-rate.yaml").read_text()
+    source = (ROOT / "quizzes" / "05-custom-schedulers.yaml").read_text()
     start = source.index("  - id: lr-basics.manual-switch-lambda")
-    end = source.index("  - id: lr-basics.halve-every-scheduler")
+    end = source.index("\n  - id: ", start) + 1
     question = source[start:end].replace(
         "          # return the factor LambdaLR multiplies the initial lr by at this step\n          ...",
         "          return 0.2 ** (step // 100)",
@@ -126,7 +126,7 @@ def test_a_starter_that_already_passes_is_reported(tmp_path, capsys):
 def test_quiz_list_prints_every_question_of_a_bank(capsys):
     status = main(["quiz", "list", str(ROOT / "quizzes" / "01-learning-rate.yaml")])
     lines = capsys.readouterr().out.splitlines()
-    assert status == 0 and len(lines) == 13
+    assert status == 0 and len(lines) == 12
     assert "01-learning-rate  steplr.after-three-steps  predict  hard" in lines
 
 

@@ -38,7 +38,7 @@ def test_answering_grades_saves_and_updates_the_running_score(progress_dir):
     numeric = question_widget(quiz, "lr-basics.one-sgd-step")
     numeric.text.value = "2.4"
     assert not numeric.submit().correct
-    assert "Score: 1 / 13" in quiz.score.value and "answered 2 of 13" in quiz.score.value
+    assert "Score: 1 / 12" in quiz.score.value and "answered 2 of 12" in quiz.score.value
     saved = json.loads((progress_dir / "01-learning-rate.json").read_text())
     assert saved["answers"]["lr-basics.where-lr-is-applied"]["answer"] == "step"
     assert saved["answers"]["lr-basics.one-sgd-step"]["score"] == 0
@@ -57,14 +57,14 @@ def test_reopening_restores_answers_feedback_and_score(progress_dir):
     again = question_widget(reopened, "steplr.after-three-steps")
     assert again.text.value == "0.05"
     assert "restored: 2 attempt(s)" in again.feedback.value
-    assert "Score: 1 / 13" in reopened.score.value
+    assert "Score: 1 / 12" in reopened.score.value
     assert not again.solution_button.disabled
 
 
 def test_hint_and_solution_on_request(progress_dir):
     view = show_question("lr-basics.halve-every-scheduler")
     assert "HalveEvery" in view.static_html
-    loaded = find_bank("learning-rate")
+    loaded = find_bank("custom-schedulers")
     quiz = QuizWidget("t", loaded.bank.questions, Progress.load(loaded.stem))
     code = question_widget(quiz, "lr-basics.halve-every-scheduler")
     assert code.solution_button.disabled
@@ -125,7 +125,7 @@ def test_book_twin_is_accessible_markup(progress_dir):
         assert f'<label for="{input_id}">' in html
     assert html.count('<button type="button" class="lrquiz-check">Check</button>') == 8
     assert "<script src" not in html and "http" not in html
-    assert html.count("<p>Reference solution:</p>") == 3  # 2 code + 1 fix-loop
+    assert html.count("<p>Reference solution:</p>") == 2  # 1 code + 1 fix-loop
     assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
 
 
@@ -169,7 +169,7 @@ def test_a_blank_answer_is_not_counted_or_saved_and_keeps_the_solution_shut(prog
     assert predict.submit() is None
     assert "Type an answer first" in predict.feedback.value
     assert predict.solution_button.disabled
-    assert "answered 0 of 13" in quiz.score.value
+    assert "answered 0 of 12" in quiz.score.value
     assert not (progress_dir / "01-learning-rate.json").exists()
 
 
