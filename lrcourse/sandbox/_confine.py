@@ -84,19 +84,20 @@ def enter_user_namespace(proc_self: int | None = None, *, network: bool = False)
     flags = CLONE_NEWUSER | CLONE_NEWNS | (CLONE_NEWNET if network else 0)
     try:
         check(libc.unshare(flags), "unshare user namespace")
-        for name, text in (
-            ("setgroups", "deny"),
-            ("uid_map", f"0 {uid} 1"),
-            ("gid_map", f"0 {gid} 1"),
-        ):
-            fd = os.open(name, os.O_WRONLY, dir_fd=folder)
-            try:
-                os.write(fd, text.encode())
-            finally:
-                os.close(fd)
+        _map_to_root(folder, uid, gid)
     finally:
         if proc_self is None:
             os.close(folder)
+
+
+def _map_to_root(proc_self: int, uid: int, gid: int) -> None:
+    """Map this (new) user namespace's root to ``uid``/``gid`` through ``/proc/self`` (a dir fd)."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+        fd = os.open(name, os.O_WRONLY, dir_fd=proc_self)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
 
 
 def _unescape(field: str) -> str:
@@ -264,15 +265,6 @@ def own_proc(*, lock: bool) -> None:
         folder = os.open("/proc/self", os.O_DIRECTORY)
         try:
             check(libc.unshare(CLONE_NEWUSER), "unshare user namespace")
-            for name, text in (
-                ("setgroups", "deny"),
-                ("uid_map", f"0 {uid} 1"),
-                ("gid_map", f"0 {gid} 1"),
-            ):
-                fd = os.open(name, os.O_WRONLY, dir_fd=folder)
-                try:
-                    os.write(fd, text.encode())
-                finally:
-                    os.close(fd)
+            _map_to_root(folder, uid, gid)
         finally:
             os.close(folder)

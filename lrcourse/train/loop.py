@@ -240,16 +240,7 @@ class TrainingRun:
         return {"train_loss": train, "val_loss": val, "val_accuracy": accuracy}
 
     def _step_scheduler(self, metric: float | None = None) -> None:
-        try:
-            if metric is None:
-                self.scheduler.step()
-            else:
-                self.scheduler.step(metric)
-        except (ValueError, ZeroDivisionError, IndexError, OverflowError) as error:
-            raise ScheduleRunError(
-                f"schedule {self.label!r}: scheduler.step() failed in epoch {self.epoch + 1}: "
-                f"{error}"
-            ) from None
+        step_scheduler(self.scheduler, metric, label=self.label, epoch=self.epoch)
 
     def train(
         self, epochs: int, on_epoch: Callable[[TrainingRun], None] | None = None
@@ -284,6 +275,20 @@ class TrainingRun:
             lr=self.setup.lr if self.setup else math.nan,
             schedule=self.label,
         )
+
+
+def step_scheduler(scheduler: Any, metric: float | None, *, label: str, epoch: int) -> None:
+    """Call ``scheduler.step()`` (with ``metric`` for ReduceLROnPlateau); torch's errors become
+    a :class:`ScheduleRunError` naming the schedule and the (0-based) ``epoch`` it failed in."""
+    try:
+        if metric is None:
+            scheduler.step()
+        else:
+            scheduler.step(metric)
+    except (ValueError, ZeroDivisionError, IndexError, OverflowError) as error:
+        raise ScheduleRunError(
+            f"schedule {label!r}: scheduler.step() failed in epoch {epoch + 1}: {error}"
+        ) from None
 
 
 def check_epochs(epochs: Any) -> None:

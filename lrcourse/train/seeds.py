@@ -53,8 +53,14 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from lrcourse.errors import ScheduleRunError, TrainingConfigError
-from lrcourse.train.loop import RunHistory, RunSetup, epoch_order, one_cpu_thread
+from lrcourse.errors import TrainingConfigError
+from lrcourse.train.loop import (
+    RunHistory,
+    RunSetup,
+    epoch_order,
+    one_cpu_thread,
+    step_scheduler,
+)
 from lrcourse.train.runs import Schedule, make_optimizer, prepare_scheduler
 from lrcourse.train.tasks import Task
 
@@ -326,16 +332,7 @@ class SeedRun:
         return val_loss, accuracy
 
     def _step(self, group: _Group, metric: float | None = None) -> None:
-        try:
-            if metric is None:
-                group.scheduler.step()
-            else:
-                group.scheduler.step(metric)
-        except (ValueError, ZeroDivisionError, IndexError, OverflowError) as error:
-            raise ScheduleRunError(
-                f"schedule {self.label!r}: scheduler.step() failed in epoch {self.epoch + 1}: "
-                f"{error}"
-            ) from None
+        step_scheduler(group.scheduler, metric, label=self.label, epoch=self.epoch)
 
     def failed(self) -> list[bool]:
         """Return, per seed, whether it blew up (``diverged_at``) or did not learn: its last
