@@ -1,0 +1,66 @@
+"""Sphinx extension: math rendered as MathML when the book is built, so it needs no script.
+
+The book must work offline, and MathJax from a CDN would not; MathML is drawn by the browser
+itself. Each ``$...$`` and ``$$...$$`` of a page (MyST's ``dollarmath``) becomes a ``<math>``
+element through ``latex2mathml``, with the LaTeX kept in ``alttext`` for assistive technology and
+copying. In JupyterLab the same notebook cells are drawn by JupyterLab's bundled MathJax.
+
+A formula ``latex2mathml`` cannot read is a build warning naming the page and line (the strict
+build fails on it), never a silently missing formula.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from docutils import nodes
+from latex2mathml.converter import convert
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+RENDERER = "mathml"
+
+
+def to_mathml(latex: str, *, display: str) -> str:
+    """One formula as a ``<math>`` element, its LaTeX kept in ``alttext``."""
+    mathml = convert(latex.strip(), display=display)
+    return mathml.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
+
+
+def _render(translator: Any, node: nodes.Element, *, display: str) -> str | None:
+    latex = node.astext()
+    try:
+        return to_mathml(latex, display=display)
+    except Exception as error:  # latex2mathml raises many kinds; each is one unreadable formula
+        logger.warning(
+            "formula cannot be rendered as MathML (%s): $%s$",
+            type(error).__name__,
+            latex.strip(),
+            location=node,
+        )
+        return None
+
+
+def visit_math(translator: Any, node: nodes.Element) -> None:
+    mathml = _render(translator, node, display="inline")
+    if mathml is None:
+        translator.body.append(f'<code class="math">{html.escape(node.astext())}</code>')
+    else:
+        translator.body.append(f'<span class="math notranslate nohighlight">{mathml}</span>')
+    raise nodes.SkipNode
+
+
+def visit_displaymath(translator: Any, node: nodes.Element) -> None:
+    mathml = _render(translator, node, display="block")
+    if mathml is None:
+        translator.body.append(f'<pre class="math">{html.escape(node.astext())}</pre>')
+    else:
+        translator.body.append(f'<div class="math notranslate nohighlight">{mathml}</div>')
+    raise nodes.SkipNode
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_html_math_renderer(RENDERER, (visit_math, None), (visit_displaymath, None))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
