@@ -27,6 +27,7 @@ from lrcourse.explorers.controls import (
     controls_for,
     with_defaults,
 )
+from lrcourse.explorers.formulas import FORMULAS
 from lrcourse.explorers.model import ExplorerModel, Frame, Panel, Series
 from lrcourse.explorers.quadratic import run_gradient_descent
 from lrcourse.trace import COMPOSITE_SCHEDULERS, SchedulerSpec, as_spec, trace_schedule
@@ -113,7 +114,8 @@ def scheduler_model(
         return Frame(tuple(series), caption=_caption(spec, settings, trace.warning_messages()))
 
     panels = (LR_PANEL, MOMENTUM_PANEL) if row.momentum else (LR_PANEL,)
-    return ExplorerModel(scheduler_name, controls, panels, compute)
+    formula = FORMULAS.get(scheduler_name)
+    return ExplorerModel(scheduler_name, controls, panels, compute, formula=formula)
 
 
 def fixed_spec_model(spec: SchedulerSpec, **options: Any) -> ExplorerModel:
@@ -382,7 +384,8 @@ def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> Ex
         Panel("metric", xlabel="end of epoch"),
         Panel("bad epochs", xlabel="end of epoch"),
     )
-    return ExplorerModel("ReduceLROnPlateau", controls, panels, compute)
+    formula = FORMULAS["ReduceLROnPlateau"]
+    return ExplorerModel("ReduceLROnPlateau", controls, panels, compute, formula=formula)
 
 
 def _fixed_metric(values: list[float]) -> Callable[[int], list[float]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lrcourse.explorers.controls import Control, Settings
+from lrcourse.explorers.formulas import Formula
 
 SeriesStyle = Literal["steps", "line", "points", "xy"]
 
@@ -68,6 +69,7 @@ class ExplorerModel:
     compute: Callable[[Settings], Frame]
     table_label: str = "lr"
     side_by_side: bool = False
+    formula: Formula | None = None
 
     def default_settings(self) -> Settings:
         """Return the settings every control starts at."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from lrcourse.errors import LRCourseError
 from lrcourse.explorers.controls import Control, Settings
+from lrcourse.explorers.formulas import formula_html
 from lrcourse.explorers.model import ExplorerModel, Frame
 
 #: Most frames one twin embeds; controls with many values are thinned (every other value) past it.
@@ -247,8 +248,9 @@ def twin_html(model: ExplorerModel, settings: Settings | None = None) -> str:
     payload = json.dumps(twin_payload(model, settings), separators=(",", ":"))
     payload = payload.replace("</", "<\\/")
     title = html.escape(model.title)
+    formula = formula_html(model.formula) if model.formula is not None else ""
     return (
-        f'<div class="lrc-explorer" data-lrc-explorer="1" aria-label="{title} explorer">'
+        f'{formula}<div class="lrc-explorer" data-lrc-explorer="1" aria-label="{title} explorer">'
         f'<script type="application/json" class="lrc-explorer-data">{payload}</script>'
         f"<noscript>This explorer needs JavaScript; run the notebook to use the live version."
         f"</noscript></div>"

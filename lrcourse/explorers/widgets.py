@@ -30,6 +30,7 @@ from lrcourse.explorers.builders import (
     scheduler_model,
 )
 from lrcourse.explorers.controls import Control, Settings
+from lrcourse.explorers.formulas import formula_html
 from lrcourse.explorers.model import ExplorerModel, Frame, table_rows
 from lrcourse.explorers.twin import twin_html
 
@@ -297,9 +298,10 @@ class Explorer:
             list(self.controls.values()),
             layout=widgets.Layout(flex_flow="row wrap", grid_gap="2px 12px"),
         )
-        self.widget = widgets.VBox(
-            [boxes, self.caption, self.panel.message, self.panel.image, self.table]
-        )
+        parts = [boxes, self.caption, self.panel.message, self.panel.image, self.table]
+        if model.formula is not None:  # the rule as torch's docs write it, above its controls
+            parts.insert(0, widgets.HTML(formula_html(model.formula)))
+        self.widget = widgets.VBox(parts)
         self.widget.add_class("lrc-live-explorer")
         self.redraw()
 
