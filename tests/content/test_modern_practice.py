@@ -154,6 +154,71 @@ def test_wsd_cooldowns_of_two_lengths_share_the_stable_phase() -> None:
     assert short[-1] == pytest.approx(1 / 12) and long[-1] == pytest.approx(1 / 20)
 
 
+def warmup_factor(s: int) -> float:
+    """Chapter 8's LinearLR warm-up from 1 % of the peak, as written in its sections 2 and 3."""
+    return 0.01 + 0.99 * s / WARMUP
+
+
+@pytest.mark.parametrize(
+    ("formula", "build"),
+    [
+        (
+            lambda s: warmup_factor(s) if s < WARMUP else (TOTAL - s) / (TOTAL - WARMUP),
+            lambda o: lr_scheduler.LinearLR(
+                o, start_factor=1.0, end_factor=0.0, total_iters=TOTAL - WARMUP
+            ),
+        ),
+        (
+            lambda s: (
+                warmup_factor(s)
+                if s < WARMUP
+                else 0.5 * (1 + math.cos(math.pi * (s - WARMUP) / (TOTAL - WARMUP)))
+            ),
+            lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=TOTAL - WARMUP),
+        ),
+    ],
+    ids=["linear-to-zero", "cosine-to-zero"],
+)
+def test_warmup_then_decay_follows_the_formula_of_section_2(formula, build) -> None:
+    def schedule(o):
+        warmup = lr_scheduler.LinearLR(o, start_factor=0.01, total_iters=WARMUP)
+        return lr_scheduler.SequentialLR(o, [warmup, build(o)], milestones=[WARMUP])
+
+    assert rates_of(schedule, TOTAL) == pytest.approx([formula(s) for s in range(TOTAL)], abs=1e-12)
+
+
+def test_wsd_follows_the_formula_of_section_3() -> None:
+    def wsd(o):
+        return lr_scheduler.SequentialLR(
+            o,
+            [
+                lr_scheduler.LinearLR(o, start_factor=0.01, total_iters=WARMUP),
+                lr_scheduler.ConstantLR(o, factor=1.0, total_iters=0),
+                lr_scheduler.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=COOLDOWN),
+            ],
+            milestones=[WARMUP, TOTAL - COOLDOWN],
+        )
+
+    def formula(s: int) -> float:
+        if s < WARMUP:
+            return warmup_factor(s)
+        return 1.0 if s < TOTAL - COOLDOWN else (TOTAL - s) / COOLDOWN
+
+    assert rates_of(wsd, TOTAL) == pytest.approx([formula(s) for s in range(TOTAL)], abs=1e-12)
+
+
+def test_total_steps_formula_of_section_6_matches_torchs_count() -> None:
+    for examples, world_size, micro_batch, accumulation, epochs in [
+        (10_000, 4, 16, 4, 3),
+        (12_000, 4, 8, 4, 3),
+        (1_001, 3, 7, 2, 2),
+    ]:
+        per_rank = math.ceil(math.ceil(examples / world_size) / micro_batch)
+        formula = epochs * (per_rank // accumulation)
+        counted = optimizer_steps_per_rank(examples, world_size, micro_batch, accumulation, epochs)
+        assert formula == counted
+
+
 def test_linear_decay_spends_more_rate_late_than_cosine_with_the_same_mean() -> None:
     linear = rates_of(lambda o: lr_scheduler.PolynomialLR(o, total_iters=100, power=1.0), 100)
     cosine = rates_of(lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=100), 100)
