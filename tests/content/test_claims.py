@@ -368,28 +368,40 @@ def prose_of(page: str) -> str:
 @pytest.mark.parametrize(
     ("page", "sentence"),
     [
-        ("book/combining-and-warmup.md", "a new scheduler keeps the rate it finds"),
+        ("notebooks/06_combining_and_warmup.ipynb", "a new scheduler keeps the rate it finds"),
         (
-            "book/combining-and-warmup.md",
+            "notebooks/06_combining_and_warmup.ipynb",
             "the first few percent of the optimizer steps, then a cosine decay",
         ),
-        ("book/combining-and-warmup.md", "while the weights are random and the gradients large"),
+        (
+            "notebooks/06_combining_and_warmup.ipynb",
+            "while the weights are random and the gradients large",
+        ),
         (
             "notebooks/06_combining_and_warmup.ipynb",
             "a scheduler built on an optimizer keeps the rate it finds there",
         ),
         ("quizzes/06-combining-and-warmup.yaml", "keeps the rate it finds there"),
         ("book/glossary.md", "the next `optimizer.step()` uses."),
-        ("book/scheduler-family.md", "which is the rate the *next* `optimizer.step()` will use"),
+        (
+            "notebooks/02_scheduler_family.ipynb",
+            "which is the rate the *next* `optimizer.step()` will use",
+        ),
         (
             "notebooks/02_scheduler_family.ipynb",
             "one rate per param group: the rate the next `optimizer.step()` uses",
         ),
-        ("book/custom-schedulers.md", "never by calling `get_lr()` yourself (torch warns)"),
+        (
+            "notebooks/05_custom_schedulers.ipynb",
+            "never by calling `get_lr()` yourself (torch warns)",
+        ),
         ("notebooks/05_custom_schedulers.ipynb", "the checks in section 5 catch it"),
-        ("book/scheduler-family.md", "has not improved (by `threshold`) for `patience` epochs"),
-        ("book/scheduler-family.md", "That is why transformer recipes"),
-        ("book/myth-busters.md", "A `GradScaler` that skips a step triggers it"),
+        (
+            "notebooks/02_scheduler_family.ipynb",
+            "has not improved (by `threshold`) for `patience` epochs",
+        ),
+        ("notebooks/02_scheduler_family.ipynb", "That is why transformer recipes"),
+        ("notebooks/myth_busters.ipynb", "A `GradScaler` that skips a step triggers it"),
         ("notebooks/04_step_timing.ipynb", "A `GradScaler` skip triggers the ordering warning"),
         (
             "quizzes/04-step-timing.yaml",
@@ -402,7 +414,7 @@ def prose_of(page: str) -> str:
         ),
         ("notebooks/02_scheduler_family.ipynb", "and torch warns when you call it yourself"),
         ("notebooks/04_step_timing.ipynb", "which only a restored optimizer state provides"),
-        ("book/scheduler-family.md", "no (`gamma < 1`)"),
+        ("notebooks/02_scheduler_family.ipynb", "no (`gamma < 1`)"),
     ],
 )
 def test_the_corrected_sentence_is_gone(page: str, sentence: str) -> None:
