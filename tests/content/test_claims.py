@@ -212,6 +212,26 @@ def test_a_later_gradscaler_skip_is_silent_but_costs_a_schedule_value() -> None:
     assert applied == [0.1, 0.05, 0.0125]  # 0.025 was never applied
 
 
+@pytest.mark.parametrize(("first_gradient", "warns"), [(float("inf"), True), (1.0, False)])
+def test_a_skipped_first_step_fires_the_ordering_warning_on_a_correct_loop(first_gradient, warns):
+    """Item 7 and quiz step-timing.gradscaler-warning: only a skipped *first* step makes torch warn."""
+    weight = torch.nn.Parameter(torch.ones(1))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    scaler = torch.amp.GradScaler("cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optimizer.zero_grad()
+        scaler.scale((weight**2).sum() * first_gradient).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+    ordering = [
+        w for w in caught if "lr_scheduler.step()` before `optimizer.step()" in str(w.message)
+    ]
+    assert bool(ordering) is warns
+
+
 # 8. Why warm up: Adam's first steps.
 def test_adams_first_step_moves_every_weight_by_lr_whatever_its_gradient() -> None:
     """Item 8 (combining-and-warmup.md): v is estimated from one gradient, so the step is lr·sign(g)."""
