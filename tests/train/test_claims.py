@@ -274,6 +274,79 @@ def test_ch6_warmed_up_at_the_larger_peak_ends_as_well_as_at_the_smaller(chapter
     )
 
 
+# ---- chapter 8: decays to zero, WSD and a constant rate, with AdamW --------------------------
+
+CH8_PEAKS = (0.01, 0.03, 0.1)
+CH8_DECAYS = ("warm-up, linear to 0", "warm-up, cosine to 0", "WSD, 20 % cool-down")
+
+
+@pytest.fixture(scope="module")
+def chapter8() -> dict[tuple[str, float], RunHistory]:
+    task, epochs, batch_size = load_task("noisy-digits"), 15, 128
+    steps = epochs * math.ceil(task.train_size / batch_size)
+    warmup, cooldown = steps // 10, steps // 5
+    warm = ("LinearLR", {"start_factor": 0.01, "total_iters": warmup})
+    hold = ("ConstantLR", {"factor": 1.0, "total_iters": 0})
+
+    def after_warmup(*children, milestones=()):
+        schedulers = [warm, *children]
+        return SchedulerSpec(
+            "SequentialLR", {"schedulers": schedulers, "milestones": [warmup, *milestones]}
+        )
+
+    to_zero = ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": steps - warmup})
+    cool = ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": cooldown})
+    result = compare_schedules(
+        {
+            "warm-up, constant": after_warmup(hold),
+            "warm-up, linear to 0": after_warmup(to_zero),
+            "warm-up, cosine to 0": after_warmup(("CosineAnnealingLR", {"T_max": steps - warmup})),
+            "WSD, 20 % cool-down": after_warmup(hold, cool, milestones=[steps - cooldown]),
+        },
+        task=task,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=list(CH8_PEAKS),
+        optimizer="AdamW",
+        step_per="batch",
+        seeds=8,
+        device="cpu",
+        live=False,
+    )
+    return {(run.schedule, run.lr): run for run in result.runs}
+
+
+def _best_peak(runs: dict[tuple[str, float], RunHistory], name: str) -> float:
+    return min(CH8_PEAKS, key=lambda peak: runs[name, peak].val_loss[-1])
+
+
+@pytest.mark.parametrize("name", CH8_DECAYS)
+def test_ch8_each_decay_to_zero_at_its_best_peak_beats_the_constant_rate_at_its_best(
+    chapter8, name
+):
+    decay = chapter8[name, _best_peak(chapter8, name)]
+    constant = chapter8["warm-up, constant", _best_peak(chapter8, "warm-up, constant")]
+    assert_lower(f"ch8 {name} < constant (best peaks)", decay, constant)
+
+
+def test_ch8_the_decays_do_best_at_three_times_the_constant_rates_best_peak(chapter8):
+    assert _best_peak(chapter8, "warm-up, constant") == 0.01
+    assert [_best_peak(chapter8, name) for name in CH8_DECAYS] == [0.03, 0.03, 0.03]
+
+
+@pytest.mark.parametrize("other", CH8_DECAYS[1:])
+def test_ch8_linear_to_zero_cosine_and_wsd_end_level_at_their_best_peak(chapter8, other):
+    linear = chapter8["warm-up, linear to 0", 0.03]
+    assert_level(f"ch8 linear vs {other} at 0.03", linear, chapter8[other, 0.03])
+
+
+@pytest.mark.parametrize("name", CH8_DECAYS)
+def test_ch8_at_the_highest_peak_every_decay_ends_below_the_constant_rate(chapter8, name):
+    assert_lower(
+        f"ch8 {name} < constant at 0.1", chapter8[name, 0.1], chapter8["warm-up, constant", 0.1]
+    )
+
+
 # ---- chapter 7 and myth 13: the range test's candidates -------------------------------------
 
 
