@@ -347,6 +347,50 @@ def test_ch8_at_the_highest_peak_every_decay_ends_below_the_constant_rate(chapte
     )
 
 
+@pytest.fixture(scope="module")
+def batch_sizes() -> dict[tuple[int, float], RunHistory]:
+    task, epochs = load_task("noisy-digits"), 15
+    runs = {}
+    for batch, peaks in [(32, [0.05]), (128, [0.05, 0.1, 0.2])]:
+        per_epoch = math.ceil(task.train_size / batch)
+        warmup_cosine = SchedulerSpec(
+            "SequentialLR",
+            {
+                "schedulers": [
+                    ("LinearLR", {"start_factor": 0.01, "total_iters": per_epoch}),
+                    ("CosineAnnealingLR", {"T_max": epochs * per_epoch - per_epoch}),
+                ],
+                "milestones": [per_epoch],
+            },
+        )
+        result = compare_schedules(
+            {f"batch {batch}": warmup_cosine},
+            task=task,
+            epochs=epochs,
+            batch_size=batch,
+            lr=peaks,
+            step_per="batch",
+            seeds=8,
+            device="cpu",
+            live=False,
+        )
+        runs.update({(batch, run.lr): run for run in result.runs})
+    return runs
+
+
+def test_ch8_a_four_times_larger_batch_at_the_same_rate_ends_higher(batch_sizes):
+    assert_lower("ch8 batch 32 < batch 128, same lr", batch_sizes[32, 0.05], batch_sizes[128, 0.05])
+
+
+def test_ch8_scaled_by_the_linear_rule_the_larger_batch_ends_level(batch_sizes):
+    assert_level("ch8 batch 32 vs batch 128 at 4x lr", batch_sizes[32, 0.05], batch_sizes[128, 0.2])
+
+
+def test_ch8_the_square_root_rule_lands_between_for_sgd(batch_sizes):
+    assert_lower("ch8 batch 128: sqrt < same", batch_sizes[128, 0.1], batch_sizes[128, 0.05])
+    assert_lower("ch8 batch 128: linear < sqrt", batch_sizes[128, 0.2], batch_sizes[128, 0.1])
+
+
 # ---- chapter 7 and myth 13: the range test's candidates -------------------------------------
 
 
