@@ -69,4 +69,11 @@ def test_jupyterlab_runs_chapter_one_and_a_keyboard_slider_redraws(page, lab, tm
     assert image.get_attribute("src") != before
     errors = step_lr.locator(".widget-html", has_text="⚠")
     assert errors.count() == 0
+    # the explorer shows StepLR's rule above its sliders, drawn as MathML by the browser
+    formula = step_lr.locator(".lrc-formula math[display='block']").first
+    assert "\\lfloor t / s \\rfloor" in formula.get_attribute("alttext")
+    assert formula.bounding_box()["width"] > 50
+    # the chapter's own formulas ($$...$$ in markdown) are typeset by JupyterLab's bundled MathJax
+    tab.locator(".jp-MarkdownCell mjx-container").first.scroll_into_view_if_needed()
+    assert tab.locator(".jp-MarkdownCell mjx-container").count() > 0
     assert requests.external() == [], f"JupyterLab page left 127.0.0.1: {requests.external()}"

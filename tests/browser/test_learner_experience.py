@@ -292,3 +292,21 @@ def test_chapters_link_their_first_use_of_a_glossary_term(browser, site):
             unlinked.append((path, "no glossary link"))
     context.close()
     assert unlinked == []
+
+
+def test_an_exercise_solution_stays_hidden_until_clicked_and_formulas_are_drawn(browser, site):
+    context = _context(browser, DESKTOP)
+    tab = context.new_page()
+    tab.goto(f"{site}/notebooks/04_step_timing.html", wait_until="load")
+    exercise = tab.locator("details", has=tab.locator("summary", has_text="Solution")).first
+    code = exercise.locator("pre").first
+    assert not code.is_visible()
+    exercise.locator("summary").click()
+    assert code.is_visible() and "OneCycleLR" in code.inner_text()
+    tab.goto(f"{site}/notebooks/02_scheduler_family.html", wait_until="load")
+    formulas = tab.locator("article math")
+    assert formulas.count() > 50  # MathML from book/_ext/mathml.py, drawn without any script
+    tab.goto(f"{site}/{CHAPTER_ONE}", wait_until="load")
+    box = tab.locator("article div.math math").first.bounding_box()  # w <- w - lr * g
+    assert box["width"] > 100 and box["height"] > 10
+    context.close()
