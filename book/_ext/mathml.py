@@ -43,22 +43,26 @@ def _render(translator: Any, node: nodes.Element, *, display: str) -> str | None
         return None
 
 
-def visit_math(translator: Any, node: nodes.Element) -> None:
-    mathml = _render(translator, node, display="inline")
+def _write(translator: Any, node: nodes.Element, display: str, tags: tuple[str, str]) -> None:
+    """Append the formula as MathML in ``tags[0]``, or its LaTeX as text in ``tags[1]``."""
+    mathml = _render(translator, node, display=display)
     if mathml is None:
-        translator.body.append(f'<code class="math">{html.escape(node.astext())}</code>')
+        fallback = tags[1]
+        translator.body.append(
+            f'<{fallback} class="math">{html.escape(node.astext())}</{fallback}>'
+        )
     else:
-        translator.body.append(f'<span class="math notranslate nohighlight">{mathml}</span>')
+        tag = tags[0]
+        translator.body.append(f'<{tag} class="math notranslate nohighlight">{mathml}</{tag}>')
     raise nodes.SkipNode
+
+
+def visit_math(translator: Any, node: nodes.Element) -> None:
+    _write(translator, node, "inline", ("span", "code"))
 
 
 def visit_displaymath(translator: Any, node: nodes.Element) -> None:
-    mathml = _render(translator, node, display="block")
-    if mathml is None:
-        translator.body.append(f'<pre class="math">{html.escape(node.astext())}</pre>')
-    else:
-        translator.body.append(f'<div class="math notranslate nohighlight">{mathml}</div>')
-    raise nodes.SkipNode
+    _write(translator, node, "block", ("div", "pre"))
 
 
 def setup(app: Any) -> dict[str, Any]:
