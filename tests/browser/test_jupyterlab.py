@@ -76,4 +76,13 @@ def test_jupyterlab_runs_chapter_one_and_a_keyboard_slider_redraws(page, lab, tm
     # the chapter's own formulas ($$...$$ in markdown) are typeset by JupyterLab's bundled MathJax
     tab.locator(".jp-MarkdownCell mjx-container").first.scroll_into_view_if_needed()
     assert tab.locator(".jp-MarkdownCell mjx-container").count() > 0
+    # an exercise's solution is folded in JupyterLab too: its code shows only after a click
+    solution = tab.locator(
+        ".jp-MarkdownCell details", has=tab.locator("summary", has_text="Solution")
+    )
+    solution.first.scroll_into_view_if_needed()
+    code = solution.first.locator("pre").first
+    assert not code.is_visible()
+    solution.first.locator("summary").click()
+    assert code.is_visible()
     assert requests.external() == [], f"JupyterLab page left 127.0.0.1: {requests.external()}"
