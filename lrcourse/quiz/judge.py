@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrcourse.quiz.errors import QuizAnswerError
-from lrcourse.quiz.loops import LoopReport, analyse_loop
+from lrcourse.quiz.loops import LoopReport, analyse_loop, finite
 from lrcourse.quiz.model import Code, FixLoop
 from lrcourse.quiz.result import Result
 
@@ -41,17 +41,6 @@ SECRET_FIELDS = ("reference", "expected")
 
 class ObservationError(QuizAnswerError):
     """A run's observations are not of the shape its job asks for (it wrote its own reply)."""
-
-
-def finite(value: Any) -> float | None:
-    """Return ``value`` as a finite float, or None (inf, nan, bool, a 400-digit int, a string)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if number == number and abs(number) != float("inf") else None
 
 
 def _show(value: Any) -> str:

@@ -159,7 +159,7 @@ def analyse_loop(
     used = [event for event in events if event["call"] == "optimizer.step"]
     first_wrong = None
     for index, (event, right) in enumerate(zip(used, truth.lr, strict=False)):
-        rate = _finite(event["lrs"][0] if event["lrs"] else None)
+        rate = finite(event["lrs"][0] if event["lrs"] else None)
         if rate is None or abs(rate - right) > 1e-9 * max(abs(rate), abs(right)):
             shown = f"{rate:.6g}" if rate is not None else "a value that is not a finite rate"
             first_wrong = (
@@ -190,7 +190,8 @@ def analyse_loop(
     )
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """Return ``value`` as a finite float, or None (inf, nan, bool, a 400-digit int, a string)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -222,7 +223,7 @@ def _weights_differ(mine: Any, right: list[float] | None) -> str | None:
     """Return why the trained weights differ from the correct loop's, or None when they agree."""
     if right is None:
         return None
-    values = [_finite(v) for v in mine] if isinstance(mine, list) else []
+    values = [finite(v) for v in mine] if isinstance(mine, list) else []
     if len(values) != len(right) or any(v is None for v in values):
         return "the run did not report the model's weights as finite numbers."
     for index, (a, b) in enumerate(zip(values, right, strict=True)):
