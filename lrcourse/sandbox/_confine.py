@@ -222,6 +222,16 @@ def remember_kept_in_temp(keep: list[str]) -> None:
     ]
 
 
+def seal_server(keep: list[str], hide_paths: list[str]) -> None:
+    """In the server's new mount namespace: hide the host but ``keep``, read-only, with a temp."""
+    make_private()
+    hidden = seal_world(keep)
+    hide(hide_paths)
+    make_read_only(hidden)
+    server_temp()
+    remember_kept_in_temp(keep)
+
+
 def lock_mounts() -> None:
     """Enter an inner user namespace, which locks every mount the caller can see."""
     enter_user_namespace()

@@ -111,21 +111,11 @@ def _isolate(hide: list[str]) -> str:
         except OSError:  # root without CAP_SYS_ADMIN (some containers): no hiding
             readable = not any(_blocking_ancestor(p) for p in interpreter)
             return "uid-only" if readable else "limits-only"
-        _confine.make_private()
-        hidden = _confine.seal_world(keep)
-        _confine.hide(hide)
-        _confine.make_read_only(hidden)
-        _confine.server_temp()
-        _confine.remember_kept_in_temp(keep)
+        _confine.seal_server(keep, hide)
         return "namespace+uid"
     try:  # an unprivileged user namespace, where the kernel allows one
         _confine.enter_user_namespace(network=True)
-        _confine.make_private()
-        hidden = _confine.seal_world(keep)
-        _confine.hide(hide)
-        _confine.make_read_only(hidden)
-        _confine.server_temp()
-        _confine.remember_kept_in_temp(keep)
+        _confine.seal_server(keep, hide)
         _confine.lock_mounts()
         return "namespace"
     except OSError:
