@@ -11,17 +11,20 @@ for the table in benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import math
+import runpy
+from pathlib import Path
 
 import pytest
 from torch.optim import lr_scheduler
-from torch.optim.lr_scheduler import LRScheduler
 
 from lrcourse import SchedulerSpec, compare_schedules, load_task, lr_range_test
+from lrcourse.train.compare import Comparison
 from lrcourse.train.loop import RunHistory
 from lrcourse.train.stats import mean_sd, standard_error
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
+SCHEDULERS = Path(__file__).resolve().parents[1] / "files" / "schedulers"
 MARGIN = 2.0  # standard errors
 
 
@@ -48,12 +51,22 @@ def assert_level(claim: str, first: RunHistory, second: RunHistory) -> None:
     assert abs(mean) <= MARGIN * error, f"{claim}: {mean:.4f} is beyond {MARGIN} x {error:.4f}"
 
 
+def over_seeds(schedules, **options) -> Comparison:
+    """``compare_schedules`` as every claim is tested: 8 seeds, on the CPU, no live display."""
+    return compare_schedules(schedules, seeds=8, device="cpu", live=False, **options)
+
+
+def by_schedule_and_peak(result: Comparison) -> dict[tuple[str, float], RunHistory]:
+    """The runs of a peak sweep, by (schedule, peak rate)."""
+    return {(run.schedule, run.lr): run for run in result.runs}
+
+
 # ---- chapter 2: the family on noisy digits, peaks swept --------------------------------------
 
 
 @pytest.fixture(scope="module")
 def family() -> dict[tuple[str, float], RunHistory]:
-    result = compare_schedules(
+    result = over_seeds(
         {
             "constant": SchedulerSpec("ConstantLR", {"factor": 1.0}),
             "StepLR": SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.3}),
@@ -64,11 +77,8 @@ def family() -> dict[tuple[str, float], RunHistory]:
         epochs=15,
         batch_size=128,
         lr=[0.1, 0.3, 1.0],
-        seeds=8,
-        device="cpu",
-        live=False,
     )
-    return {(run.schedule, run.lr): run for run in result.runs}
+    return by_schedule_and_peak(result)
 
 
 def test_ch2_constant_rate_is_best_at_the_lowest_peak_and_far_worse_at_the_highest(family):
@@ -110,7 +120,7 @@ def test_ch2_one_cycle_is_the_schedule_that_still_trains_well_at_a_peak_of_1(fam
 
 
 def test_ch3_later_milestones_end_lower_than_early_cuts():
-    result = compare_schedules(
+    result = over_seeds(
         {
             "StepLR(step_size=3)": SchedulerSpec("StepLR", {"step_size": 3, "gamma": 0.2}),
             "MultiStepLR([6, 8])": SchedulerSpec(
@@ -120,9 +130,6 @@ def test_ch3_later_milestones_end_lower_than_early_cuts():
         task="digits",
         epochs=9,
         batch_size=128,
-        seeds=8,
-        device="cpu",
-        live=False,
     )
     assert_lower(
         "ch3 MultiStepLR([6, 8]) < StepLR(3)",
@@ -136,7 +143,7 @@ def test_ch3_later_milestones_end_lower_than_early_cuts():
 
 def test_ch4_one_cycle_stepped_per_batch_wins_and_per_epoch_learns_least():
     one_cycle = SchedulerSpec("OneCycleLR", {"max_lr": 0.5})
-    result = compare_schedules(
+    result = over_seeds(
         {
             "per batch": one_cycle,
             "per epoch": one_cycle,
@@ -144,9 +151,6 @@ def test_ch4_one_cycle_stepped_per_batch_wins_and_per_epoch_learns_least():
         },
         step_per={"per batch": "batch", "per epoch": "epoch", "sized in epochs": "epoch"},
         epochs=6,
-        seeds=8,
-        device="cpu",
-        live=False,
     )
     assert_lower("ch4 per batch < sized in epochs", result["per batch"], result["sized in epochs"])
     assert_lower("ch4 sized in epochs < per epoch", result["sized in epochs"], result["per epoch"])
@@ -155,34 +159,14 @@ def test_ch4_one_cycle_stepped_per_batch_wins_and_per_epoch_learns_least():
 # ---- chapter 5: the learner's WarmupCosine against a constant rate --------------------------
 
 
-class WarmupCosine(LRScheduler):
-    """The chapter's scheduler, as the chapter writes it."""
-
-    def __init__(self, optimizer, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
-        self.warmup_steps = warmup_steps
-        self.total_steps = total_steps
-        self.start_factor = start_factor
-        self.eta_min = eta_min
-        super().__init__(optimizer)
-
-    def _rate(self, base_lr):
-        t = self.last_epoch
-        if t < self.warmup_steps:
-            return base_lr * (self.start_factor + (1 - self.start_factor) * t / self.warmup_steps)
-        progress = (t - self.warmup_steps) / (self.total_steps - self.warmup_steps)
-        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * progress)) / 2
-
-    def get_lr(self):
-        return [self._rate(base_lr) for base_lr in self.base_lrs]
-
-    def _get_closed_form_lr(self):
-        return [self._rate(base_lr) for base_lr in self.base_lrs]
+#: The chapter's scheduler, as the chapter writes it: the same class the scheduler checks pass.
+WarmupCosine = runpy.run_path(str(SCHEDULERS / "warmup-cosine--passes.py"))["WarmupCosine"]
 
 
 @pytest.fixture(scope="module")
 def chapter5() -> dict[tuple[str, float], RunHistory]:
     steps_per_epoch, epochs = load_task("noisy-digits").steps_per_epoch, 8
-    result = compare_schedules(
+    result = over_seeds(
         {
             "WarmupCosine": lambda optimizer: WarmupCosine(
                 optimizer, warmup_steps=2 * steps_per_epoch, total_steps=epochs * steps_per_epoch
@@ -193,11 +177,8 @@ def chapter5() -> dict[tuple[str, float], RunHistory]:
         epochs=epochs,
         lr=[0.1, 0.3, 1.0],
         step_per="batch",
-        seeds=8,
-        device="cpu",
-        live=False,
     )
-    return {(run.schedule, run.lr): run for run in result.runs}
+    return by_schedule_and_peak(result)
 
 
 def test_ch5_warmup_cosine_beats_the_constant_rate_at_a_peak_of_0_3(chapter5):
@@ -230,7 +211,7 @@ def test_ch5_warmup_cosine_at_its_best_peak_beats_the_constant_rate_at_its_best(
 def chapter6() -> dict[tuple[str, float], RunHistory]:
     steps_per_epoch, epochs = load_task("noisy-digits").steps_per_epoch, 8
     total, warmup = epochs * steps_per_epoch, 2 * steps_per_epoch
-    result = compare_schedules(
+    result = over_seeds(
         {
             "warm-up": SchedulerSpec(
                 "SequentialLR",
@@ -249,11 +230,8 @@ def chapter6() -> dict[tuple[str, float], RunHistory]:
         optimizer="Adam",
         lr=[0.03, 0.1],
         step_per="batch",
-        seeds=8,
-        device="cpu",
-        live=False,
     )
-    return {(run.schedule, run.lr): run for run in result.runs}
+    return by_schedule_and_peak(result)
 
 
 def test_ch6_at_the_smaller_peak_warmup_and_no_warmup_end_level(chapter6):
@@ -296,7 +274,7 @@ def chapter8() -> dict[tuple[str, float], RunHistory]:
 
     to_zero = ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": steps - warmup})
     cool = ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": cooldown})
-    result = compare_schedules(
+    result = over_seeds(
         {
             "warm-up, constant": after_warmup(hold),
             "warm-up, linear to 0": after_warmup(to_zero),
@@ -309,11 +287,8 @@ def chapter8() -> dict[tuple[str, float], RunHistory]:
         lr=list(CH8_PEAKS),
         optimizer="AdamW",
         step_per="batch",
-        seeds=8,
-        device="cpu",
-        live=False,
     )
-    return {(run.schedule, run.lr): run for run in result.runs}
+    return by_schedule_and_peak(result)
 
 
 def _best_peak(runs: dict[tuple[str, float], RunHistory], name: str) -> float:
@@ -363,16 +338,13 @@ def batch_sizes() -> dict[tuple[int, float], RunHistory]:
                 "milestones": [per_epoch],
             },
         )
-        result = compare_schedules(
+        result = over_seeds(
             {f"batch {batch}": warmup_cosine},
             task=task,
             epochs=epochs,
             batch_size=batch,
             lr=peaks,
             step_per="batch",
-            seeds=8,
-            device="cpu",
-            live=False,
         )
         runs.update({(batch, run.lr): run for run in result.runs})
     return runs
@@ -409,14 +381,11 @@ def _validate(rates: dict[str, float], epochs: int) -> dict[str, RunHistory]:
     constant = SchedulerSpec("LambdaLR", {"lr_lambda": lambda epoch: 1.0})
     runs = {}
     for name, rate in rates.items():
-        result = compare_schedules(
+        result = over_seeds(
             {name: constant},
             lr=rate,
             epochs=epochs,
-            seeds=8,
             check_erratic=True,
-            device="cpu",
-            live=False,
         )
         runs[name] = result[name]
     return runs
@@ -454,7 +423,7 @@ def test_myth13_the_rate_of_the_lowest_loss_trains_worst_of_the_three(range_rate
 
 @pytest.fixture(scope="module")
 def noise_floor() -> dict[str, RunHistory]:
-    result = compare_schedules(
+    result = over_seeds(
         {
             "constant 0.3": SchedulerSpec("ConstantLR", {"factor": 1.0, "total_iters": 0}),
             "constant 0.03": SchedulerSpec("ConstantLR", {"factor": 0.1, "total_iters": 1000}),
@@ -463,9 +432,6 @@ def noise_floor() -> dict[str, RunHistory]:
         task="noisy-digits",
         epochs=12,
         lr=0.3,
-        seeds=8,
-        device="cpu",
-        live=False,
     )
     return {label: result[label] for label in ("constant 0.3", "constant 0.03", "0.3, then 0.03")}
 
