@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 
 from lrcourse.cli import main
-from lrcourse.grading.grade import GradeOptions, grade_folder
 from lrcourse.grading.gradebook import Gradebook
 from lrcourse.grading.late import lateness
 from lrcourse.grading.manifest import AssignmentError, LatePolicy, Manifest
 from lrcourse.grading.roster import read_roster
-from tests.grading.helpers import BANKS, CORPUS, HIDDEN, TEST_LIMITS
+from tests.grading.helpers import BANKS, CHOICE_ONLY, CORPUS, grade_into
 
 DUE = datetime(2026, 3, 1, 23, 59, tzinfo=UTC)
-CHOICE = ["grading-test.where-lr-is-used"]
 
 
 def test_a_roster_csv_keeps_names_and_lms_ids(tmp_path: Path) -> None:
@@ -74,16 +72,7 @@ def test_late_policy_counts_started_days_grace_and_cutoff() -> None:
 
 
 def _grade(folder: Path, book: Path, manifest: Manifest, questions, **options):
-    with Gradebook(book) as gradebook:
-        return grade_folder(
-            folder,
-            manifest,
-            gradebook,
-            questions,
-            GradeOptions(
-                limits=TEST_LIMITS, jobs=1, progress=False, hide=HIDDEN, questions=CHOICE, **options
-            ),
-        )
+    return grade_into(folder, book, manifest, questions, questions=CHOICE_ONLY, **options)
 
 
 def _rows(book: Path, assignment: str) -> list[tuple[str, float]]:
@@ -131,7 +120,7 @@ def test_every_run_is_in_the_history_and_undo_puts_the_last_one_back(
         assert all(r["started_at"] and r["finished_at"] for r in runs)
         changed = gradebook.changes(runs[-1]["run_id"])
         assert {(c.kind, c.question_id) for c in changed} == {
-            ("result", CHOICE[0]),
+            ("result", CHOICE_ONLY[0]),
             ("current", ""),
         }
         assert gradebook.undo_last("test undo") == (runs[-1]["run_id"], 2)
@@ -179,10 +168,10 @@ def test_a_bank_edit_since_assign_is_named_at_grade_time(
     folder.mkdir()
     shutil.copy(CORPUS / "correct--full.ipynb", folder / "ann.ipynb")
     edited = dict(questions)
-    key = edited[CHOICE[0]]
-    edited[CHOICE[0]] = key.model_copy(update={"answer": "backward"})  # a key changed
+    key = edited[CHOICE_ONLY[0]]
+    edited[CHOICE_ONLY[0]] = key.model_copy(update={"answer": "backward"})  # a key changed
     report = _grade(folder, tmp_path / "book.sqlite", manifest, edited)
-    assert report.changed_questions == [CHOICE[0]]
+    assert report.changed_questions == [CHOICE_ONLY[0]]
     assert _grade(folder, tmp_path / "b2.sqlite", manifest, questions).changed_questions == []
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from lrcourse.grading.grade import GradeOptions, grade_folder
 from lrcourse.grading.gradebook import Gradebook
 from lrcourse.grading.manifest import Manifest
 from lrcourse.quiz.model import QuestionModel
-from tests.grading.helpers import CORPUS, HIDDEN, TEST_LIMITS
+from tests.grading.helpers import CHOICE_ONLY, CORPUS, grade_into
 from tests.sandbox.helpers import sandbox_processes
 
 #: Submissions whose grades do not depend on timing (no timeouts), so two runs must agree.
@@ -46,17 +45,6 @@ def _folder(root: Path, copies: int = 0) -> Path:
     return folder
 
 
-def _grade(folder: Path, book: Path, manifest: Manifest, bank_questions, **options) -> object:
-    with Gradebook(book) as gradebook:
-        return grade_folder(
-            folder,
-            manifest,
-            gradebook,
-            bank_questions,
-            GradeOptions(limits=TEST_LIMITS, jobs=1, progress=False, hide=HIDDEN, **options),
-        )
-
-
 def _snapshot(book: Path, assignment: str) -> list[tuple[object, ...]]:
     with Gradebook(book) as gradebook:
         return gradebook.snapshot(assignment)
@@ -75,13 +63,13 @@ def reference(tmp_path_factory, manifest: Manifest, questions: dict[str, Questio
     root = tmp_path_factory.mktemp("reference")
     folder = _folder(root)
     book = root / "gradebook.sqlite"
-    _grade(folder, book, manifest, questions)
+    grade_into(folder, book, manifest, questions)
     return folder, book, _snapshot(book, manifest.assignment)
 
 
 def test_grading_twice_changes_nothing_and_grades_nothing(reference, manifest, questions) -> None:
     folder, book, before = reference
-    report = _grade(folder, book, manifest, questions)
+    report = grade_into(folder, book, manifest, questions)
     assert report.graded == 0 and report.skipped == len(STEADY)
     assert _snapshot(book, manifest.assignment) == before
 
@@ -95,7 +83,7 @@ def _regrade_a_copy(tmp_path, reference, manifest, bank_questions, **only):
     copy = tmp_path / "book.sqlite"
     shutil.copy(book, copy)
     old = _run_ids(copy)
-    report = _grade(folder, copy, manifest, bank_questions, regrade=True, **only)
+    report = grade_into(folder, copy, manifest, bank_questions, regrade=True, **only)
     new = _run_ids(copy)
     return report, copy, {key for key in old if old[key] != new[key]}
 
@@ -129,9 +117,9 @@ def test_a_resubmission_becomes_current_and_keeps_the_old_results(
     folder.mkdir()
     book = tmp_path / "book.sqlite"
     shutil.copy(CORPUS / "untouched-release--zero.ipynb", folder / "alice.ipynb")
-    _grade(folder, book, manifest, questions, questions=["grading-test.where-lr-is-used"])
+    grade_into(folder, book, manifest, questions, questions=CHOICE_ONLY)
     shutil.copy(CORPUS / "correct--full.ipynb", folder / "alice.ipynb")
-    _grade(folder, book, manifest, questions, questions=["grading-test.where-lr-is-used"])
+    grade_into(folder, book, manifest, questions, questions=CHOICE_ONLY)
     with Gradebook(book) as gradebook:
         [row] = gradebook.current_rows(manifest.assignment)
         assert row.score == 1.0
@@ -156,7 +144,7 @@ def _start_grader(folder: Path, book: Path, manifest: Manifest, questions) -> in
     if pid == 0:  # pragma: no cover - the child is killed or exits without returning
         try:
             os.setpgrp()
-            _grade(folder, book, manifest, questions)
+            grade_into(folder, book, manifest, questions)
         finally:
             os._exit(0)
     # Set the group from this side too: a kill right after fork must not find it missing.
@@ -171,7 +159,7 @@ def test_kill_9_at_random_points_then_rerun_equals_one_uninterrupted_run(
     folder = _folder(tmp_path, copies=9)
     total = len(list(folder.glob("*.ipynb"))) * len(manifest.slots)
     truth_book = tmp_path / "truth.sqlite"
-    _grade(folder, truth_book, manifest, questions)
+    grade_into(folder, truth_book, manifest, questions)
     book = tmp_path / "gradebook.sqlite"
     rng = random.Random(20261123)
     # Each run resumes the last one, so kill points climb: one during start-up (no new rows),
@@ -201,7 +189,7 @@ def test_kill_9_at_random_points_then_rerun_equals_one_uninterrupted_run(
         assert rows % len(manifest.slots) == 0, "a submission was half-recorded"
     assert kills >= 10
     assert mid_run >= 3, "the kills should land in the middle of grading"
-    report = _grade(folder, book, manifest, questions)
+    report = grade_into(folder, book, manifest, questions)
     assert report.seen == report.graded + report.skipped
     assert _snapshot(book, manifest.assignment) == _snapshot(truth_book, manifest.assignment)
     deadline = time.monotonic() + 10  # orphaned sandbox servers finish their run, then exit

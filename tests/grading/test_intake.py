@@ -13,15 +13,13 @@ import threading
 import zipfile
 from pathlib import Path
 
-from lrcourse.grading.grade import GradeOptions, grade_folder
 from lrcourse.grading.gradebook import Gradebook
 from lrcourse.grading.intake import collect_folder, match_entry
 from lrcourse.grading.manifest import Manifest, RosterEntry
-from tests.grading.helpers import CORPUS, HIDDEN, TEST_LIMITS
+from tests.grading.helpers import CHOICE_ONLY, CORPUS, grade_into
 
 RIGHT = CORPUS / "correct--full.ipynb"
 BLANK = CORPUS / "untouched-release--zero.ipynb"
-CHOICE = ["grading-test.where-lr-is-used"]  # no code: these tests need no sandbox
 
 
 def _with_roster(manifest: Manifest, *entries: RosterEntry) -> Manifest:
@@ -31,16 +29,8 @@ def _with_roster(manifest: Manifest, *entries: RosterEntry) -> Manifest:
 
 
 def _grade(folder: Path, book: Path, manifest: Manifest, questions, **options):
+    report = grade_into(folder, book, manifest, questions, questions=CHOICE_ONLY, **options)
     with Gradebook(book) as gradebook:
-        report = grade_folder(
-            folder,
-            manifest,
-            gradebook,
-            questions,
-            GradeOptions(
-                limits=TEST_LIMITS, jobs=1, progress=False, hide=HIDDEN, questions=CHOICE, **options
-            ),
-        )
         return report, {r.student: r for r in gradebook.current_rows(manifest.assignment)}
 
 
