@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import torch
+from tests.quiz.helpers import exponential_sweep_printout
 
 CHAPTER = "notebooks/07_finding_a_learning_rate.html"
-
-
-def exponential_sweep_output() -> str:
-    """Return what the chapter's predict question prints, computed here with plain torch."""
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=10.0)
-    rates = []
-    for _ in range(4):
-        rates.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return str([f"{rate:.0e}" for rate in rates])
 
 
 def test_chapter_seven_figures_explorer_and_quiz_offline(page, book_url):
@@ -34,7 +22,7 @@ def test_chapter_seven_figures_explorer_and_quiz_offline(page, book_url):
     quiz = tab.locator('div.lrquiz[data-bank="07-finding-a-learning-rate"]')
     assert quiz.count() == 1
     question = quiz.locator('section.lrquiz-q[data-qid="lr-range.exponentiallr-sweep"]')
-    question.locator("textarea, input").first.fill(exponential_sweep_output())
+    question.locator("textarea, input").first.fill(exponential_sweep_printout())
     question.get_by_role("button", name="Check").click()
     assert question.locator(".lrquiz-feedback").inner_text().startswith("Right")
 

@@ -14,20 +14,9 @@ import torch
 from lrcourse.quiz.bank import find_question
 from lrcourse.quiz.check import check_multiple, check_numeric, check_predict, same_output
 from lrcourse.quiz.parse import answer_tokens, is_blank, parse_number, token_number
+from tests.quiz.helpers import exponential_sweep_printout
 
 ANSWERS_JS = Path(__file__).resolve().parents[2] / "lrcourse" / "static" / "answers.js"
-
-
-def exponential_sweep_printout() -> str:
-    """What lr-range.exponentiallr-sweep's snippet prints, from a plain torch loop."""
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=10.0)
-    rates = []
-    for _ in range(4):
-        rates.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return str([f"{rate:.0e}" for rate in rates])
 
 
 # (expected printout, typed answer): each pair must read alike in Python and in the browser.
