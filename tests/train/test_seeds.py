@@ -17,11 +17,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CONSTANT = SchedulerSpec("LambdaLR", {"lr_lambda": lambda epoch: 1.0})
 
 
-def plain_adam_run(seed, *, epochs, lr):
-    """One seed's run as a learner writes it, in float64 like the engine, with Adam."""
-    task = lrcourse.load_task("digits")
+def plain_run(task, seed, *, epochs, make_optimizer):
+    """One seed's run as a learner writes it, in float64 like the engine: mean loss per epoch."""
     model = task.make_model(seed).double()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = make_optimizer(model.parameters())
     losses = []
     for epoch in range(epochs):
         order = lrcourse.train.loop.epoch_order(task.train_size, seed, epoch)
@@ -44,7 +43,12 @@ def test_one_adam_over_the_stacked_seeds_equals_one_adam_per_seed():
         {"c": CONSTANT}, optimizer="Adam", lr=0.01, epochs=2, seeds=[3, 7], live=False
     )
     for k, seed in enumerate((3, 7)):
-        expected = plain_adam_run(seed, epochs=2, lr=0.01)
+        expected = plain_run(
+            lrcourse.load_task("digits"),
+            seed,
+            epochs=2,
+            make_optimizer=lambda params: torch.optim.Adam(params, lr=0.01),
+        )
         assert result["c"].seed_train_loss[k] == pytest.approx(expected, rel=1e-9)
 
 
@@ -143,17 +147,10 @@ def test_a_model_off_the_fast_path_trains_each_seed_like_its_own_loop():
     assert SeedBatch(task, (0, 1))._layers is None
     result = compare_schedules({"c": CONSTANT}, task=task, lr=0.05, epochs=1, seeds=2, live=False)
     for k, seed in enumerate((0, 1)):
-        model = task.make_model(seed).double()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        order = lrcourse.train.loop.epoch_order(task.train_size, seed, 0)
-        total = 0.0
-        for start in range(0, task.train_size, 64):
-            index = order[start : start + 64]
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(
-                model(task.train_inputs[index].double()), task.train_targets[index]
-            )
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(index)
-        assert result["c"].seed_train_loss[k][0] == pytest.approx(total / task.train_size, rel=1e-9)
+        [expected] = plain_run(
+            task,
+            seed,
+            epochs=1,
+            make_optimizer=lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
+        )
+        assert result["c"].seed_train_loss[k][0] == pytest.approx(expected, rel=1e-9)
