@@ -15,24 +15,19 @@ import html
 from typing import Any
 
 from docutils import nodes
-from latex2mathml.converter import convert
 from sphinx.util import logging
+
+from lrcourse.display.math import mathml
 
 logger = logging.getLogger(__name__)
 
 RENDERER = "mathml"
 
 
-def to_mathml(latex: str, *, display: str) -> str:
-    """One formula as a ``<math>`` element, its LaTeX kept in ``alttext``."""
-    mathml = convert(latex.strip(), display=display)
-    return mathml.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
-
-
-def _render(translator: Any, node: nodes.Element, *, display: str) -> str | None:
+def _render(node: nodes.Element, *, display: str) -> str | None:
     latex = node.astext()
     try:
-        return to_mathml(latex, display=display)
+        return mathml(latex, display=display)
     except Exception as error:  # latex2mathml raises many kinds; each is one unreadable formula
         logger.warning(
             "formula cannot be rendered as MathML (%s): $%s$",
@@ -45,15 +40,15 @@ def _render(translator: Any, node: nodes.Element, *, display: str) -> str | None
 
 def _write(translator: Any, node: nodes.Element, display: str, tags: tuple[str, str]) -> None:
     """Append the formula as MathML in ``tags[0]``, or its LaTeX as text in ``tags[1]``."""
-    mathml = _render(translator, node, display=display)
-    if mathml is None:
+    element = _render(node, display=display)
+    if element is None:
         fallback = tags[1]
         translator.body.append(
             f'<{fallback} class="math">{html.escape(node.astext())}</{fallback}>'
         )
     else:
         tag = tags[0]
-        translator.body.append(f'<{tag} class="math notranslate nohighlight">{mathml}</{tag}>')
+        translator.body.append(f'<{tag} class="math notranslate nohighlight">{element}</{tag}>')
     raise nodes.SkipNode
 
 

@@ -2,6 +2,6 @@
 dual (live widget + static HTML) view.
 
 Owns: ``figure`` (matplotlib figures without pyplot state), ``png`` (a dependency-free PNG
-encoder), ``dual_view`` (one object that renders as a widget in JupyterLab and as HTML in the book).
-May import: ``lrcourse.errors`` and libraries (matplotlib, ipywidgets, numpy). Nothing above it.
+encoder), ``math`` (LaTeX as MathML), ``dual_view`` (one object that renders as a widget in JupyterLab and as HTML in the book).
+May import: ``lrcourse.errors`` and libraries (matplotlib, ipywidgets, numpy, latex2mathml). Nothing above it.
 """

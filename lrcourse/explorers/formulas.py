@@ -11,13 +11,12 @@ rate the optimizer held when the scheduler was built (``initial_lr``).
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from latex2mathml.converter import convert
+from lrcourse.display.math import mathml
 
 Rate = Callable[[int, float, Mapping[str, Any]], float]
 
@@ -38,12 +37,6 @@ class Formula:
     latex: str
     legend: tuple[tuple[str, str], ...]
     rate: Rate | None = None
-
-
-def mathml(latex: str, *, display: str = "inline") -> str:
-    """Return ``latex`` as a ``<math>`` element that keeps the LaTeX in ``alttext``."""
-    element = convert(latex, display=display)
-    return element.replace("<math ", f'<math alttext="{html.escape(latex)}" ', 1)
 
 
 def formula_html(formula: Formula) -> str:
