@@ -80,15 +80,14 @@ def _one_cycle(t: int, lr: float, p: Mapping[str, Any]) -> float:
         phases.append((total - 1, start, end))
     else:
         phases = [(pct * total - 1, start, max_lr), (total - 1, max_lr, end)]
-    begin = 0.0
-    for index, (stop, high, low) in enumerate(phases):
-        if t <= stop or index == len(phases) - 1:
-            fraction = (t - begin) / (stop - begin)
-            if p.get("anneal_strategy", "cos") == "linear":
-                return high + (low - high) * fraction
-            return low + (high - low) * (1 + math.cos(math.pi * fraction)) / 2
-        begin = stop
-    raise AssertionError("unreachable: the last phase takes every step")
+    # the phase of step t: the first that ends at or after it, the last one past the end
+    index = next((i for i, phase in enumerate(phases) if t <= phase[0]), len(phases) - 1)
+    begin = phases[index - 1][0] if index else 0.0
+    stop, high, low = phases[index]
+    fraction = (t - begin) / (stop - begin)
+    if p.get("anneal_strategy", "cos") == "linear":
+        return high + (low - high) * fraction
+    return low + (high - low) * (1 + math.cos(math.pi * fraction)) / 2
 
 
 def _multiplicative(t: int, lr: float, p: Mapping[str, Any]) -> float:
