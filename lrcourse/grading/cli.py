@@ -146,6 +146,27 @@ def register(subparsers: Any) -> None:
     grade.add_argument("--cpu", type=float, default=2.0, help="CPU seconds per code answer")
     grade.add_argument("--memory", type=int, default=512, help="extra MB of memory per code answer")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument(
+        "--use-file-times",
+        action="store_true",
+        help="take each hand-in's time from its file (folder mtime, zip entry date); by default "
+        "only times the LMS records decide lateness (a Canvas download has none: its LATE mark)",
+    )
+    grade.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="ID=HOURS",
+        help="give a student more time (repeatable), e.g. --extension ann=48",
+    )
+    grade.add_argument(
+        "--excuse", action="append", default=[], metavar="ID", help="excuse a student (repeatable)"
+    )
+    grade.add_argument(
+        "--accept-late",
+        action="store_true",
+        help="grade even when most hand-ins would lose points for lateness (else: refused)",
+    )
     grade.set_defaults(func=run_grade)
 
     export = subparsers.add_parser(
@@ -210,6 +231,21 @@ def _manifest(path: str) -> Manifest:
     return Manifest.load(target / "manifest.json" if target.is_dir() else target)
 
 
+def _extensions(texts: list[str], manifest: Manifest) -> dict[str, float]:
+    roster = set(manifest.roster_ids())
+    found: dict[str, float] = {}
+    for text in texts:
+        student, _, hours = text.partition("=")
+        try:
+            found[student.strip()] = float(hours)
+        except ValueError:
+            raise AssignmentError(f"--extension {text!r}: write e.g. ann=48 (hours)") from None
+    for student in [*found]:
+        if roster and student not in roster:
+            raise AssignmentError(f"--extension {student!r}: not on the class list")
+    return found
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade the folder into the gradebook; print a summary naming everything not graded."""
     started = time.monotonic()
@@ -243,7 +279,14 @@ def run_grade(args: argparse.Namespace) -> int:
         hide=sorted({quiz_dir(), *([banks] if banks else [])}),
         freeze_loaded=True,  # this process grades once, then exits
         command=getattr(args, "command_line", f"grade {folder}"),
+        use_file_times=args.use_file_times,
+        extensions=_extensions(args.extension, manifest),
+        excused=args.excuse,
+        accept_late=args.accept_late,
     )
+    for student in args.excuse:
+        if manifest.roster_ids() and student not in manifest.roster_ids():
+            raise AssignmentError(f"--excuse {student!r}: not on the class list")
     questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:
         report = grade_folder(folder, manifest, gradebook, questions, options)
@@ -264,6 +307,12 @@ def run_grade(args: argparse.Namespace) -> int:
         )
     for finding in report.findings:
         print(finding.line())
+    if report.interrupted:
+        print(
+            f"interrupted (Ctrl-C): {report.graded} hand-in(s) graded and kept; run grade "
+            "again to grade the rest",
+            file=sys.stderr,
+        )
     for student, qid, status, reason in report.attention:
         print(f"{status:<13} {student} {qid}: {reason.splitlines()[0][:160] if reason else ''}")
     if report.isolation == "namespace":
@@ -284,6 +333,8 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"mean {mean:.2f} / {manifest.possible():g} over {len(totals)} student(s)")
     if waiting:
         print(f"{len(waiting)} answer(s) wait for a person: lrcourse review {manifest.assignment}")
+    if report.interrupted:
+        return 130
     return 1 if report.problems() or report.changed_questions or waiting else 0
 
 

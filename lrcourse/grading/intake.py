@@ -36,21 +36,36 @@ from lrcourse.grading.roster import squashed, valid_id
 
 #: A notebook larger than this is not read (the hand-in is flagged for review).
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
-#: A zip file larger than this is not opened.
+#: A zip file larger than this is not opened (it is read from disk member by member).
 MAX_ZIP_BYTES = 512 * 1024 * 1024
+#: A student's zip inside a download larger than this (unzipped) is not opened.
+MAX_NESTED_ZIP_BYTES = 64 * 1024 * 1024
+#: One walk unzips at most this many members and this many bytes in all (zip bombs stop here).
+MAX_ZIP_MEMBERS = 20_000
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 #: Folders deeper than this and folders with more entries than this are not walked further.
 MAX_DEPTH = 8
 MAX_ENTRIES = 20_000
 LITTER = (".ipynb_checkpoints", "__MACOSX", ".DS_Store")
+#: canvas-lms ContentZipper#add_submission: ``<sortable name>[_LATE]_<user id>`` sanitised
+#: (``[^[[:word:]]]`` removed, downcased), then ``_<attachment id>_<file name>``; the name is
+#: left out under anonymous grading. Ids longer than 18 digits are not Canvas's.
 CANVAS_NAME = re.compile(
-    r"^(?P<login>[^_/]+?)(?P<late>_late|_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$"
+    r"^(?:(?P<login>[^/]*?)_)?(?P<late>late_|LATE_)?(?P<user>\d{1,18})_(?P<submission>\d{1,18})_"
+    r"(?P<file>.+)$"
 )
+#: Moodle mod/assign download_submissions: ``clean_filename(<full name>_<participant id>)`` +
+#: ``_assignsubmission_<plugin>_`` as a folder (default since 3.1) or before the file name.
 MOODLE_FOLDER = re.compile(
-    r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$"
+    r"^(?P<name>.+?)_(?P<participant>\d{1,18})_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$"
 )
 #: Problems that make an entry odd (it goes to review); any other problem makes it unreadable.
 ODD_ENTRY = ("a symbolic link", "not a regular file", "a folder that cannot be opened")
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+#: Where a hand-in's time came from (shown with its lateness).
+TIME_NONE = "no submission time in the download"
+TIME_CANVAS_LATE = "Canvas's LATE mark (no time)"
+TIME_FILE = "file time (--use-file-times)"
 
 
 @dataclass(frozen=True)
@@ -60,16 +75,21 @@ class HandIn:
     student: str
     label: str  # the path inside the submissions folder (``a.zip:member`` inside a zip)
     data: bytes | None
+    #: The submission time, only from a source the LMS records or the instructor asked for.
     submitted_at: datetime | None
     layout: str  # "plain", "canvas", "moodle"
     #: Canvas marked the submission late (``_late_`` in its name).
     lms_late: bool = False
-    #: Canvas's submission id: a higher one is a later submission.
+    #: Canvas's attachment id: a file uploaded later has a higher one.
     lms_submission: int = 0
     #: Matched through a folder named for the student (or an LMS folder), not a loose file name.
     in_own_folder: bool = False
     #: Why the file cannot be graded as it is (it goes to review with this reason).
     problem: str | None = None
+    #: Where ``submitted_at`` (or the lateness) came from: one of the ``TIME_*`` texts.
+    time_source: str = TIME_NONE
+    #: The file's own time (folder mtime or zip entry time): shown, used only when asked.
+    file_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -152,44 +172,153 @@ def _stamp(seconds: float) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
-def _zip_entries(data: bytes, parts: tuple[str, ...], label: str) -> Iterator[_Entry]:
+def shown(name: str) -> str:
+    """Return ``name`` as text any terminal, file or database takes (undecodable bytes escaped).
+
+    ``os.scandir`` hands back a non-UTF-8 file name with lone surrogates in it; such a label
+    could not be printed or stored, so it is written with backslash escapes instead.
+    """
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class _Budget:
+    """What one walk may still unzip: members and bytes (a zip bomb stops here, with a finding)."""
+
+    def __init__(self) -> None:
+        self.members = MAX_ZIP_MEMBERS
+        self.bytes = MAX_UNZIPPED_BYTES
+
+
+def _member_time(info: zipfile.ZipInfo) -> datetime | None:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as error:
-        yield _Entry(parts, label, None, None, f"not a readable zip file ({error})")
+        return datetime(*info.date_time, tzinfo=UTC)
+    except (ValueError, OverflowError):  # month 0, day 0, hour 25: a date no clock wrote
+        return None
+
+
+def _zip_entries(
+    source: object,
+    label: str,
+    budget: _Budget,
+    findings: list[Finding],
+    nested: int = 0,
+) -> Iterator[_Entry]:
+    """Yield the members of the zip ``source`` (a file object) one at a time, under caps.
+
+    Members are read one by one and only while the walk's budget lasts; only ``.ipynb`` members
+    (and, one level deep, ``.zip`` members) are unzipped at all. Whatever is not read (over the
+    member or byte budget, encrypted, a path leaving the zip) is a finding, never silent.
+    """
+    try:
+        archive = zipfile.ZipFile(source)  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        yield _Entry((), label, None, None, f"not a readable zip file ({error})")
         return
     with archive:
-        for info in archive.infolist()[:MAX_ENTRIES]:
+        members = archive.infolist()
+        if len(members) > budget.members:
+            findings.append(
+                Finding(
+                    "zip-skipped",
+                    label,
+                    f"{len(members)} members; only the first {budget.members} were looked at",
+                )
+            )
+            members = members[: budget.members]
+        budget.members -= len(members)
+        for info in members:
             if info.is_dir():
                 continue
-            inner = tuple(p for p in info.filename.split("/") if p)
-            member_label = f"{label}:{info.filename}"
+            inner = tuple(shown(p) for p in info.filename.split("/") if p)
+            member_label = f"{label}:{shown(info.filename)}"
             if any(p in LITTER for p in inner) or not inner:
                 continue
             if ".." in inner or info.filename.startswith("/"):
                 yield _Entry(inner, member_label, None, None, "a zip member path leaving the zip")
                 continue
-            modified = datetime(*info.date_time, tzinfo=UTC)
-            if info.file_size > MAX_NOTEBOOK_BYTES:
-                problem = (
-                    f"the file is {info.file_size / 1e6:.1f} MB; notebooks over 5 MB are not graded"
-                )
+            modified = _member_time(info)
+            name = inner[-1].lower()
+            is_zip = name.endswith(".zip")
+            if not (name.endswith(".ipynb") or is_zip):
+                yield _Entry(inner, member_label, None, modified)  # named, never unzipped
+                continue
+            cap = MAX_NESTED_ZIP_BYTES if is_zip else MAX_NOTEBOOK_BYTES
+            problem = None
+            if info.flag_bits & 0x1:
+                problem = "an encrypted zip member (not unzipped)"
+            elif is_zip and nested >= 1:
+                problem = "a zip inside a zip inside the download (not unzipped)"
+            elif info.file_size > cap:
+                problem = f"the file is {info.file_size / 1e6:.1f} MB unzipped; over the {cap / 1e6:.0f} MB cap"
+            elif info.file_size > budget.bytes:
+                problem = "not unzipped: the download's unzip budget is spent (a zip bomb?)"
+            if problem is not None:
+                findings.append(Finding("zip-skipped", member_label, problem))
                 yield _Entry(inner, member_label, None, modified, problem)
                 continue
             try:
                 with archive.open(info) as handle:
-                    content = handle.read(MAX_NOTEBOOK_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as error:
+                    content = handle.read(cap + 1)
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                ValueError,
+                NotImplementedError,
+                RuntimeError,
+                EOFError,
+            ) as error:
+                findings.append(
+                    Finding("zip-skipped", member_label, f"cannot be unzipped ({error})")
+                )
                 yield _Entry(inner, member_label, None, modified, f"cannot be unzipped ({error})")
                 continue
-            if len(content) > MAX_NOTEBOOK_BYTES:
-                yield _Entry(inner, member_label, None, modified, "over the notebook cap unzipped")
+            budget.bytes -= len(content)
+            if len(content) > cap:
+                problem = "over its size cap unzipped (the zip lied about its size)"
+                findings.append(Finding("zip-skipped", member_label, problem))
+                yield _Entry(inner, member_label, None, modified, problem)
+                continue
+            if is_zip:
+                for deeper in _zip_entries(
+                    io.BytesIO(content), member_label, budget, findings, nested + 1
+                ):
+                    yield _Entry(
+                        (*inner, *deeper.parts),
+                        deeper.label,
+                        deeper.data,
+                        deeper.modified,
+                        deeper.problem,
+                    )
                 continue
             yield _Entry(inner, member_label, content, modified)
 
 
-def _walk(fd: int, parts: tuple[str, ...], findings: list[Finding]) -> Iterator[_Entry]:
-    """Yield every file under the open folder ``fd``; odd entries become findings."""
+def _open_zip(name: str, parent: int) -> tuple[object | None, float, str | None]:
+    """Return an open file of the zip ``name`` (a regular file under the cap), or why not."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=parent)
+    except OSError as error:
+        if error.errno == 40:
+            return None, 0.0, "a symbolic link (not followed)"
+        return None, 0.0, f"cannot be opened ({error.strerror})"
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None, info.st_mtime, "not a regular file (a FIFO, device or socket)"
+    if info.st_size > MAX_ZIP_BYTES:
+        os.close(fd)
+        return None, info.st_mtime, f"the zip is {info.st_size / 1e6:.0f} MB; over the cap"
+    return os.fdopen(fd, "rb"), info.st_mtime, None
+
+
+def _walk(
+    fd: int, parts: tuple[str, ...], findings: list[Finding], budget: _Budget
+) -> Iterator[_Entry]:
+    """Yield every file under the open folder ``fd``; odd entries become findings.
+
+    A zip's own name stays in the parts of its members (``bob_12_34_work.zip/alice.ipynb``), so
+    the wrapper that holds a file, not a name chosen inside it, says whose it is.
+    """
     try:
         entries = sorted(os.scandir(fd), key=lambda e: e.name)
     except OSError as error:
@@ -201,7 +330,7 @@ def _walk(fd: int, parts: tuple[str, ...], findings: list[Finding]) -> Iterator[
         )
         return
     for entry in entries:
-        here = (*parts, entry.name)
+        here = (*parts, shown(entry.name))
         label = "/".join(here)
         if entry.name in LITTER:
             continue
@@ -217,17 +346,18 @@ def _walk(fd: int, parts: tuple[str, ...], findings: list[Finding]) -> Iterator[
                 yield _Entry(here, label, None, None, f"a folder that cannot be opened ({error})")
                 continue
             try:
-                yield from _walk(child, here, findings)
+                yield from _walk(child, here, findings, budget)
             finally:
                 os.close(child)
         elif entry.name.lower().endswith(".zip"):
-            data, mtime, problem = read_regular(entry.name, fd, MAX_ZIP_BYTES)
-            if data is None:
+            handle, mtime, problem = _open_zip(entry.name, fd)
+            if handle is None:
                 yield _Entry(here, label, None, _stamp(mtime), problem)
-            else:
-                for inner in _zip_entries(data, (), label):
+                continue
+            with handle:  # type: ignore[attr-defined]
+                for inner in _zip_entries(handle, label, budget, findings):
                     yield _Entry(
-                        (*parts, *inner.parts),
+                        (*here, *inner.parts),
                         inner.label,
                         inner.data,
                         inner.modified,
@@ -236,9 +366,13 @@ def _walk(fd: int, parts: tuple[str, ...], findings: list[Finding]) -> Iterator[
         elif entry.name.endswith(".ipynb"):
             data, mtime, problem = read_regular(entry.name, fd, MAX_NOTEBOOK_BYTES)
             yield _Entry(here, label, data, _stamp(mtime), problem)
-        else:  # not a notebook: reported by name, never opened
-            odd = None if entry.is_file(follow_symlinks=False) else "not a regular file"
-            yield _Entry(here, label, None, None, odd)
+        else:
+            try:
+                odd = None if entry.is_file(follow_symlinks=False) else "not a regular file"
+                mtime = entry.stat(follow_symlinks=False).st_mtime
+            except OSError:
+                odd, mtime = "cannot be read", 0.0
+            yield _Entry(here, label, None, _stamp(mtime), odd)
 
 
 def canvas_logins(entry: RosterEntry) -> set[str]:
@@ -264,59 +398,107 @@ class _Match:
     in_own_folder: bool = False
 
 
-def match_entry(parts: tuple[str, ...], manifest: Manifest) -> _Match:
-    """Return which student the file at ``parts`` (relative to the folder) belongs to."""
-    roster = list(manifest.roster) or [RosterEntry(id=s) for s in manifest.students]
-    name = parts[-1]
-    canvas = CANVAS_NAME.match(name)
-    if canvas:
-        login = squashed(canvas["login"])
-        by_id = [e.id for e in roster if e.canvas_id and e.canvas_id == canvas["user"]]
-        by_login = [e.id for e in roster if login in canvas_logins(e)]
-        student = (by_id or by_login or [None])[0]
-        if not roster and valid_id(canvas["login"]):
-            student = canvas["login"]
-        return _Match(
-            student, "canvas", canvas["login"], bool(canvas["late"]), int(canvas["submission"])
-        )
-    for folder in reversed(parts[:-1]):
-        moodle = MOODLE_FOLDER.match(folder)
-        if moodle:
-            full = squashed(moodle["name"])
-            pid = moodle["participant"]
-            by_id = [e.id for e in roster if e.moodle_id and e.moodle_id == pid]
-            by_name = [e.id for e in roster if full in {squashed(e.name), squashed(e.id)}]
-            student = (by_id or by_name or [None])[0]
-            if not roster and valid_id(moodle["name"]):
-                student = moodle["name"]
-            return _Match(student, "moodle", moodle["name"], in_own_folder=True)
-    stem = name[: -len(".ipynb")] if name.endswith(".ipynb") else name
-    if roster:
-        ids = {e.id: e.id for e in roster}
-        folded = {e.id.casefold(): e.id for e in roster}
-        for depth, candidate in enumerate([stem, *reversed(parts[:-1])]):
-            student = ids.get(candidate) or folded.get(candidate.casefold())
-            if student:
-                return _Match(student, "plain", candidate, in_own_folder=depth > 0)
-        return _Match(None, "plain", parts[0] if len(parts) > 1 else stem)
-    candidate = parts[0] if len(parts) > 1 else stem
+def name_keys(name: str) -> set[str]:
+    """Return the forms a person's name is compared in: squashed, and its words in any order.
+
+    Moodle writes "First Last" (``fullname()``, with ``_`` made a space); a class list may say
+    "Last, First": both give the same sorted words.
+    """
+    words = sorted(squashed(w) for w in re.split(r"[\s,_]+", name) if squashed(w))
+    return {k for k in (squashed(name), " ".join(words)) if k}
+
+
+def _one(found: list[str]) -> str | None:
+    unique = sorted(set(found))
+    return unique[0] if len(unique) == 1 else None
+
+
+def _canvas_match(found: re.Match[str], roster: list[RosterEntry], in_zip: bool) -> _Match:
+    login = squashed(found["login"] or "")
+    by_id = [e.id for e in roster if e.canvas_id and e.canvas_id == found["user"]]
+    by_login = [e.id for e in roster if login and login in canvas_logins(e)]
+    student = _one(by_id) or (None if by_id else _one(by_login))
+    if not roster and found["login"] and valid_id(found["login"]):
+        student = found["login"]
     return _Match(
-        candidate if valid_id(candidate) else None, "plain", candidate, in_own_folder=len(parts) > 1
+        student,
+        "canvas",
+        found["login"] or found["user"],
+        bool(found["late"]),
+        int(found["submission"]),
+        in_own_folder=in_zip,
     )
 
 
-def collect_folder(folder: os.PathLike[str] | str, manifest: Manifest) -> Intake:
-    """Return every hand-in under ``folder`` matched to ``manifest``'s class, and the findings."""
+def _moodle_match(found: re.Match[str], roster: list[RosterEntry]) -> _Match:
+    keys = name_keys(found["name"])
+    pid = found["participant"]
+    by_id = [e.id for e in roster if e.moodle_id and e.moodle_id == pid]
+    by_name = [e.id for e in roster if keys & (name_keys(e.name) | name_keys(e.id))]
+    student = _one(by_id) or (None if by_id else _one(by_name))
+    if not roster and valid_id(found["name"]):
+        student = found["name"]
+    return _Match(student, "moodle", found["name"], in_own_folder=True)
+
+
+def match_entry(parts: tuple[str, ...], manifest: Manifest) -> _Match:
+    """Return which student the file at ``parts`` (relative to the folder) belongs to.
+
+    The outermost LMS wrapper decides: the first part, from the top, that Canvas or Moodle
+    named for a student (a Canvas entry, file or zip; a Moodle folder). Names inside it (a
+    notebook in a student's zip called ``martinalice_48101_…``, a Moodle-style folder inside
+    bob's folder) were chosen by the student and never change whose hand-in it is.
+    """
+    roster = list(manifest.roster) or [RosterEntry(id=s) for s in manifest.students]
+    ids = {e.id: e.id for e in roster}
+    folded = {e.id.casefold(): e.id for e in roster}
+    last = len(parts) - 1
+    for depth, part in enumerate(parts):
+        moodle = MOODLE_FOLDER.match(part)
+        if moodle and (depth < last or part.endswith(".ipynb")):
+            return _moodle_match(moodle, roster)
+        canvas = CANVAS_NAME.match(part)
+        if canvas and (depth == last or part.lower().endswith(".zip")):
+            return _canvas_match(canvas, roster, in_zip=depth < last)
+        if depth < last:  # a plain folder (or zip) named by a roster id holds what is inside
+            plain = part[: -len(".zip")] if part.lower().endswith(".zip") else part
+            student = ids.get(plain) or folded.get(plain.casefold())
+            if student:
+                return _Match(student, "plain", plain, in_own_folder=True)
+    stem = parts[-1][: -len(".ipynb")] if parts[-1].endswith(".ipynb") else parts[-1]
+    folders = [p[: -len(".zip")] if p.lower().endswith(".zip") else p for p in parts[:-1]]
+    if roster:
+        student = ids.get(stem) or folded.get(stem.casefold())
+        if student:
+            return _Match(student, "plain", stem)
+        return _Match(None, "plain", folders[0] if folders else stem)
+    candidate = folders[0] if folders else stem
+    return _Match(
+        candidate if valid_id(candidate) else None, "plain", candidate, in_own_folder=bool(folders)
+    )
+
+
+def collect_folder(
+    folder: os.PathLike[str] | str, manifest: Manifest, use_file_times: bool = False
+) -> Intake:
+    """Return every hand-in under ``folder`` matched to ``manifest``'s class, and the findings.
+
+    A hand-in's time is taken from a file's own time (a folder's mtime, a zip entry's date)
+    only with ``use_file_times``: Canvas stamps its download's entries with the time of the
+    download, and a copied folder carries the time of the copy.
+    """
     intake = Intake()
     top = _open_dir(os.fspath(folder), None)
     try:
-        entries = list(_walk(top, (), intake.findings))
+        entries = list(_walk(top, (), intake.findings, _Budget()))
     finally:
         os.close(top)
     roster_given = bool(manifest.roster or manifest.students)
     for entry in entries:
         intake.files += 1
-        if not entry.parts[-1].endswith(".ipynb"):
+        if not entry.parts or not entry.parts[-1].endswith(".ipynb"):
+            if any(f.name == entry.label for f in intake.findings):
+                continue  # already named (a zip member skipped with its reason)
             why = entry.problem or "not a notebook (.ipynb)"
             intake.findings.append(Finding("unmatched", entry.label, why))
             continue
@@ -329,16 +511,23 @@ def collect_folder(folder: os.PathLike[str] | str, manifest: Manifest) -> Intake
                 detail = f"{match.candidate!r} is not a usable student id; rename it"
                 intake.findings.append(Finding("unmatched", entry.label, detail))
             continue
+        if use_file_times and entry.modified is not None:
+            submitted_at, source = entry.modified, TIME_FILE
+        else:
+            submitted_at = None
+            source = TIME_CANVAS_LATE if match.lms_late else TIME_NONE
         handin = HandIn(
             student=match.student,
             label=entry.label,
             data=entry.data,
-            submitted_at=entry.modified,
+            submitted_at=submitted_at,
             layout=match.layout,
             lms_late=match.lms_late,
             lms_submission=match.lms_submission,
             in_own_folder=match.in_own_folder,
             problem=None if entry.problem is None else f"{entry.label}: {entry.problem}",
+            time_source=source,
+            file_time=entry.modified,
         )
         intake.handins.setdefault(match.student, []).append(handin)
     for student in manifest.roster_ids():
