@@ -42,7 +42,7 @@ MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_NESTED_ZIP_BYTES = 64 * 1024 * 1024
 #: One walk unzips at most this many members and this many bytes in all (zip bombs stop here).
 MAX_ZIP_MEMBERS = 20_000
-MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
 #: Folders deeper than this and folders with more entries than this are not walked further.
 MAX_DEPTH = 8
 MAX_ENTRIES = 20_000
