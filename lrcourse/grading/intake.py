@@ -278,7 +278,7 @@ def _zip_entries(
                 findings.append(Finding("zip-skipped", member_label, problem))
                 yield _Entry(inner, member_label, None, modified, problem)
                 continue
-            if is_zip:
+            if is_zip:  # a student's zip: its members' dates are theirs, the zip's is the LMS's
                 for deeper in _zip_entries(
                     io.BytesIO(content), member_label, budget, findings, nested + 1
                 ):
@@ -286,7 +286,7 @@ def _zip_entries(
                         (*inner, *deeper.parts),
                         deeper.label,
                         deeper.data,
-                        deeper.modified,
+                        modified,
                         deeper.problem,
                     )
                 continue
@@ -354,8 +354,15 @@ def _walk(
             if handle is None:
                 yield _Entry(here, label, None, _stamp(mtime), problem)
                 continue
+            # A student's own zip (a Canvas entry, or a zip in a Moodle folder): the dates of its
+            # members were chosen by the student; the zip file's own time stands for them all.
+            own = bool(CANVAS_NAME.match(entry.name)) or any(MOODLE_FOLDER.match(p) for p in parts)
             with handle:  # type: ignore[attr-defined]
                 for inner in _zip_entries(handle, label, budget, findings):
+                    if own:
+                        inner = _Entry(
+                            inner.parts, inner.label, inner.data, _stamp(mtime), inner.problem
+                        )
                     yield _Entry(
                         (*here, *inner.parts),
                         inner.label,
