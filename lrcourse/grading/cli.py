@@ -289,7 +289,11 @@ def run_grade(args: argparse.Namespace) -> int:
             raise AssignmentError(f"--excuse {student!r}: not on the class list")
     questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:
-        report = grade_folder(folder, manifest, gradebook, questions, options)
+        try:
+            report = grade_folder(folder, manifest, gradebook, questions, options)
+        except KeyboardInterrupt:  # before any hand-in was graded: nothing to keep
+            print("interrupted (Ctrl-C) before grading began; nothing was changed", file=sys.stderr)
+            return 130
         totals = gradebook.summary(manifest.assignment)
         waiting = review_items(gradebook, manifest.assignment)
     rate = report.graded / report.seconds if report.seconds else 0.0
