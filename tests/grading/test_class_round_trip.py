@@ -171,6 +171,10 @@ def test_a_class_of_25_from_lms_downloads_to_lms_imports(tmp_path: Path) -> None
     assert f"invalid       {IDS[SLIP]} class.rate-after-decay" in out
     assert f"missing       {IDS[23]}: no hand-in found" in out
     assert "late-unknown  submissions.zip:" in out
+    # Nothing new: no sandbox, no torch (issue 22 item 13: target 1 s, a whole process).
+    status, out, err, timings["grade, nothing new"] = _lrcourse(tmp_path, *grade, "canvas")
+    assert "0 graded, 13 already graded, 0 code run(s)" in out, err
+    assert timings["grade, nothing new"] <= 1.0
     status, out, err, timings["grade moodle (10)"] = _lrcourse(tmp_path, *grade, "moodle")
     assert status == 1, err
     assert "10 student(s) handed in" in out  # the symlink is one, flagged for review, not read

@@ -316,3 +316,26 @@ def test_moodle_folders_match_a_last_first_list_and_the_newest_of_two_counts(
     assert (
         len(chose) == 1 and "2 notebooks in one Moodle folder (draft.ipynb, hw1.ipynb)" in chose[0]
     )
+
+
+def test_moodle_blind_marking_folders_match_the_worksheets_participant_ids(
+    course, tmp_path: Path
+) -> None:
+    """Blind marking: ``Participant_<id>_assignsubmission_file_``; only the id can match."""
+    sheet = tmp_path / "worksheet.csv"
+    lines = ['Identifier,"Full name","Email address",Status,Grade,"Maximum grade"']
+    lines += [f'"Participant {5500 + n}","{f} {last}",{login}@uni.example,x,,2.00' for n, (f, last, login) in enumerate(PEOPLE)]  # fmt: skip
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    roster = read_roster(str(sheet))
+    spec = AssignmentSpec(assignment="hw1", title="hw1", question_ids=QUESTIONS, roster=roster)
+    manifest = write_assignment(spec, course["questions"], tmp_path / "assignments")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    release = tmp_path / "assignments" / "hw1" / "release" / "hw1.ipynb"
+    entries = {f"Participant_{5500 + n}_assignsubmission_file_/hw1.ipynb": filled(release, RIGHT if n else HALF) for n in range(4)}  # fmt: skip
+    write_zip(folder / "blind.zip", entries)
+    report = grade_into(folder, tmp_path / "book.sqlite", manifest, course["questions"])
+    with Gradebook(tmp_path / "book.sqlite") as gradebook:
+        totals = gradebook.summary("hw1")
+    assert totals == {"jalvarez@uni.example": 1.0} | {f"{PEOPLE[n][2]}@uni.example": 2.0 for n in range(1, 4)}  # fmt: skip
+    assert report.graded == 4
