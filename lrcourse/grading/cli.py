@@ -163,6 +163,14 @@ def register(subparsers: Any) -> None:
         "--excuse", action="append", default=[], metavar="ID", help="excuse a student (repeatable)"
     )
     grade.add_argument(
+        "--submitted",
+        action="append",
+        default=[],
+        metavar="ID=TIME",
+        help="a submission time read in the LMS (repeatable), e.g. --submitted bob=2026-03-03T09:30 "
+        "(UTC unless the time says otherwise); it decides that hand-in's lateness",
+    )
+    grade.add_argument(
         "--accept-late",
         action="store_true",
         help="grade even when most hand-ins would lose points for lateness (else: refused)",
@@ -246,6 +254,20 @@ def _extensions(texts: list[str], manifest: Manifest) -> dict[str, float]:
     return found
 
 
+def _submitted(texts: list[str]) -> dict[str, datetime]:
+    found: dict[str, datetime] = {}
+    for text in texts:
+        student, _, when = text.partition("=")
+        try:
+            stamp = datetime.fromisoformat(when.strip())
+        except ValueError:
+            raise AssignmentError(
+                f"--submitted {text!r}: write e.g. bob=2026-03-03T09:30 (the time the LMS shows)"
+            ) from None
+        found[student.strip()] = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return found
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade the folder into the gradebook; print a summary naming everything not graded."""
     started = time.monotonic()
@@ -283,10 +305,13 @@ def run_grade(args: argparse.Namespace) -> int:
         extensions=_extensions(args.extension, manifest),
         excused=args.excuse,
         accept_late=args.accept_late,
+        submitted=_submitted(args.submitted),
     )
-    for student in args.excuse:
+    for flag, student in [("--excuse", s) for s in args.excuse] + [
+        ("--submitted", s) for s in options.submitted
+    ]:
         if manifest.roster_ids() and student not in manifest.roster_ids():
-            raise AssignmentError(f"--excuse {student!r}: not on the class list")
+            raise AssignmentError(f"{flag} {student!r}: not on the class list")
     questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:
         try:

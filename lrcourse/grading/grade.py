@@ -24,14 +24,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tqdm import tqdm
 
 from lrcourse.grading.collect import Answer, Submission, parse_submission, released_for
 from lrcourse.grading.gradebook import Gradebook, HandInInfo, QuestionResult, answer_text
-from lrcourse.grading.intake import ODD_ENTRY, Finding, HandIn, Intake, collect_folder
+from lrcourse.grading.intake import (
+    ODD_ENTRY,
+    TIME_GIVEN,
+    Finding,
+    HandIn,
+    Intake,
+    collect_folder,
+)
 from lrcourse.grading.late import lateness
 from lrcourse.grading.manifest import REVIEWED_TYPES, AssignmentError, Manifest, changed_questions
 from lrcourse.quiz.model import QuestionModel
@@ -41,7 +48,7 @@ from lrcourse.sandbox.pool import Limits, SandboxPool
 #: Statuses a person should look at (``lrcourse review`` walks them).
 REVIEW_STATUSES = ("needs-review", "invalid", "unreadable", "grader-error")
 #: Findings that are news, not problems (they do not make ``grade`` exit 1).
-INFO_FINDINGS = ("resubmitted", "replaced", "chose-newest")
+INFO_FINDINGS = ("resubmitted", "replaced", "chose-newest", "late-changed")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class GradeOptions:
     excused: Sequence[str] = ()
     #: Grade even when most of the class would lose points for lateness (else: refuse).
     accept_late: bool = False
+    #: Submission times the instructor read in the LMS (e.g. SpeedGrader), by student.
+    submitted: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -320,11 +329,13 @@ def _plan(
             flags = f"the notebook was released to {submission.released_to!r}"
             report.findings.append(Finding("released-to", chosen.label, flags))
         hours = float(options.extensions.get(student, 0.0))
+        given = options.submitted.get(student)
+        when, source = (given, TIME_GIVEN) if given else (chosen.submitted_at, chosen.time_source)
         lateness_now = lateness(
             manifest.late,
-            chosen.submitted_at,
+            when,
             chosen.lms_late,
-            source=chosen.time_source,
+            source=source,
             extension=timedelta(hours=hours),
             excused=student in excused,
         )
@@ -334,15 +345,15 @@ def _plan(
         if lateness_now.unknown:
             report.findings.append(Finding("late-unknown", chosen.label, lateness_now.note))
         if lateness_now.factor < 1.0:
-            late.append((student, lateness_now.factor, chosen.time_source))
+            late.append((student, lateness_now.factor, source))
         info = HandInInfo(
             flags=flags,
-            submitted_at=chosen.submitted_at.isoformat() if chosen.submitted_at else "",
+            submitted_at=when.isoformat() if when else "",
             late_days=lateness_now.days,
             late_factor=lateness_now.factor,
             late_note=note,
             lms_order=chosen.lms_submission,
-            time_source=chosen.time_source,
+            time_source=source,
         )
         done = (
             set()
@@ -353,7 +364,15 @@ def _plan(
         if before is not None and before["content_hash"] != submission.content_hash:
             detail = f"replaces the hand-in graded before ({str(before.get('path'))[:120]})"
             report.findings.append(Finding("replaced", chosen.label, detail))
-        if missing or (before or {}).get("content_hash") != submission.content_hash:
+        same = before is not None and before["content_hash"] == submission.content_hash
+        if same and (before["late_factor"], before["note"]) != (info.late_factor, info.late_note):
+            detail = (
+                f"lateness now {info.late_note or 'on time'} (kept {info.late_factor:g} of the "
+                f"points; was {before['late_factor']:g}: {before['note'] or 'on time'})"
+            )
+            report.findings.append(Finding("late-changed", submission.student, detail))
+            todo.append((submission, missing, info))
+        elif missing or not same:
             todo.append((submission, missing, info))
         else:
             report.skipped += 1

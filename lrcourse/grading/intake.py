@@ -66,6 +66,7 @@ _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEX
 TIME_NONE = "no submission time in the download"
 TIME_CANVAS_LATE = "Canvas's LATE mark (no time)"
 TIME_FILE = "file time (--use-file-times)"
+TIME_GIVEN = "given with --submitted"
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,17 @@ def test_an_honest_canvas_class_keeps_every_point_though_the_zip_dates_say_late(
     assert "missing       rdiaz: no hand-in found" in lines
     assert "missing       kweiss: no hand-in found" in lines  # dropped: Canvas does not say so
 
+    # The time Canvas shows for the LATE one (SpeedGrader), given: grace applies to it too.
+    book = tmp_path / "book.sqlite"
+    report, totals, hand_ins = _grade(course, folder, book, submitted={"dlevi": DUE + timedelta(minutes=10)})  # fmt: skip
+    assert totals["dlevi"] == 2.0 and report.graded == 1  # only its lateness was written again
+    assert hand_ins["dlevi"]["note"] == "submitted 2026-03-02 00:09 UTC (given with --submitted): on time"  # fmt: skip
+    assert any(line.startswith("late-changed  dlevi: lateness now submitted") for line in _lines(report))  # fmt: skip
+    _, totals, hand_ins = _grade(course, folder, book, submitted={"dlevi": DUE + timedelta(hours=26)})  # fmt: skip
+    assert totals["dlevi"] == pytest.approx(1.6)  # two started days: 20 % off
+    with Gradebook(book) as gradebook:
+        assert len(gradebook.runs()) == 3
+
     # An excused (dropped) student is not missing; an extension is recorded with the note.
     report, _, _ = _grade(course, folder, tmp_path / "book2.sqlite", excused=["kweiss"])
     assert "missing       kweiss: no hand-in found" not in _lines(report)
