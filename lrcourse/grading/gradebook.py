@@ -246,6 +246,7 @@ class Gradebook(HistoryMixin):
         info = info or HandInInfo()
         with self._transaction():
             self._db.execute("INSERT OR IGNORE INTO students(student) VALUES (?)", (student,))
+            late_before = self._lateness(assignment, student, content_hash)
             self._db.execute(
                 "INSERT INTO submissions(assignment, student, content_hash, path, problem, flags, "
                 "submitted_at, late_days, late_factor, late_note, lms_order, time_source) "
@@ -295,6 +296,15 @@ class Gradebook(HistoryMixin):
                 if same and {**before, "run_id": 0} == {**after, "run_id": 0}:  # type: ignore[dict-item]
                     continue  # graded again to the same result: not a change
                 self._log(run_id, assignment, key, "result", before, after)
+            if late_before is not None:  # a lateness that changed is a grade change: logged
+                self._log(
+                    run_id,
+                    assignment,
+                    (student, "", content_hash),
+                    "late",
+                    late_before,
+                    self._lateness(assignment, student, content_hash),
+                )
             before_current = self._current(assignment, student)
             self._db.execute(
                 "INSERT INTO current_submissions(assignment, student, content_hash) "

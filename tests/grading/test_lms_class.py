@@ -209,7 +209,11 @@ def test_an_honest_canvas_class_keeps_every_point_though_the_zip_dates_say_late(
     _, totals, hand_ins = _grade(course, folder, book, submitted={"dlevi": DUE + timedelta(hours=26)})  # fmt: skip
     assert totals["dlevi"] == pytest.approx(1.6)  # two started days: 20 % off
     with Gradebook(book) as gradebook:
-        assert len(gradebook.runs()) == 3
+        runs = gradebook.runs()
+        late = [c for c in gradebook.changes(int(runs[-1]["run_id"])) if c.kind == "late"]  # type: ignore[arg-type]
+        assert len(runs) == 3 and len(late) == 1 and late[0].student == "dlevi"
+        assert gradebook.undo_last("gradebook undo") is not None  # undo puts the lateness back
+        assert gradebook.summary("hw1")["dlevi"] == 2.0
 
     # An excused (dropped) student is not missing; an extension is recorded with the note.
     report, _, _ = _grade(course, folder, tmp_path / "book2.sqlite", excused=["kweiss"])
