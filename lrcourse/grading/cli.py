@@ -171,6 +171,15 @@ def register(subparsers: Any) -> None:
         "(UTC unless the time says otherwise); it decides that hand-in's lateness",
     )
     grade.add_argument(
+        "--lms-times",
+        metavar="FILE",
+        help="Moodle's grading worksheet (CSV): its 'Last modified (submission)' times decide "
+        "lateness of Moodle hand-ins; give --lms-timezone too",
+    )
+    grade.add_argument(
+        "--lms-timezone", metavar="ZONE", help="the time zone of --lms-times, e.g. Europe/Berlin"
+    )
+    grade.add_argument(
         "--accept-late",
         action="store_true",
         help="grade even when most hand-ins would lose points for lateness (else: refused)",
@@ -268,6 +277,20 @@ def _submitted(texts: list[str]) -> dict[str, datetime]:
     return found
 
 
+def _recorded(args: argparse.Namespace, manifest: Manifest) -> dict[str, Any]:
+    if not args.lms_times:
+        return {}
+    if not args.lms_timezone:
+        raise AssignmentError(
+            "--lms-times needs --lms-timezone (the worksheet's times are in the exporting "
+            "user's Moodle time zone, which the file does not say)"
+        )
+    from lrcourse.grading.moodle import TIME_MOODLE, worksheet_times
+
+    times = worksheet_times(Path(args.lms_times), args.lms_timezone, manifest)
+    return {"recorded": times, "recorded_source": f"{TIME_MOODLE}, {args.lms_timezone}"}
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade the folder into the gradebook; print a summary naming everything not graded."""
     started = time.monotonic()
@@ -306,6 +329,7 @@ def run_grade(args: argparse.Namespace) -> int:
         excused=args.excuse,
         accept_late=args.accept_late,
         submitted=_submitted(args.submitted),
+        **_recorded(args, manifest),
     )
     for flag, student in [("--excuse", s) for s in args.excuse] + [
         ("--submitted", s) for s in options.submitted

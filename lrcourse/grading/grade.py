@@ -77,6 +77,9 @@ class GradeOptions:
     accept_late: bool = False
     #: Submission times the instructor read in the LMS (e.g. SpeedGrader), by student.
     submitted: Mapping[str, datetime] = field(default_factory=dict)
+    #: Submission times an LMS export recorded (Moodle's grading worksheet), and its name.
+    recorded: Mapping[str, datetime] = field(default_factory=dict)
+    recorded_source: str = ""
 
 
 @dataclass
@@ -329,8 +332,12 @@ def _plan(
             flags = f"the notebook was released to {submission.released_to!r}"
             report.findings.append(Finding("released-to", chosen.label, flags))
         hours = float(options.extensions.get(student, 0.0))
-        given = options.submitted.get(student)
-        when, source = (given, TIME_GIVEN) if given else (chosen.submitted_at, chosen.time_source)
+        given, recorded = options.submitted.get(student), options.recorded.get(student)
+        when, source = chosen.submitted_at, chosen.time_source
+        if given is not None:
+            when, source = given, TIME_GIVEN
+        elif recorded is not None and chosen.layout != "canvas":
+            when, source = recorded, options.recorded_source
         lateness_now = lateness(
             manifest.late,
             when,

@@ -354,3 +354,53 @@ def test_moodle_blind_marking_folders_match_the_worksheets_participant_ids(
         totals = gradebook.summary("hw1")
     assert totals == {"jalvarez@uni.example": 1.0} | {f"{PEOPLE[n][2]}@uni.example": 2.0 for n in range(1, 4)}  # fmt: skip
     assert report.graded == 4
+
+
+def test_moodle_worksheet_times_decide_lateness_in_their_time_zone(course, tmp_path: Path) -> None:
+    """Item 2: Moodle's recorded time (grading worksheet, userdate() in the user's zone)."""
+    from lrcourse.grading.moodle import TIME_MOODLE, worksheet_times
+
+    sheet = tmp_path / "worksheet.csv"
+    stamps = [
+        "Sunday, 1 March 2026, 11:00 PM",  # 22:00 UTC: on time
+        "Monday, 2 March 2026, 1:10 AM",  # 00:10 UTC: 11 minutes late, inside the grace
+        "Tuesday, 3 March 2026, 10:00 AM",  # 09:00 UTC: two started days late
+        "-",  # nothing recorded: no lateness from anywhere
+    ]
+    lines = ['Identifier,"Full name","Email address",Status,"Last modified (submission)"']
+    lines += [f'"Participant {5500 + n}","{PEOPLE[n][0]} {PEOPLE[n][1]}",x@y,s,"{stamp}"' for n, stamp in enumerate(stamps)]  # fmt: skip
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    times = worksheet_times(sheet, "Europe/Berlin", course["hw1"])
+    assert times[IDS[0]] == DUE - timedelta(hours=1, minutes=59) and IDS[3] not in times
+    folder = tmp_path / "in"
+    folder.mkdir()
+    entries = {f"{moodle_folder(n)}/hw1.ipynb": filled(course["hw1-release"], RIGHT) for n in range(4)}  # fmt: skip
+    write_zip(folder / "moodle.zip", entries)
+    source = f"{TIME_MOODLE}, Europe/Berlin"
+    _, totals, hand_ins = _grade(course, folder, tmp_path / "b.sqlite", recorded=times, recorded_source=source)  # fmt: skip
+    assert totals == {IDS[0]: 2.0, IDS[1]: 2.0, IDS[2]: pytest.approx(1.6), IDS[3]: 2.0}
+    assert hand_ins[IDS[2]]["time_source"] == source
+    with pytest.raises(AssignmentError, match="not a time zone"):
+        worksheet_times(sheet, "Mars/Olympus", course["hw1"])
+
+
+def test_the_lateness_flags_are_checked_before_anything_is_read(course, tmp_path: Path, capsys) -> None:  # fmt: skip
+    from lrcourse.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "jalvarez.ipynb").write_bytes(filled(course["hw1-release"], RIGHT))
+    grade = ["grade", str(folder), "--assignment", str(course["root"] / "assignments" / "hw1")]
+    grade += ["--banks", str(BANK), "--gradebook", str(tmp_path / "b.sqlite"), "--no-progress"]
+    for extra, said in (
+        (["--lms-times", "w.csv"], "--lms-times needs --lms-timezone"),
+        (["--submitted", "jalvarez=yesterday"], "write e.g. bob=2026-03-03T09:30"),
+        (["--extension", "nobody=5"], "--extension 'nobody': not on the class list"),
+        (["--excuse", "nobody"], "--excuse 'nobody': not on the class list"),
+    ):
+        assert main([*grade, *extra]) == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "b.sqlite").exists()
+    assert main([*grade, "--submitted", "jalvarez=2026-03-02T00:10"]) == 1  # 24 are missing
+    with Gradebook(tmp_path / "b.sqlite") as gradebook:
+        assert gradebook.summary("hw1") == {"jalvarez": 2.0}  # 11 minutes late: inside the grace
