@@ -2,15 +2,19 @@
 
 The pipeline: walk the folder and match hand-ins to the roster (``intake``: nothing followed,
 nothing run; an empty folder or a filter matching nobody stops here, before anything is
-written) -> choose one hand-in per student (``_choose``) -> start the sandbox servers (they
-import torch in their own processes while this one imports it too) -> read each (``collect``) ->
-skip what the gradebook already holds for that exact file (by content hash) unless regrading ->
-grade the rest on a thread pool with :class:`~lrcourse.grading.grader.Grader`: code in a
+written) -> plan (``_plan``, no torch, nothing written): choose one hand-in per student
+(``choose.choose_handin``), read it (``collect``), decide its lateness from times the LMS
+records (``late``), keep a newer hand-in over an older download, skip what the gradebook holds
+for that exact file unless regrading, and refuse the run (nothing written) when every notebook
+is another assignment's or most of the class would be late -> only if something is left: start
+the sandbox servers (they import torch in their own processes while this one imports it too)
+and grade on a thread pool with :class:`~lrcourse.grading.grader.Grader`: code in a
 :class:`~lrcourse.sandbox.pool.SandboxPool`, everything else in this process with
 ``lrcourse.quiz.check``; written (``explain``) answers and odd hand-ins are kept for a person ->
 write each hand-in's results in one transaction, replacing (and logging) what it held before.
 Keys are computed here by real torch (once per distinct snippet, before the pool is used);
-verdicts on code are computed here from what the sandbox observed.
+verdicts on code are computed here from what the sandbox observed. Ctrl-C stops the run within
+seconds and keeps what was recorded.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lrcourse.grading.collect import Answer, Submission, parse_submission, released_for
+from lrcourse.grading.choose import choose_handin
+from lrcourse.grading.collect import Answer, Submission, parse_submission
 from lrcourse.grading.gradebook import Gradebook, HandInInfo, QuestionResult, answer_text
 from lrcourse.grading.intake import (
     ODD_ENTRY,
@@ -131,69 +136,6 @@ def _collector_paused(freeze: bool) -> Iterator[None]:
             gc.freeze()
         if enabled:
             gc.enable()
-
-
-def _choose(
-    student: str, handins: list[HandIn], assignment: str
-) -> tuple[HandIn | None, str | None, list[Finding]]:
-    """Return the hand-in to grade for ``student``, a problem that sends it to review, findings.
-
-    A notebook released for another assignment is reported, never graded as this one.
-    Byte-identical copies count once; a loose file beside the student's own folder is reported,
-    not graded (it cannot zero the student); of several Canvas submissions the one with the
-    highest attachment id (the latest upload) counts; of several notebooks in one Moodle folder
-    the newest by its file time counts, and the run says so; an odd entry (symlink, FIFO, too
-    big) next to a readable notebook is reported, not graded. Several different notebooks that
-    remain are not guessed between: they go to review. None: nothing of this assignment.
-    """
-    findings: list[Finding] = []
-    ours = []
-    for handin in handins:
-        other = released_for(handin.data)
-        if other is not None and other != assignment:
-            detail = f"a notebook released for {other!r}, not {assignment!r}; not graded"
-            findings.append(Finding("other-assignment", handin.label, detail))
-        else:
-            ours.append(handin)
-    if not ours:
-        return None, None, findings
-    unique: dict[object, HandIn] = {}
-    for handin in sorted(ours, key=lambda h: (not h.in_own_folder, h.label)):
-        unique.setdefault(handin.data if handin.data is not None else handin.label, handin)
-    pool = list(unique.values())
-    readable = [h for h in pool if h.problem is None]
-    if readable and len(readable) < len(pool):
-        for odd in (h for h in pool if h.problem is not None):
-            findings.append(Finding("odd-entry", odd.label, f"{odd.problem}; not graded"))
-        pool = readable
-    if any(h.in_own_folder for h in pool) and not all(h.in_own_folder for h in pool):
-        for loose in (h for h in pool if not h.in_own_folder):
-            detail = f"another file for {student} outside their folder; not graded"
-            findings.append(Finding("extra-file", loose.label, detail))
-        pool = [h for h in pool if h.in_own_folder]
-    if len({h.lms_submission for h in pool}) > 1:
-        latest = max(h.lms_submission for h in pool)
-        for older in (h for h in pool if h.lms_submission != latest):
-            findings.append(
-                Finding("resubmitted", older.label, "an earlier submission; not graded")
-            )
-        pool = [h for h in pool if h.lms_submission == latest]
-    if len(pool) > 1 and all(h.layout == "moodle" for h in pool):
-        times = [h.file_time for h in pool]
-        newest = max((t for t in times if t is not None), default=None)
-        chosen = [h for h in pool if h.file_time == newest]
-        if newest is not None and len(chosen) == 1:
-            names = ", ".join(sorted(Path(h.label).name for h in pool))
-            detail = (
-                f"{len(pool)} notebooks in one Moodle folder ({names}); graded the newest by "
-                f"its file time ({newest:%Y-%m-%d %H:%M} UTC)"
-            )
-            findings.append(Finding("chose-newest", chosen[0].label, detail))
-            pool = chosen
-    if len(pool) == 1:
-        return pool[0], pool[0].problem, findings
-    names = ", ".join(sorted(Path(h.label).name for h in pool))
-    return pool[0], f"{len(pool)} notebooks handed in ({names}); keep one", findings
 
 
 def _submission(
@@ -305,7 +247,7 @@ def _plan(
     chosen_count = 0
     excused = set(options.excused)
     for student, found in sorted(handins.items()):
-        chosen, problem, extra = _choose(student, found, manifest.assignment)
+        chosen, problem, extra = choose_handin(student, found, manifest.assignment)
         report.findings += extra
         if chosen is None:
             continue

@@ -4,49 +4,57 @@ The folder is untrusted. It is walked with directory file descriptors (``openat`
 following a symbolic link, and a file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with
 ``fstat`` (a regular file, under the size cap) before one byte is read, so a symlink to another
 student's work or to ``/dev/zero``, a FIFO or a device is reported, never read or waited on.
-Zip files (Canvas's "download submissions", Moodle's "download all") are read in memory.
+Zip files (Canvas's "download submissions", Moodle's "download all", a student's own zip inside
+them) are read from disk member by member under caps: at most ``MAX_ZIP_MEMBERS`` members and
+``MAX_UNZIPPED_BYTES`` unzipped in one walk, only notebooks (and one level of nested zips)
+unzipped at all; every member skipped (over a cap, encrypted, leaving the zip) is a finding.
 
-Names are matched to the class list (``Manifest.roster``) in three layouts:
+Names are matched to the class list (``Manifest.roster``); the outermost name an LMS wrote (or
+a roster id folder) decides, never a name inside a student's own zip or folder:
 
-* plain: ``<id>.ipynb`` or ``<id>/<any>.ipynb`` (the nearest file or folder name on the roster);
-* Canvas: ``<login>[_late]_<user id>_<submission id>_<file name>``, matched by the Canvas user id,
-  else by the login (the squashed sortable name, ``zhangwen``);
-* Moodle: ``<Full Name>_<participant id>_assignsubmission_file_/<file name>``, matched by the
-  participant id, else by the full name.
+* plain: ``<id>.ipynb`` or ``<id>/<any>.ipynb``;
+* Canvas (canvas-lms ContentZipper): ``<sortable name>[_late]_<user id>_<file id>_<file name>``,
+  matched by the Canvas user id, else by the squashed sortable name (``zhangwen``);
+* Moodle (mod/assign download_submissions): ``<First Last>_<participant id>_assignsubmission_
+  file_/<file name>``, matched by the participant id, else by the name in any word order.
 
+A hand-in's time is a file's own (folder mtime, zip entry date) only when asked
+(``use_file_times``): Canvas dates its download's entries with the download's time.
 Nothing is skipped without a word: every file that matches nobody, every id not on the roster,
 every odd entry (symlink, FIFO, device, too big, unreadable) and every roster student with no
 hand-in becomes a :class:`Finding` with the name. Only ``.ipynb_checkpoints``, ``__MACOSX`` and
-``.DS_Store`` (editor and archiver litter) are passed over.
+``.DS_Store`` (editor and archiver litter) are passed over. A file name that is not UTF-8 is
+shown with backslash escapes (:func:`shown`).
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lrcourse.grading.manifest import Manifest, RosterEntry
 from lrcourse.grading.roster import squashed, valid_id
+from lrcourse.grading.zips import LITTER as LITTER
+from lrcourse.grading.zips import MAX_NOTEBOOK_BYTES as MAX_NOTEBOOK_BYTES
+from lrcourse.grading.zips import MAX_ZIP_MEMBERS as MAX_ZIP_MEMBERS
+from lrcourse.grading.zips import (
+    OPEN_FLAGS,
+    Budget,
+    Entry,
+    Finding,
+    open_zip,
+    shown,
+    stamp,
+    zip_entries,
+)
 
-#: A notebook larger than this is not read (the hand-in is flagged for review).
-MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
-#: A zip file larger than this is not opened (it is read from disk member by member).
-MAX_ZIP_BYTES = 512 * 1024 * 1024
-#: A student's zip inside a download larger than this (unzipped) is not opened.
-MAX_NESTED_ZIP_BYTES = 64 * 1024 * 1024
-#: One walk unzips at most this many members and this many bytes in all (zip bombs stop here).
-MAX_ZIP_MEMBERS = 20_000
-MAX_UNZIPPED_BYTES = 128 * 1024 * 1024
 #: Folders deeper than this and folders with more entries than this are not walked further.
 MAX_DEPTH = 8
 MAX_ENTRIES = 20_000
-LITTER = (".ipynb_checkpoints", "__MACOSX", ".DS_Store")
 #: canvas-lms ContentZipper#add_submission: ``<sortable name>[_LATE]_<user id>`` sanitised
 #: (``[^[[:word:]]]`` removed, downcased), then ``_<attachment id>_<file name>``; the name is
 #: left out under anonymous grading. Ids longer than 18 digits are not Canvas's.
@@ -61,7 +69,6 @@ MOODLE_FOLDER = re.compile(
 )
 #: Problems that make an entry odd (it goes to review); any other problem makes it unreadable.
 ODD_ENTRY = ("a symbolic link", "not a regular file", "a folder that cannot be opened")
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 #: Where a hand-in's time came from (shown with its lateness).
 TIME_NONE = "no submission time in the download"
 TIME_CANVAS_LATE = "Canvas's LATE mark (no time)"
@@ -93,19 +100,6 @@ class HandIn:
     file_time: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
-    """Something a person should know about the folder: what kind, which name, and why."""
-
-    kind: str  # unmatched | not-on-roster | odd-entry | missing | extra-file | resubmitted
-    name: str
-    detail: str
-
-    def line(self) -> str:
-        """Return the finding as one line of the grade summary."""
-        return f"{self.kind:<13} {self.name}: {self.detail}"
-
-
 @dataclass
 class Intake:
     """What a folder holds: hand-ins by student and everything found that is not one."""
@@ -113,17 +107,6 @@ class Intake:
     handins: dict[str, list[HandIn]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A regular file (or a zip member) found by the walk, before matching."""
-
-    parts: tuple[str, ...]
-    label: str
-    data: bytes | None
-    modified: datetime | None
-    problem: str | None = None
 
 
 def _open_dir(name: str, parent: int | None) -> int:
@@ -138,7 +121,7 @@ def read_regular(name: str, parent: int | None, cap: int) -> tuple[bytes | None,
     ``fstat`` before any read); a file over ``cap`` bytes is not read.
     """
     try:
-        fd = os.open(name, _OPEN_FLAGS, dir_fd=parent)
+        fd = os.open(name, OPEN_FLAGS, dir_fd=parent)
     except OSError as error:
         if error.errno == 40:  # ELOOP: the last component is a symlink
             return None, 0.0, "a symbolic link (not followed)"
@@ -169,152 +152,9 @@ def read_regular(name: str, parent: int | None, cap: int) -> tuple[bytes | None,
         os.close(fd)
 
 
-def _stamp(seconds: float) -> datetime | None:
-    return datetime.fromtimestamp(seconds, UTC) if seconds else None
-
-
-def shown(name: str) -> str:
-    """Return ``name`` as text any terminal, file or database takes (undecodable bytes escaped).
-
-    ``os.scandir`` hands back a non-UTF-8 file name with lone surrogates in it; such a label
-    could not be printed or stored, so it is written with backslash escapes instead.
-    """
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-class _Budget:
-    """What one walk may still unzip: members and bytes (a zip bomb stops here, with a finding)."""
-
-    def __init__(self) -> None:
-        self.members = MAX_ZIP_MEMBERS
-        self.bytes = MAX_UNZIPPED_BYTES
-
-
-def _member_time(info: zipfile.ZipInfo) -> datetime | None:
-    try:
-        return datetime(*info.date_time, tzinfo=UTC)
-    except (ValueError, OverflowError):  # month 0, day 0, hour 25: a date no clock wrote
-        return None
-
-
-def _zip_entries(
-    source: object,
-    label: str,
-    budget: _Budget,
-    findings: list[Finding],
-    nested: int = 0,
-) -> Iterator[_Entry]:
-    """Yield the members of the zip ``source`` (a file object) one at a time, under caps.
-
-    Members are read one by one and only while the walk's budget lasts; only ``.ipynb`` members
-    (and, one level deep, ``.zip`` members) are unzipped at all. Whatever is not read (over the
-    member or byte budget, encrypted, a path leaving the zip) is a finding, never silent.
-    """
-    try:
-        archive = zipfile.ZipFile(source)  # type: ignore[arg-type]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        yield _Entry((), label, None, None, f"not a readable zip file ({error})")
-        return
-    with archive:
-        members = archive.infolist()
-        if len(members) > budget.members:
-            findings.append(
-                Finding(
-                    "zip-skipped",
-                    label,
-                    f"{len(members)} members; only the first {budget.members} were looked at",
-                )
-            )
-            members = members[: budget.members]
-        budget.members -= len(members)
-        for info in members:
-            if info.is_dir():
-                continue
-            inner = tuple(shown(p) for p in info.filename.split("/") if p)
-            member_label = f"{label}:{shown(info.filename)}"
-            if any(p in LITTER for p in inner) or not inner:
-                continue
-            if ".." in inner or info.filename.startswith("/"):
-                yield _Entry(inner, member_label, None, None, "a zip member path leaving the zip")
-                continue
-            modified = _member_time(info)
-            name = inner[-1].lower()
-            is_zip = name.endswith(".zip")
-            if not (name.endswith(".ipynb") or is_zip):
-                yield _Entry(inner, member_label, None, modified)  # named, never unzipped
-                continue
-            cap = MAX_NESTED_ZIP_BYTES if is_zip else MAX_NOTEBOOK_BYTES
-            problem = None
-            if info.flag_bits & 0x1:
-                problem = "an encrypted zip member (not unzipped)"
-            elif is_zip and nested >= 1:
-                problem = "a zip inside a zip inside the download (not unzipped)"
-            elif info.file_size > cap:
-                problem = f"the file is {info.file_size / 1e6:.1f} MB unzipped; over the {cap / 1e6:.0f} MB cap"
-            elif info.file_size > budget.bytes:
-                problem = "not unzipped: the download's unzip budget is spent (a zip bomb?)"
-            if problem is not None:
-                findings.append(Finding("zip-skipped", member_label, problem))
-                yield _Entry(inner, member_label, None, modified, problem)
-                continue
-            try:
-                with archive.open(info) as handle:
-                    content = handle.read(cap + 1)
-            except (
-                zipfile.BadZipFile,
-                OSError,
-                ValueError,
-                NotImplementedError,
-                RuntimeError,
-                EOFError,
-            ) as error:
-                findings.append(
-                    Finding("zip-skipped", member_label, f"cannot be unzipped ({error})")
-                )
-                yield _Entry(inner, member_label, None, modified, f"cannot be unzipped ({error})")
-                continue
-            budget.bytes -= len(content)
-            if len(content) > cap:
-                problem = "over its size cap unzipped (the zip lied about its size)"
-                findings.append(Finding("zip-skipped", member_label, problem))
-                yield _Entry(inner, member_label, None, modified, problem)
-                continue
-            if is_zip:  # a student's zip: its members' dates are theirs, the zip's is the LMS's
-                for deeper in _zip_entries(
-                    io.BytesIO(content), member_label, budget, findings, nested + 1
-                ):
-                    yield _Entry(
-                        (*inner, *deeper.parts),
-                        deeper.label,
-                        deeper.data,
-                        modified,
-                        deeper.problem,
-                    )
-                continue
-            yield _Entry(inner, member_label, content, modified)
-
-
-def _open_zip(name: str, parent: int) -> tuple[object | None, float, str | None]:
-    """Return an open file of the zip ``name`` (a regular file under the cap), or why not."""
-    try:
-        fd = os.open(name, _OPEN_FLAGS, dir_fd=parent)
-    except OSError as error:
-        if error.errno == 40:
-            return None, 0.0, "a symbolic link (not followed)"
-        return None, 0.0, f"cannot be opened ({error.strerror})"
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        return None, info.st_mtime, "not a regular file (a FIFO, device or socket)"
-    if info.st_size > MAX_ZIP_BYTES:
-        os.close(fd)
-        return None, info.st_mtime, f"the zip is {info.st_size / 1e6:.0f} MB; over the cap"
-    return os.fdopen(fd, "rb"), info.st_mtime, None
-
-
 def _walk(
-    fd: int, parts: tuple[str, ...], findings: list[Finding], budget: _Budget
-) -> Iterator[_Entry]:
+    fd: int, parts: tuple[str, ...], findings: list[Finding], budget: Budget
+) -> Iterator[Entry]:
     """Yield every file under the open folder ``fd``; odd entries become findings.
 
     A zip's own name stays in the parts of its members (``bob_12_34_work.zip/alice.ipynb``), so
@@ -336,7 +176,7 @@ def _walk(
         if entry.name in LITTER:
             continue
         if entry.is_symlink():
-            yield _Entry(here, label, None, None, "a symbolic link (not followed)")
+            yield Entry(here, label, None, None, "a symbolic link (not followed)")
         elif entry.is_dir(follow_symlinks=False):
             if len(here) > MAX_DEPTH:
                 findings.append(Finding("odd-entry", label, f"deeper than {MAX_DEPTH} folders"))
@@ -344,27 +184,27 @@ def _walk(
             try:
                 child = _open_dir(entry.name, fd)
             except OSError as error:
-                yield _Entry(here, label, None, None, f"a folder that cannot be opened ({error})")
+                yield Entry(here, label, None, None, f"a folder that cannot be opened ({error})")
                 continue
             try:
                 yield from _walk(child, here, findings, budget)
             finally:
                 os.close(child)
         elif entry.name.lower().endswith(".zip"):
-            handle, mtime, problem = _open_zip(entry.name, fd)
+            handle, mtime, problem = open_zip(entry.name, fd)
             if handle is None:
-                yield _Entry(here, label, None, _stamp(mtime), problem)
+                yield Entry(here, label, None, stamp(mtime), problem)
                 continue
             # A student's own zip (a Canvas entry, or a zip in a Moodle folder): the dates of its
             # members were chosen by the student; the zip file's own time stands for them all.
             own = bool(CANVAS_NAME.match(entry.name)) or any(MOODLE_FOLDER.match(p) for p in parts)
             with handle:  # type: ignore[attr-defined]
-                for inner in _zip_entries(handle, label, budget, findings):
+                for inner in zip_entries(handle, label, budget, findings):
                     if own:
-                        inner = _Entry(
-                            inner.parts, inner.label, inner.data, _stamp(mtime), inner.problem
+                        inner = Entry(
+                            inner.parts, inner.label, inner.data, stamp(mtime), inner.problem
                         )
-                    yield _Entry(
+                    yield Entry(
                         (*here, *inner.parts),
                         inner.label,
                         inner.data,
@@ -373,14 +213,14 @@ def _walk(
                     )
         elif entry.name.endswith(".ipynb"):
             data, mtime, problem = read_regular(entry.name, fd, MAX_NOTEBOOK_BYTES)
-            yield _Entry(here, label, data, _stamp(mtime), problem)
+            yield Entry(here, label, data, stamp(mtime), problem)
         else:
             try:
                 odd = None if entry.is_file(follow_symlinks=False) else "not a regular file"
                 mtime = entry.stat(follow_symlinks=False).st_mtime
             except OSError:
                 odd, mtime = "cannot be read", 0.0
-            yield _Entry(here, label, None, _stamp(mtime), odd)
+            yield Entry(here, label, None, stamp(mtime), odd)
 
 
 def canvas_logins(entry: RosterEntry) -> set[str]:
@@ -498,7 +338,7 @@ def collect_folder(
     intake = Intake()
     top = _open_dir(os.fspath(folder), None)
     try:
-        entries = list(_walk(top, (), intake.findings, _Budget()))
+        entries = list(_walk(top, (), intake.findings, Budget()))
     finally:
         os.close(top)
     roster_given = bool(manifest.roster or manifest.students)
