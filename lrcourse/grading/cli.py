@@ -146,6 +146,44 @@ def register(subparsers: Any) -> None:
     grade.add_argument("--cpu", type=float, default=2.0, help="CPU seconds per code answer")
     grade.add_argument("--memory", type=int, default=512, help="extra MB of memory per code answer")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument(
+        "--use-file-times",
+        action="store_true",
+        help="take each hand-in's time from its file (folder mtime, zip entry date); by default "
+        "only times the LMS records decide lateness (a Canvas download has none: its LATE mark)",
+    )
+    grade.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="ID=HOURS",
+        help="give a student more time (repeatable), e.g. --extension ann=48",
+    )
+    grade.add_argument(
+        "--excuse", action="append", default=[], metavar="ID", help="excuse a student (repeatable)"
+    )
+    grade.add_argument(
+        "--submitted",
+        action="append",
+        default=[],
+        metavar="ID=TIME",
+        help="a submission time read in the LMS (repeatable), e.g. --submitted bob=2026-03-03T09:30 "
+        "(UTC unless the time says otherwise); it decides that hand-in's lateness",
+    )
+    grade.add_argument(
+        "--lms-times",
+        metavar="FILE",
+        help="Moodle's grading worksheet (CSV): its 'Last modified (submission)' times decide "
+        "lateness of Moodle hand-ins; give --lms-timezone too",
+    )
+    grade.add_argument(
+        "--lms-timezone", metavar="ZONE", help="the time zone of --lms-times, e.g. Europe/Berlin"
+    )
+    grade.add_argument(
+        "--accept-late",
+        action="store_true",
+        help="grade even when most hand-ins would lose points for lateness (else: refused)",
+    )
     grade.set_defaults(func=run_grade)
 
     export = subparsers.add_parser(
@@ -210,6 +248,49 @@ def _manifest(path: str) -> Manifest:
     return Manifest.load(target / "manifest.json" if target.is_dir() else target)
 
 
+def _extensions(texts: list[str], manifest: Manifest) -> dict[str, float]:
+    roster = set(manifest.roster_ids())
+    found: dict[str, float] = {}
+    for text in texts:
+        student, _, hours = text.partition("=")
+        try:
+            found[student.strip()] = float(hours)
+        except ValueError:
+            raise AssignmentError(f"--extension {text!r}: write e.g. ann=48 (hours)") from None
+    for student in [*found]:
+        if roster and student not in roster:
+            raise AssignmentError(f"--extension {student!r}: not on the class list")
+    return found
+
+
+def _submitted(texts: list[str]) -> dict[str, datetime]:
+    found: dict[str, datetime] = {}
+    for text in texts:
+        student, _, when = text.partition("=")
+        try:
+            stamp = datetime.fromisoformat(when.strip())
+        except ValueError:
+            raise AssignmentError(
+                f"--submitted {text!r}: write e.g. bob=2026-03-03T09:30 (the time the LMS shows)"
+            ) from None
+        found[student.strip()] = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return found
+
+
+def _recorded(args: argparse.Namespace, manifest: Manifest) -> dict[str, Any]:
+    if not args.lms_times:
+        return {}
+    if not args.lms_timezone:
+        raise AssignmentError(
+            "--lms-times needs --lms-timezone (the worksheet's times are in the exporting "
+            "user's Moodle time zone, which the file does not say)"
+        )
+    from lrcourse.grading.moodle import TIME_MOODLE, worksheet_times
+
+    times = worksheet_times(Path(args.lms_times), args.lms_timezone, manifest)
+    return {"recorded": times, "recorded_source": f"{TIME_MOODLE}, {args.lms_timezone}"}
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade the folder into the gradebook; print a summary naming everything not graded."""
     started = time.monotonic()
@@ -243,10 +324,25 @@ def run_grade(args: argparse.Namespace) -> int:
         hide=sorted({quiz_dir(), *([banks] if banks else [])}),
         freeze_loaded=True,  # this process grades once, then exits
         command=getattr(args, "command_line", f"grade {folder}"),
+        use_file_times=args.use_file_times,
+        extensions=_extensions(args.extension, manifest),
+        excused=args.excuse,
+        accept_late=args.accept_late,
+        submitted=_submitted(args.submitted),
+        **_recorded(args, manifest),
     )
+    for flag, student in [("--excuse", s) for s in args.excuse] + [
+        ("--submitted", s) for s in options.submitted
+    ]:
+        if manifest.roster_ids() and student not in manifest.roster_ids():
+            raise AssignmentError(f"{flag} {student!r}: not on the class list")
     questions = load_questions(banks)
     with Gradebook(args.gradebook) as gradebook:
-        report = grade_folder(folder, manifest, gradebook, questions, options)
+        try:
+            report = grade_folder(folder, manifest, gradebook, questions, options)
+        except KeyboardInterrupt:  # before any hand-in was graded: nothing to keep
+            print("interrupted (Ctrl-C) before grading began; nothing was changed", file=sys.stderr)
+            return 130
         totals = gradebook.summary(manifest.assignment)
         waiting = review_items(gradebook, manifest.assignment)
     rate = report.graded / report.seconds if report.seconds else 0.0
@@ -264,6 +360,12 @@ def run_grade(args: argparse.Namespace) -> int:
         )
     for finding in report.findings:
         print(finding.line())
+    if report.interrupted:
+        print(
+            f"interrupted (Ctrl-C): {report.graded} hand-in(s) graded and kept; run grade "
+            "again to grade the rest",
+            file=sys.stderr,
+        )
     for student, qid, status, reason in report.attention:
         print(f"{status:<13} {student} {qid}: {reason.splitlines()[0][:160] if reason else ''}")
     if report.isolation == "namespace":
@@ -284,6 +386,8 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"mean {mean:.2f} / {manifest.possible():g} over {len(totals)} student(s)")
     if waiting:
         print(f"{len(waiting)} answer(s) wait for a person: lrcourse review {manifest.assignment}")
+    if report.interrupted:
+        return 130
     return 1 if report.problems() or report.changed_questions or waiting else 0
 
 

@@ -106,6 +106,8 @@ def _history(gradebook: Any, run: int | None) -> int:
 def _value(kind: str, row: dict[str, Any]) -> str:
     if kind == "current":
         return f"hand-in {str(row['content_hash'])[:12]}"
+    if kind == "late":
+        return f"keeps {row['late_factor']:g} ({row['late_note'] or 'on time'})"
     if kind == "override":
         return f"{row['score']:.2f} by {row['who']} ({row['comment']})"
     return f"{row['score']:.2f} {row['status']}"

@@ -47,6 +47,8 @@ class Submission:
     problem: str | None = None
     #: The student a per-student release was written for (``metadata.lrcourse.student``).
     released_to: str | None = None
+    #: The assignment the notebook was released for (``metadata.lrcourse.assignment``).
+    released_for: str | None = None
 
 
 def load_notebook(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -105,9 +107,38 @@ def literal_answer(source: str) -> tuple[Any, str | None]:
     if value_node is None:
         return None, "the answer cell no longer sets `answer = ...`"
     try:
-        return ast.literal_eval(value_node), None
+        value = ast.literal_eval(value_node)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return None, "`answer` must be a plain value (text, number or list), not an expression"
+    kind = unstorable(value)
+    if kind is not None:
+        return None, f"`answer` must be text, a number, or a list of them; it is {kind}"
+    return value, None
+
+
+def unstorable(value: Any, depth: int = 0) -> str | None:
+    """Return what in ``value`` JSON cannot hold (a set, bytes, a complex number, a dict with
+    keys that are not all text, a lone surrogate), or None when it can be stored as it is."""
+    if depth > 50:
+        return "nested too deeply"
+    if value is None or isinstance(value, bool | int | float):
+        if isinstance(value, int) and value.bit_length() > 13_000:  # str() refuses ~4300 digits
+            return "an integer with thousands of digits"
+        return None
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text with a lone surrogate (not valid Unicode)"
+        return None
+    if isinstance(value, list | tuple):
+        return next((k for k in (unstorable(v, depth + 1) for v in value) if k), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "a dict whose keys are not all text"
+        items = [*value.keys(), *value.values()]
+        return next((k for k in (unstorable(v, depth + 1) for v in items) if k), None)
+    return f"a {type(value).__name__} ({'{...}' if isinstance(value, set | frozenset) else 'not text or a number'})"
 
 
 def read_answer(
@@ -125,6 +156,13 @@ def read_answer(
         return Answer(question_id, problem="the answer cell's source is not text")
     if len(source) > MAX_ANSWER_CHARS:
         return Answer(question_id, problem=f"the answer is over {MAX_ANSWER_CHARS} characters")
+    if unstorable(source) is not None:
+        shown = source.encode("utf-8", "backslashreplace").decode("utf-8")
+        return Answer(
+            question_id,
+            source=shown,
+            problem="the answer cell holds a lone surrogate (not valid Unicode text); retype it",
+        )
     if source_checksum(source) == checksum:
         return Answer(question_id, source=source, problem="not answered (the cell is as released)")
     if slot_type in CODE_TYPES:
@@ -142,6 +180,7 @@ def parse_submission(data: bytes, label: str, student: str, manifest: Manifest) 
     metadata = notebook.get("metadata")
     marker = metadata.get("lrcourse") if isinstance(metadata, dict) else None
     released_to = marker.get("student") if isinstance(marker, dict) else None
+    released_for = marker.get("assignment") if isinstance(marker, dict) else None
     cells = answer_cells(notebook)
     answers = {
         slot.question_id: read_answer(
@@ -155,7 +194,19 @@ def parse_submission(data: bytes, label: str, student: str, manifest: Manifest) 
         content_hash,
         answers,
         released_to=released_to if isinstance(released_to, str) else None,
+        released_for=released_for if isinstance(released_for, str) else None,
     )
+
+
+def released_for(data: bytes | None) -> str | None:
+    """Return the assignment a handed-in notebook was released for, if it says (no checks)."""
+    if data is None:
+        return None
+    notebook, _ = load_notebook(data)
+    metadata = notebook.get("metadata") if notebook else None
+    marker = metadata.get("lrcourse") if isinstance(metadata, dict) else None
+    found = marker.get("assignment") if isinstance(marker, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def read_submission(path: Path, student: str, manifest: Manifest) -> Submission:

@@ -114,6 +114,8 @@ ADDED_COLUMNS = {
         "late_days": "REAL NOT NULL DEFAULT 0",
         "late_factor": "REAL NOT NULL DEFAULT 1",
         "late_note": "TEXT NOT NULL DEFAULT ''",
+        "lms_order": "INTEGER NOT NULL DEFAULT 0",
+        "time_source": "TEXT NOT NULL DEFAULT ''",
     },
 }
 
@@ -162,6 +164,11 @@ class HandInInfo:
     late_days: float = 0.0
     late_factor: float = 1.0
     late_note: str = ""
+    #: The LMS's order of uploads (Canvas's attachment id): a newer hand-in is never replaced by
+    #: an older one.
+    lms_order: int = 0
+    #: Where ``submitted_at`` came from (shown with the lateness).
+    time_source: str = ""
 
 
 class Gradebook(HistoryMixin):
@@ -239,13 +246,15 @@ class Gradebook(HistoryMixin):
         info = info or HandInInfo()
         with self._transaction():
             self._db.execute("INSERT OR IGNORE INTO students(student) VALUES (?)", (student,))
+            late_before = self._lateness(assignment, student, content_hash)
             self._db.execute(
                 "INSERT INTO submissions(assignment, student, content_hash, path, problem, flags, "
-                "submitted_at, late_days, late_factor, late_note) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "submitted_at, late_days, late_factor, late_note, lms_order, time_source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
                 "path = excluded.path, problem = excluded.problem, flags = excluded.flags, "
                 "submitted_at = excluded.submitted_at, late_days = excluded.late_days, "
-                "late_factor = excluded.late_factor, late_note = excluded.late_note",
+                "late_factor = excluded.late_factor, late_note = excluded.late_note, "
+                "lms_order = excluded.lms_order, time_source = excluded.time_source",
                 (
                     assignment,
                     student,
@@ -257,6 +266,8 @@ class Gradebook(HistoryMixin):
                     info.late_days,
                     info.late_factor,
                     info.late_note,
+                    info.lms_order,
+                    info.time_source,
                 ),
             )
             for r in results:
@@ -285,6 +296,15 @@ class Gradebook(HistoryMixin):
                 if same and {**before, "run_id": 0} == {**after, "run_id": 0}:  # type: ignore[dict-item]
                     continue  # graded again to the same result: not a change
                 self._log(run_id, assignment, key, "result", before, after)
+            if late_before is not None:  # a lateness that changed is a grade change: logged
+                self._log(
+                    run_id,
+                    assignment,
+                    (student, "", content_hash),
+                    "late",
+                    late_before,
+                    self._lateness(assignment, student, content_hash),
+                )
             before_current = self._current(assignment, student)
             self._db.execute(
                 "INSERT INTO current_submissions(assignment, student, content_hash) "
@@ -342,7 +362,8 @@ class Gradebook(HistoryMixin):
         """Return each student's current hand-in: path, problem, flags, time and lateness."""
         rows = self._db.execute(
             "SELECT s.student, s.path, s.problem, s.flags, s.submitted_at, s.late_days, "
-            "s.late_factor, s.late_note, s.content_hash FROM submissions s "
+            "s.late_factor, s.late_note, s.content_hash, s.lms_order, s.time_source "
+            "FROM submissions s "
             "JOIN current_submissions c "
             "ON s.assignment = c.assignment AND s.student = c.student "
             "AND s.content_hash = c.content_hash WHERE s.assignment = ? ORDER BY s.student",
@@ -350,7 +371,7 @@ class Gradebook(HistoryMixin):
         )
         names = (
             "path", "problem", "flags", "submitted_at", "late_days", "late_factor", "note",
-            "content_hash",
+            "content_hash", "lms_order", "time_source",
         )  # fmt: skip
         return {r[0]: dict(zip(names, r[1:], strict=True)) for r in rows}
 
@@ -401,4 +422,9 @@ def totals(rows: Iterable[GradeRow]) -> dict[str, float]:
 
 def answer_text(value: object) -> str:
     """Return an answer as stored text (JSON for values, the source for code)."""
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):  # a value JSON cannot hold: shown, not lost
+        return repr(value).encode("utf-8", "backslashreplace").decode("utf-8")

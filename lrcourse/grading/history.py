@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 _RESULT_COLUMNS = ("score", "points", "status", "reason", "answer", "feedback", "run_id")
 _OVERRIDE_COLUMNS = ("score", "comment", "who", "at", "kind", "run_id")
+#: A hand-in's lateness (a change of it changes the grade: logged as kind "late").
+_LATE_COLUMNS = ("submitted_at", "late_days", "late_factor", "late_note", "time_source")
 
 
 def now_text() -> str:
@@ -30,7 +32,7 @@ class Change:
     run_id: int
     student: str
     question_id: str
-    kind: str  # "result", "current" or "override"
+    kind: str  # "result", "current", "late" or "override"
     before: dict[str, object] | None
     after: dict[str, object] | None
 
@@ -95,6 +97,16 @@ class HistoryMixin:
             (assignment, *key),
         ).fetchone()
         return None if row is None else dict(zip(_RESULT_COLUMNS, row, strict=True))
+
+    def _lateness(
+        self, assignment: str, student: str, content_hash: str
+    ) -> dict[str, object] | None:
+        row = self._db.execute(
+            f"SELECT {', '.join(_LATE_COLUMNS)} FROM submissions WHERE assignment = ? "
+            "AND student = ? AND content_hash = ?",
+            (assignment, student, content_hash),
+        ).fetchone()
+        return None if row is None else dict(zip(_LATE_COLUMNS, row, strict=True))
 
     def _current(self, assignment: str, student: str) -> dict[str, object] | None:
         row = self._db.execute(
@@ -208,6 +220,13 @@ class HistoryMixin:
                     f"INSERT INTO results(assignment, student, question_id, content_hash, "
                     f"{', '.join(_RESULT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*params, *(before[c] for c in _RESULT_COLUMNS)),
+                )
+        elif kind == "late":
+            if before is not None:
+                self._db.execute(
+                    f"UPDATE submissions SET {', '.join(f'{c} = ?' for c in _LATE_COLUMNS)} "
+                    "WHERE assignment = ? AND student = ? AND content_hash = ?",
+                    (*(before[c] for c in _LATE_COLUMNS), assignment, student, content_hash),
                 )
         elif kind == "current":
             self._db.execute(

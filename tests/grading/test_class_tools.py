@@ -67,7 +67,8 @@ def test_late_policy_counts_started_days_grace_and_cutoff() -> None:
     assert (one.days, one.factor) == (1, pytest.approx(0.9))
     assert lateness(policy, DUE + timedelta(days=1, hours=1)).factor == pytest.approx(0.8)
     assert lateness(policy, DUE + timedelta(days=5)).factor == 0.0
-    assert lateness(policy, None, lms_late=True).factor == pytest.approx(0.9)
+    unknown = lateness(policy, None, lms_late=True)  # issue 22 item 2: no time, no penalty
+    assert (unknown.factor, unknown.unknown) == (1.0, True)
     assert lateness(None, DUE + timedelta(days=9)).factor == 1.0  # no policy: no penalty
 
 

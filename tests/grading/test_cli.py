@@ -47,10 +47,10 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     (submitted / "ann.ipynb").write_bytes((tmp_path / "quiz1/release/quiz1.ipynb").read_bytes())
     (submitted / "bob.ipynb").write_bytes((CORPUS / "corrupt-json--zero.ipynb").read_bytes())
     (submitted / "cy").mkdir()  # two different notebooks for one student: neither is guessed
-    (submitted / "cy" / "a.ipynb").write_bytes((CORPUS / "correct--full.ipynb").read_bytes())
-    (submitted / "cy" / "b.ipynb").write_bytes(
-        (CORPUS / "untouched-release--zero.ipynb").read_bytes()
-    )
+    # Both are quiz1's (another assignment's notebook is refused: issue 22 item 3).
+    release = (tmp_path / "quiz1/release/quiz1.ipynb").read_text()
+    (submitted / "cy" / "a.ipynb").write_text(release.replace('"cells"', '"x": 1, "cells"', 1))
+    (submitted / "cy" / "b.ipynb").write_text(release)
     book = str(tmp_path / "book.sqlite")
     grade = [
         "grade",

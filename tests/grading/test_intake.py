@@ -135,9 +135,12 @@ def test_a_canvas_zip_is_read_in_memory_and_the_latest_resubmission_counts(
         archive.writestr("leeann_late_7_101_hw-1.ipynb", RIGHT.read_bytes())
         archive.writestr("notes.txt", "not a notebook")
     report, rows = _grade(folder, tmp_path / "book.sqlite", manifest, questions)
-    assert rows["ann"].score == 1.0 and rows["ann"].late_note == "late (marked by the LMS)"
+    # Canvas's LATE mark without a time costs nothing silently: it is a finding to check.
+    assert rows["ann"].score == 1.0 and rows["ann"].late_note.startswith("marked LATE")
     lines = [f.line() for f in report.findings]
     assert lines == [
         "unmatched     submissions.zip:notes.txt: not a notebook (.ipynb)",
         "resubmitted   submissions.zip:leeann_7_100_hw.ipynb: an earlier submission; not graded",
+        "late-unknown  submissions.zip:leeann_late_7_101_hw-1.ipynb: marked LATE by the LMS, "
+        "which gives no time: not penalised; check it in the LMS",
     ]
