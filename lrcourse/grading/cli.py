@@ -162,7 +162,8 @@ def register(subparsers: Any) -> None:
         "--missing",
         choices=("zero", "mark"),
         default="zero",
-        help="roster students with no hand-in: 0 points, or the word missing (default: zero)",
+        help="roster students with no hand-in: 0 points, or mark them ungraded (an empty Canvas "
+        "cell, '-' for Moodle: each importer's 'no grade') (default: zero)",
     )
     export.add_argument(
         "--canvas-column",

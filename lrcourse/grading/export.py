@@ -1,8 +1,13 @@
 """Export the gradebook: LMS grade CSVs, per-student feedback, item analysis, LMS questions.
 
 Grade CSVs (one row per student on the roster or with a hand-in; points = sum of score × points,
-times the late factor; a roster student with no hand-in gets 0, or "missing" with
-``ExportOptions(missing="mark")``):
+times the late factor, written as a plain decimal with at most two places, as Canvas's own export
+does; a roster student with no hand-in gets 0, or with ``ExportOptions(missing="mark")`` "no
+grade" in the form each importer reads as such: an empty cell for Canvas (GradebookImporter's
+``no_score?``: blank or ``-``) and ``-`` for Moodle (grade/import/csv's ``update_grade_item``:
+``''`` or ``-`` is "no grade"; any other text that is not a number makes Moodle refuse the whole
+file). Every cell a person wrote (names, notes) goes through :mod:`csvsafe`, so none becomes a
+spreadsheet formula.
 
 * **Canvas** (Grades → Import): columns ``Student, ID, SIS User ID, SIS Login ID, Section,
   <column>``, then a ``Points Possible`` row, as Canvas's own export has. Canvas matches rows
@@ -27,8 +32,6 @@ equivalent and are listed as skipped (a comment in each file).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import statistics
@@ -37,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrcourse.grading.csvsafe import csv_text
 from lrcourse.grading.feedback import feedback_html, feedback_markdown
 from lrcourse.grading.gradebook import GradeRow, totals
 from lrcourse.grading.lms import (
@@ -74,8 +78,23 @@ def _grade_lines(
     """Return ``(student, points text)`` for every student with a hand-in or on the roster."""
     earned = totals(rows)
     students = sorted({*earned, *manifest.roster_ids()})
-    missing = "0" if options.missing == "zero" else "missing"
-    return [(s, f"{earned[s]:.4g}" if s in earned else missing) for s in students]
+    return [(s, points_text(earned[s]) if s in earned else None) for s in students]
+
+
+def points_text(points: float) -> str:
+    """Return ``points`` as both importers read a number: plain decimal, at most two places.
+
+    Never an exponent (``%g`` wrote ``1.234e+04``, which Canvas's ``decimal_comma_to_period``
+    does not read as a number) and never ``-0``.
+    """
+    text = f"{round(points, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _cell(points: str | None, options: ExportOptions, no_grade: str) -> str:
+    if points is not None:
+        return points
+    return "0" if options.missing == "zero" else no_grade
 
 
 def canvas_csv(
@@ -83,36 +102,33 @@ def canvas_csv(
 ) -> str:
     """Return the Canvas gradebook import CSV of ``manifest``'s assignment."""
     roster = {entry.id: entry for entry in manifest.roster}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     column = options.canvas_column or manifest.assignment
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
-    writer.writerow(["Points Possible", "", "", "", "", f"{manifest.possible():g}"])
+    table: list[list[str]] = [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
+        ["Points Possible", "", "", "", "", points_text(manifest.possible())],
+    ]
     for student, points in _grade_lines(manifest, rows, options):
         entry = roster.get(student)
         name = entry.name if entry and entry.name else student
         canvas_id = entry.canvas_id if entry else ""
-        writer.writerow([name, canvas_id, student, student, "", points])
-    return out.getvalue()
+        table.append([name, canvas_id, student, student, "", _cell(points, options, "")])
+    return csv_text(table)
 
 
 def moodle_csv(
     manifest: Manifest, rows: Sequence[GradeRow], options: ExportOptions = ExportOptions()
 ) -> str:
     """Return the Moodle grade import CSV: username, points, and the points it is out of."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Username", manifest.assignment, "Maximum"])
+    table = [["Username", manifest.assignment, "Maximum"]]
+    maximum = points_text(manifest.possible())
     for student, points in _grade_lines(manifest, rows, options):
-        writer.writerow([student, points, f"{manifest.possible():g}"])
-    return out.getvalue()
+        table.append([student, _cell(points, options, "-"), maximum])
+    return csv_text(table)
 
 
 def late_csv(manifest: Manifest, rows: Sequence[GradeRow]) -> str:
     """Return per student the raw points, the late factor, the points kept and the late note."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "points before lateness", "late factor", "points", "note"])
+    table = [["student", "points before lateness", "late factor", "points", "note"]]
     raw: dict[str, float] = {}
     info: dict[str, GradeRow] = {}
     for row in rows:
@@ -121,10 +137,11 @@ def late_csv(manifest: Manifest, rows: Sequence[GradeRow]) -> str:
     for student in sorted(raw):
         row = info[student]
         kept = raw[student] * row.late_factor
-        writer.writerow(
-            [student, f"{raw[student]:.4g}", f"{row.late_factor:g}", f"{kept:.4g}", row.late_note]
-        )
-    return out.getvalue()
+        table.append(
+            [student, points_text(raw[student]), f"{row.late_factor:g}", points_text(kept),
+             row.late_note]
+        )  # fmt: skip
+    return csv_text(table)
 
 
 @dataclass(frozen=True)

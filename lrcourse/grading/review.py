@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrcourse.grading.csvsafe import csv_text, read_cell
 from lrcourse.grading.gradebook import Gradebook
 from lrcourse.grading.manifest import AssignmentError, Manifest
 
@@ -78,16 +79,18 @@ def review_items(gradebook: Gradebook, assignment: str) -> list[ReviewItem]:
 
 
 def write_sheet(items: Sequence[ReviewItem], path: Path) -> None:
-    """Write a CSV sheet of ``items`` with empty ``points`` and ``comment`` columns to fill in."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SHEET_COLUMNS)
+    """Write a CSV sheet of ``items`` with empty ``points`` and ``comment`` columns to fill in.
+
+    An answer such as ``=HYPERLINK(...)`` is written as text a spreadsheet does not evaluate
+    (see :mod:`lrcourse.grading.csvsafe`); :func:`read_sheet` reads it back as it was.
+    """
+    table: list[Sequence[str]] = [SHEET_COLUMNS]
     for item in items:
-        writer.writerow(
+        table.append(
             [item.student, item.question_id, item.status, item.reason, item.answer,
              f"{item.max_points:g}", "", ""]
         )  # fmt: skip
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path.write_text(csv_text(table), encoding="utf-8")
 
 
 def parse_points(text: str, max_points: float, where: str) -> float:
@@ -117,7 +120,12 @@ def read_sheet(path: Path, manifest: Manifest) -> list[Decision]:
         slot = manifest.slot(row["question"])
         points = parse_points(row["points"].strip(), slot.points, where)
         decisions.append(
-            Decision(row["student"], slot.question_id, points, row.get("comment") or "")
+            Decision(
+                read_cell(row["student"]),
+                slot.question_id,
+                points,
+                read_cell(row.get("comment") or ""),
+            )
         )
     return decisions
 
