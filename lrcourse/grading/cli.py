@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lrcourse.grading.cli_book import register_book
+from lrcourse.grading.inert import terminal_text
 from lrcourse.grading.manifest import AssignmentError, LatePolicy, Manifest, load_questions
 from lrcourse.grading.roster import read_roster
 from lrcourse.quiz.bank import quiz_dir
@@ -263,10 +264,12 @@ def run_grade(args: argparse.Namespace) -> int:
             f"changed since assign: {qid} (its key may differ; regrade it with "
             f"--regrade --question {qid})"
         )
+    # Findings name files and messages a hand-in chose: shown inert (no escape reaches the tty).
     for finding in report.findings:
-        print(finding.line())
+        print(terminal_text(finding.line()))
     for student, qid, status, reason in report.attention:
-        print(f"{status:<13} {student} {qid}: {reason.splitlines()[0][:160] if reason else ''}")
+        first = reason.splitlines()[0][:160] if reason else ""
+        print(terminal_text(f"{status:<13} {student} {qid}: {first}"))
     if report.isolation == "namespace":
         print(
             "note: code ran as you, in a user namespace: the answer files, the gradebook and your "
