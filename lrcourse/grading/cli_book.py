@@ -64,6 +64,10 @@ def register_book(subparsers: Any) -> None:
         "validate", help="for students: check a notebook's answers have the right form (no keys)"
     )
     validate.add_argument("notebook", help="the .ipynb you will hand in")
+    validate.add_argument(
+        "--assignment",
+        help="instructors: the manifest.json (or its folder) whose questions the notebook must answer",
+    )
     validate.set_defaults(func=run_validate)
 
 
@@ -241,9 +245,14 @@ def run_validate(args: argparse.Namespace) -> int:
     """Print one line per answer cell; exit 1 when any needs fixing."""
     from lrcourse.grading.validate import validate_notebook
 
-    checks = validate_notebook(Path(args.notebook))
+    manifest = None
+    if args.assignment:
+        target = Path(args.assignment)
+        manifest = Manifest.load(target / "manifest.json" if target.is_dir() else target)
+    checks = validate_notebook(Path(args.notebook), manifest)
     for check in checks:
-        print(f"{'ok' if check.ok else 'FIX':<4} {check.question_id}: {check.message}")
+        line = f"{'ok' if check.ok else 'FIX':<4} {check.question_id}: {check.message}"
+        print(terminal_text(line))
     bad = sum(not c.ok for c in checks)
     print(
         f"{len(checks) - bad} of {len(checks)} answer(s) ready" + (f", {bad} to fix" if bad else "")

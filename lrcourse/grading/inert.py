@@ -6,17 +6,22 @@ trust. Shown raw they could move the cursor or rewrite the screen of the instruc
 ("60 graded, mean 9/9"), or, in a feedback page, add a heading ("## Question 99"), a score line,
 a link or a remote image. :func:`terminal_text` shows every control and format character as a
 visible escape (``\\x1b``, ``\\u202e``); :func:`markdown_text` makes one line of literal Markdown
-text (every ASCII punctuation mark backslash-escaped, as CommonMark allows, line breaks shown as
-``⏎``).
+text (every character that can start a construct backslash-escaped, as CommonMark allows, line
+breaks shown as ``⏎``).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Unicode categories that draw nothing and can change what a terminal or a page shows.
 _INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
-_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+#: Characters that open an inline construct anywhere (emphasis, code, link, image, HTML, entity,
+#: hard break; ``|`` and ``~`` for GitHub-flavoured viewers of the ``.md``).
+_INLINE = frozenset("\\`*_[]<>!&|~")
+#: What would open a block at the start of a line: a heading, quote, list item, rule, setext.
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}(?=[.)]))")
 
 
 def _escape(char: str) -> str:
@@ -61,8 +66,16 @@ def markdown_text(text: str) -> str:
             out.append(" ⏎ ")
         elif unicodedata.category(char) in _INVISIBLE:
             out.append(_escape(char).replace("\\", "\\\\"))
-        elif char in _PUNCTUATION:
+        elif char in _INLINE:
             out.append("\\" + char)
         else:
             out.append(char)
-    return "".join(out)
+    line = "".join(out)
+    match = _BLOCK_START.match(line)
+    if match:  # "1." or "1)" is escaped after its digits; the rest before the mark
+        mark = match[2]
+        if mark[0].isdigit():
+            line = match[1] + mark + "\\" + line[match.end()] + line[match.end() + 1 :]
+        else:
+            line = match[1] + "\\" + line[match.start(2) :]
+    return line
