@@ -309,10 +309,16 @@ def run_export(args: argparse.Namespace) -> int:
             )
         rows = gradebook.current_rows(args.assignment)
         waiting = review_items(gradebook, args.assignment)
+        hand_ins = {
+            s: str(info["path"]) for s, info in gradebook.submissions(args.assignment).items()
+        }
     questions = load_questions(_banks(args))
     options = ExportOptions(missing=args.missing, canvas_column=args.canvas_column)
-    for path in export_all(manifest, rows, questions, Path(args.out), options):
+    notes: list[str] = []
+    for path in export_all(manifest, rows, questions, Path(args.out), options, hand_ins, notes):
         print(os.fspath(path))
+    for note in notes:
+        print(terminal_text(note))
     skipped = skipped_questions(assignment_questions(manifest, questions))
     if skipped:
         print(f"not in the GIFT or QTI questions (no LMS equivalent): {', '.join(skipped)}")

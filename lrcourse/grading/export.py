@@ -36,10 +36,11 @@ import json
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrcourse.grading.bulk_feedback import canvas_feedback_zip, moodle_feedback_zip
 from lrcourse.grading.csvsafe import csv_text
 from lrcourse.grading.feedback import feedback_html, feedback_markdown
 from lrcourse.grading.gradebook import GradeRow, totals
@@ -282,8 +283,16 @@ def export_all(
     questions: dict[str, QuestionModel],
     out: Path,
     options: ExportOptions = ExportOptions(),
+    hand_ins: Mapping[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write every export of one assignment under ``out``; return the files written.
+
+    Besides the per-student pages, the class's feedback goes into the zips each LMS's bulk
+    feedback upload reads (``feedback-moodle.zip``, ``feedback-canvas.zip``; see
+    :mod:`lrcourse.grading.bulk_feedback`), each written when it holds anyone; ``hand_ins``
+    (student -> the graded hand-in's path) names the Canvas download files to attach to. A line
+    per student left out of a zip, and why, is appended to ``notes``.
 
     Raises :class:`AssignmentError` when a question of the assignment is not in ``questions``
     (the banks it was assigned from are needed for keys, feedback and the LMS questions).
@@ -311,8 +320,25 @@ def export_all(
         written[out / "feedback" / f"{student}.md"] = text
         title = f"{manifest.assignment}: feedback for {manifest.display_name(student)}"
         written[out / "feedback" / f"{student}.html"] = feedback_html(text, title)
+    pages = {
+        path.stem: text
+        for path, text in written.items()
+        if path.parent.name == "feedback" and path.suffix == ".html"
+    }
+    zips = {
+        out / "feedback-moodle.zip": moodle_feedback_zip(manifest, pages),
+        out / "feedback-canvas.zip": canvas_feedback_zip(manifest, pages, hand_ins or {}),
+    }
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")
+    for path, bulk in zips.items():
+        if bulk.included:
+            path.write_bytes(bulk.data)
+            written[path] = ""
+            if notes is not None:
+                notes += [
+                    f"{path.name}: {student} left out: {why}" for student, why in bulk.skipped
+                ]
     package = out / qti_file_name(manifest)
     package.write_bytes(qti_package(manifest, exported))
     return sorted([*written, package])
