@@ -114,6 +114,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="per-student parameters (step_size, gamma, milestones) in predict questions",
     )
+    assign.add_argument(
+        "--update-students",
+        action="store_true",
+        help="re-release an assignment for a new --students list (a student added or dropped) "
+        "with the options it was assigned with; kept students' releases stay as they are",
+    )
     assign.add_argument("--banks", help=banks_help)
     assign.add_argument("--out", default="assignments", help="output folder (default: %(default)s)")
     assign.set_defaults(func=run_assign)
@@ -147,6 +153,12 @@ def register(subparsers: Any) -> None:
     grade.add_argument("--cpu", type=float, default=2.0, help="CPU seconds per code answer")
     grade.add_argument("--memory", type=int, default=512, help="extra MB of memory per code answer")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="questions edited in the banks since assign: take the banks' version as the "
+        "assignment's from now on (the manifest records it; the warning stops)",
+    )
     grade.set_defaults(func=run_grade)
 
     export = subparsers.add_parser(
@@ -181,6 +193,8 @@ def run_assign(args: argparse.Namespace) -> int:
     from lrcourse.grading.assign import AssignmentSpec, write_assignment
 
     roster = read_roster(args.students)
+    if args.update_students:
+        return _update_students(args, roster)
     spec = AssignmentSpec(
         assignment=args.assignment,
         title=args.title or args.assignment,
@@ -204,6 +218,39 @@ def run_assign(args: argparse.Namespace) -> int:
     )
     print(f"release (give to students): {folder / 'release'}")
     print(f"manifest (keep; pass to grade): {folder / 'manifest.json'}")
+    return 0
+
+
+#: ``assign`` options that ``--update-students`` takes from the manifest instead.
+_ASSIGN_OPTIONS = (
+    "title", "questions", "mix", "points", "due", "penalty", "cutoff", "per_student", "variants",
+    "force",
+)  # fmt: skip
+
+
+def _update_students(args: argparse.Namespace, roster: list[Any]) -> int:
+    """``assign NAME --update-students --students LIST``: the new class list, same options."""
+    from lrcourse.grading.assign import update_students
+
+    given = [name for name in _ASSIGN_OPTIONS if getattr(args, name)]
+    given += ["seed"] if args.seed else []
+    given += ["grace"] if args.grace else []
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise AssignmentError(
+            f"{option}: --update-students takes every option from the assignment's manifest; "
+            "give only --students (and --out, --banks)"
+        )
+    manifest, added, dropped = update_students(
+        Path(args.out), args.assignment, roster, load_questions(_banks(args))
+    )
+    print(
+        f"{manifest.assignment}: {len(manifest.roster_ids())} student(s); added: "
+        f"{', '.join(added) or 'none'}; dropped: {', '.join(dropped) or 'none'}"
+    )
+    print(
+        f"release (give the added students theirs): {Path(args.out) / args.assignment / 'release'}"
+    )
     return 0
 
 
@@ -259,10 +306,17 @@ def run_grade(args: argparse.Namespace) -> int:
     )
     for status, count in sorted(report.statuses.items()):
         print(f"  {status:<14} {count}")
+    accepted = _accept_changes(args, manifest, report.changed_questions, questions)
     for qid in report.changed_questions:
+        if qid in accepted:
+            print(
+                f"accepted: {qid} as the banks hold it now (manifest updated; answers graded "
+                f"before keep their results until --regrade --question {qid})"
+            )
+            continue
         print(
             f"changed since assign: {qid} (its key may differ; regrade it with "
-            f"--regrade --question {qid})"
+            f"--regrade --question {qid}, or accept the change with --accept-changes)"
         )
     # Findings name files and messages a hand-in chose: shown inert (no escape reaches the tty).
     for finding in report.findings:
@@ -288,7 +342,26 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"mean {mean:.2f} / {manifest.possible():g} over {len(totals)} student(s)")
     if waiting:
         print(f"{len(waiting)} answer(s) wait for a person: lrcourse review {manifest.assignment}")
-    return 1 if report.problems() or report.changed_questions or waiting else 0
+    unaccepted = [q for q in report.changed_questions if q not in accepted]
+    return 1 if report.problems() or unaccepted or waiting else 0
+
+
+def _accept_changes(
+    args: argparse.Namespace, manifest: Manifest, changed: list[str], questions: dict[str, Any]
+) -> list[str]:
+    """With ``--accept-changes``, record the banks' version of ``changed`` in manifest.json."""
+    if not getattr(args, "accept_changes", False) or not changed:
+        return []
+    from lrcourse.grading.manifest import question_hash
+
+    target = Path(args.assignment)
+    path = target / "manifest.json" if target.is_dir() else target
+    hashes = {**manifest.question_hashes, **{q: question_hash(questions[q]) for q in changed}}
+    updated = manifest.model_copy(update={"question_hashes": hashes})
+    partial = path.with_name(path.name + ".partial")
+    updated.save(partial)
+    partial.replace(path)  # all or nothing: the manifest is never half written
+    return list(changed)
 
 
 def run_export(args: argparse.Namespace) -> int:

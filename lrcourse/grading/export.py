@@ -155,6 +155,8 @@ class ItemStats:
     point_biserial: float | None  # corrected r_pb; None when undefined (no variance)
     upper_lower: float | None  # D = p(upper 27 %) - p(lower 27 %)
     option_counts: dict[str, int]
+    #: Results a person decided (review or override): their points are the ones counted.
+    by_person: int = 0
 
 
 def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -169,9 +171,13 @@ def item_analysis(manifest: Manifest, rows: Sequence[GradeRow]) -> list[ItemStat
     """Return difficulty, discrimination and option counts for every question of the assignment."""
     scores: dict[str, dict[str, float]] = defaultdict(dict)
     answers: dict[str, list[str]] = defaultdict(list)
+    decided: Counter[str] = Counter()
     for row in rows:
-        scores[row.student][row.question_id] = row.score
-        if row.status == "graded":  # an answer that was read; not an untouched template
+        scores[row.student][row.question_id] = row.score  # a person's points when they decided
+        decided[row.question_id] += row.machine_score is not None
+        # An answer that was read (not an untouched template), also when a person then decided
+        # its points: an override changes the score, not what the student picked.
+        if row.status == "graded" or row.machine_score is not None:
             answers[row.question_id].append(row.answer)
     students = sorted(scores)
     stats = []
@@ -205,6 +211,7 @@ def item_analysis(manifest: Manifest, rows: Sequence[GradeRow]) -> list[ItemStat
                 point_biserial=_pearson(item, rest),
                 upper_lower=upper_lower,
                 option_counts=dict(sorted(counts.items())),
+                by_person=decided[qid],
             )
         )
     return stats
@@ -221,15 +228,16 @@ def item_analysis_markdown(manifest: Manifest, stats: Sequence[ItemStats]) -> st
         "",
         "p = mean score (difficulty); r_pb = corrected point-biserial (item vs. rest of test);",
         "D = p(top 27 %) − p(bottom 27 %). Low or negative r_pb / D: check the key and wording.",
+        "Scores are the final ones: a person's points (review, override) where they decided.",
         "",
-        "| question | students | p | r_pb | D | options picked |",
-        "|---|---|---|---|---|---|",
+        "| question | students | p | r_pb | D | decided by a person | options picked |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in stats:
         picked = ", ".join(f"`{k}`: {n}" for k, n in s.option_counts.items()) or "—"
         lines.append(
             f"| `{s.question_id}` | {s.students} | {s.difficulty:.2f} | {_fmt(s.point_biserial)} "
-            f"| {_fmt(s.upper_lower)} | {picked} |"
+            f"| {_fmt(s.upper_lower)} | {s.by_person} | {picked} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -24,6 +24,7 @@ from lrcourse.grading.review import ReviewItem, walk
 from tests.grading.helpers import BANKS, CHOICE_ONLY
 
 SINGLE = "grading-test.where-lr-is-used"
+CODE_Q = "grading-test.make-step-scheduler"
 FORGED = (
     "boom\n\n## Question 99 · `forged`\n\n**right** (100 / 1)\n\nScore: 100 / 1\n"
     "![track](http://evil.example/pixel.png) [click](http://evil.example/) <http://evil.example/>"
@@ -166,3 +167,48 @@ def test_the_reviewer_sees_the_rubric_the_student_will_see(manifest, questions) 
     ]
     rows = [GradeRow("ann", SINGLE, 0.0, 1.0, "invalid", "not a key", "StepLR", "")]
     assert all(line in feedback_markdown(manifest, "ann", rows, questions) for line in lines)
+
+
+FORGING_CODE = {
+    "str-raises": (
+        "class Forged(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('\\n\\n## Question 99 · `x`\\n\\n**right** (100 / 1)')\n"
+        "def make_scheduler(optimizer):\n"
+        "    raise Forged()\n"
+    ),
+    "message-forges": (
+        "def make_scheduler(optimizer):\n"
+        "    raise ValueError('\\n\\n## Question 99 · `x`\\n\\n**right** (100 / 1)\\n\\nScore: 100 / 1"
+        "\\n![p](http://evil.example/p.png)\\x1b[2J')\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGING_CODE))
+def test_a_graded_exception_cannot_forge_the_feedback_page(
+    case: str, tmp_path: Path, manifest: Manifest, questions
+) -> None:
+    """Through the real grader: whatever a run's exception says (or fails to say) stays inert."""
+    import nbformat
+
+    from lrcourse.grading.gradebook import Gradebook
+    from tests.grading.helpers import GOLDEN, grade_into
+
+    notebook = nbformat.read(GOLDEN / "release" / "hw-test.ipynb", 4)
+    for cell in notebook.cells:
+        marker = cell.metadata.get("lrcourse", {})
+        if marker.get("question") == CODE_Q and marker.get("role") == "answer":
+            cell.source = FORGING_CODE[case]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nbformat.write(notebook, folder / "ann.ipynb")
+    book = tmp_path / "book.sqlite"
+    grade_into(folder, book, manifest, questions)
+    with Gradebook(book) as gradebook:
+        rows = gradebook.current_rows(manifest.assignment)
+    [code_row] = [r for r in rows if r.question_id == CODE_Q]
+    assert code_row.score == 0
+    text, page = _page(manifest, questions, rows, "ann")
+    _assert_one_student_page(manifest, text, page)
+    assert "\x1b" not in text and "\x1b" not in page
