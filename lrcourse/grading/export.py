@@ -18,6 +18,9 @@ spreadsheet formula.
 * **Moodle** (Grades → Import → CSV file): columns ``Username, <assignment>, Maximum``; on import
   map ``Username`` to the user field ``username`` and the assignment column to its grade item
   (whose maximum should equal ``Maximum``).
+* **Moodle's offline grading worksheet** (``grades-moodle-worksheet.csv``, written when the class
+  list has Moodle participant ids; the assignment → *Upload grading worksheet*): grades straight
+  into the assignment, see :func:`moodle_worksheet_csv`.
 * ``late.csv``: per student the points before lateness, the factor and the note.
 
 Item analysis (classical test theory): per question the difficulty *p* (mean score), the
@@ -38,6 +41,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lrcourse.grading.bulk_feedback import canvas_feedback_zip, moodle_feedback_zip
@@ -124,6 +128,60 @@ def moodle_csv(
     maximum = points_text(manifest.possible())
     for student, points in _grade_lines(manifest, rows, options):
         table.append([student, _cell(points, options, "-"), maximum])
+    return csv_text(table)
+
+
+#: Column titles Moodle's offline grading worksheet import looks for (English strings
+#: ``recordid``, ``grade``, ``lastmodifiedgrade`` and the comments plugin's name).
+MOODLE_WORKSHEET_COLUMNS = (
+    "Identifier", "Full name", "Grade", "Maximum Grade", "Last modified (grade)",
+    "Feedback comments",
+)  # fmt: skip
+
+
+def moodle_worksheet_csv(
+    manifest: Manifest,
+    rows: Sequence[GradeRow],
+    options: ExportOptions = ExportOptions(),
+    now: datetime | None = None,
+) -> str:
+    """Return Moodle's offline grading worksheet: grades into the assignment itself.
+
+    Moodle (``mod/assign/feedback/offline``: ``importgradeslib.php`` ``init``/``next`` and
+    ``locallib.php`` ``process_import_grades``) needs the ``Identifier``, ``Grade`` and ``Last
+    modified (grade)`` columns; it finds the student by ``Participant <id>`` (the roster's
+    ``moodle_id``), skips a grade that is empty, negative or above the assignment's maximum, and
+    skips one whose date is older than the grade Moodle holds (a grade changed in Moodle since
+    this export is not overwritten). Unlike the gradebook import it does not mark the grade
+    "overridden" in Moodle's gradebook. ``Feedback comments`` gets each question's points (no
+    student text). Only students with a ``moodle_id`` can be named.
+    """
+    moment = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    roster = {entry.id: entry for entry in manifest.roster}
+    by_student: dict[str, dict[str, GradeRow]] = defaultdict(dict)
+    for row in rows:
+        by_student[row.student][row.question_id] = row
+    table: list[Sequence[str]] = [MOODLE_WORKSHEET_COLUMNS]
+    for student, points in _grade_lines(manifest, rows, options):
+        entry = roster.get(student)
+        if entry is None or not entry.moodle_id.isdigit():
+            continue
+        mine = by_student.get(student, {})
+        comment = "; ".join(
+            f"Q{number} {points_text(mine[s.question_id].score * s.points)}/{points_text(s.points)}"
+            for number, s in enumerate(manifest.slots, start=1)
+            if s.question_id in mine
+        )
+        table.append(
+            [
+                f"Participant {entry.moodle_id}",
+                entry.name or student,
+                _cell(points, options, ""),
+                points_text(manifest.possible()),
+                moment,
+                comment,
+            ]
+        )
     return csv_text(table)
 
 
@@ -337,6 +395,8 @@ def export_all(
         out / "feedback-moodle.zip": moodle_feedback_zip(manifest, pages),
         out / "feedback-canvas.zip": canvas_feedback_zip(manifest, pages, hand_ins or {}),
     }
+    if any(entry.moodle_id.isdigit() for entry in manifest.roster):
+        written[out / "grades-moodle-worksheet.csv"] = moodle_worksheet_csv(manifest, rows, options)
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")
     for path, bulk in zips.items():

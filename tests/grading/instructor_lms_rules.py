@@ -16,6 +16,12 @@ reads a cell as something else; each cites the file and function it follows:
   else ``unformat_float($value, true)`` — ``lib/moodlelib.php``: spaces removed, the locale's
   decimal separator made ``.``, then PHP ``is_numeric`` — or ``badgrade`` aborts the whole
   import) and ``insert_grade_record`` (a grade above ``gradepointmax``, 100 by default, aborts).
+* Moodle's offline grading worksheet: ``mod/assign/feedback/offline/importgradeslib.php``,
+  ``assignfeedback_offline_grade_importer::init`` (the ``Identifier``, ``Grade`` and ``Last
+  modified (grade)`` columns must all be there, or ``invalidgradeimport``) and ``next`` (the
+  participant id is what follows ``Participant `` in ``Identifier``), and ``locallib.php``,
+  ``process_import_grades`` (``unformat_float`` of the grade; empty, negative or above the
+  maximum is skipped; a ``strtotime``-able date older than Moodle's grade is skipped).
 * Moodle's feedback-files zip: ``mod/assign/feedback/file/importziplib.php``,
   ``assignfeedback_file_zip_importer::is_valid_filename_for_import``: no file name starting
   with ``.`` or ``~``; some path part, split on ``_`` at most 5 ways, has ≥ 4 pieces whose second
@@ -149,3 +155,26 @@ def canvas_reupload_owner(path: str) -> tuple[str, str] | None:
     if len(digits) < 2 or pieces[-1].startswith("link") or name.startswith("._"):
         return None
     return digits[0], digits[1]
+
+
+def moodle_worksheet_grades(text: str, maximum: float) -> dict[str, float | None]:
+    """Return participant id -> the grade Moodle's worksheet import would set (None: skipped)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    for needed in ("Identifier", "Grade", "Last modified (grade)"):
+        if needed not in header:
+            raise ValueError(f"invalidgradeimport: no column {needed!r}")
+    ident, grade, modified = (
+        header.index(n) for n in ("Identifier", "Grade", "Last modified (grade)")
+    )
+    grades: dict[str, float | None] = {}
+    for row in rows[1:]:
+        if not row[ident].startswith("Participant "):
+            continue
+        participant = row[ident][len("Participant ") :]
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", row[modified]):
+            raise ValueError(f"date {row[modified]!r} is not one strtotime reads as written")
+        value = row[grade].strip().replace(" ", "")
+        number = float(value) if _PHP_NUMERIC.match(value) else None
+        grades[participant] = number if number is not None and 0 <= number <= maximum else None
+    return grades

@@ -15,11 +15,22 @@ from pathlib import Path
 import pytest
 
 from lrcourse.grading.csvsafe import read_cell, safe_cell
-from lrcourse.grading.export import ExportOptions, canvas_csv, export_all, moodle_csv, points_text
+from lrcourse.grading.export import (
+    ExportOptions,
+    canvas_csv,
+    export_all,
+    moodle_csv,
+    moodle_worksheet_csv,
+    points_text,
+)
 from lrcourse.grading.gradebook import GradeRow
 from lrcourse.grading.manifest import Manifest, RosterEntry
 from lrcourse.grading.review import ReviewItem, read_sheet, write_sheet
-from tests.grading.instructor_lms_rules import canvas_import_problems, moodle_import_problems
+from tests.grading.instructor_lms_rules import (
+    canvas_import_problems,
+    moodle_import_problems,
+    moodle_worksheet_grades,
+)
 
 #: Names a class list may hold that a spreadsheet would run as formulas.
 HOSTILE_NAMES = {
@@ -143,3 +154,25 @@ def test_every_csv_export_file_has_no_formula_cell(tmp_path: Path, manifest, que
     assert canvas_import_problems((tmp_path / "grades-canvas.csv").read_text(), "hw-test") == []
     moodle = (tmp_path / "grades-moodle.csv").read_text()
     assert moodle_import_problems(moodle, "Username", "hw-test") == []
+
+
+@pytest.mark.parametrize("missing", ["zero", "mark"])
+def test_the_moodle_worksheet_sets_each_participants_grade(manifest, missing) -> None:
+    manifest = _class(manifest)
+    text = moodle_worksheet_csv(manifest, _rows(manifest), ExportOptions(missing=missing))
+    grades = moodle_worksheet_grades(text, manifest.possible())
+    canvas = {r[2]: r[5] for r in csv.reader(io.StringIO(canvas_csv(manifest, _rows(manifest))))}
+    expected = {
+        entry.moodle_id: float(canvas[entry.id]) for entry in manifest.roster if entry.moodle_id
+    }
+    assert grades == expected  # gus has no Moodle id: not in the worksheet
+    for row in list(csv.reader(io.StringIO(text)))[1:]:
+        assert not row[1].startswith(("=", "+", "@", "-", "\t"))  # names stay text
+        assert "Q1 " in row[5]
+
+
+def test_the_worksheet_rules_can_fail() -> None:
+    with pytest.raises(ValueError, match="invalidgradeimport"):
+        moodle_worksheet_grades("Identifier,Grade\nParticipant 1,3\n", 5)
+    rows = "Identifier,Grade,Last modified (grade)\nParticipant 1,missing,2026-01-01 00:00:00 UTC\n"
+    assert moodle_worksheet_grades(rows, 5) == {"1": None}
