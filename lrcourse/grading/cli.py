@@ -230,7 +230,7 @@ _ASSIGN_OPTIONS = (
 
 def _update_students(args: argparse.Namespace, roster: list[Any]) -> int:
     """``assign NAME --update-students --students LIST``: the new class list, same options."""
-    from lrcourse.grading.assign import update_students
+    from lrcourse.grading.reassign import update_students
 
     given = [name for name in _ASSIGN_OPTIONS if getattr(args, name)]
     given += ["seed"] if args.seed else []

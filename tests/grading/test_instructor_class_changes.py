@@ -115,7 +115,7 @@ def test_item_analysis_counts_the_picks_a_person_decided_with_their_points(
 
 
 def test_update_students_of_an_unknown_assignment_is_an_error(tmp_path: Path) -> None:
-    from lrcourse.grading.assign import update_students
+    from lrcourse.grading.reassign import update_students
     from lrcourse.grading.roster import read_roster
 
     with pytest.raises(AssignmentError, match="manifest"):
