@@ -96,18 +96,19 @@ def _history(gradebook: Any, run: int | None) -> int:
             before = "-" if change.before is None else _value(change.kind, change.before)
             after = "-" if change.after is None else _value(change.kind, change.after)
             what = change.question_id or "(current hand-in)"
-            print(f"{change.student:<20} {what:<40} {before} -> {after}")
+            print(terminal_text(f"{change.student:<20} {what:<40} {before} -> {after}"))
         return 0
     counts = gradebook.change_counts()
     for r in runs:
         undone = f" (undone by run {r['undone_by']})" if r.get("undone_by") else ""
         state = "" if r["finished"] else " (did not finish)"
-        print(
+        line = (
             f"run {r['run_id']:<4} {r['started_at'] or '-':<25} {r['kind']:<10} "
             f"{counts.get(r['run_id'], 0):>4} change(s){undone}{state}  {r['command']}"
         )
+        print(terminal_text(line))
         if r["summary"]:
-            print(f"         {r['summary']}")
+            print(terminal_text(f"         {r['summary']}"))
     return 0
 
 

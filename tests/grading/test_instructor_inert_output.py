@@ -212,3 +212,28 @@ def test_a_graded_exception_cannot_forge_the_feedback_page(
     text, page = _page(manifest, questions, rows, "ann")
     _assert_one_student_page(manifest, text, page)
     assert "\x1b" not in text and "\x1b" not in page
+
+
+def test_gradebook_and_history_show_an_override_comment_inert(tmp_path: Path, capsys) -> None:
+    import nbformat
+
+    command = ["assign", "hw", "--banks", str(BANKS), "--questions", SINGLE, "--out", str(tmp_path)]
+    assert main(command) == 0
+    notebook = nbformat.read(tmp_path / "hw" / "release" / "hw.ipynb", 4)
+    for cell in notebook.cells:
+        if cell.metadata.get("lrcourse", {}).get("role") == "answer":
+            cell.source = 'answer = "step"\n'
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nbformat.write(notebook, folder / "ann.ipynb")
+    book = str(tmp_path / "book.sqlite")
+    grade = ["grade", str(folder), "--assignment", str(tmp_path / "hw"), "--banks", str(BANKS)]
+    assert main([*grade, "--gradebook", book, "--no-progress"]) == 0
+    override = ["override", "hw", "--student", "ann", "--question", SINGLE, "--points", "0.5"]
+    assert main([*override, "--comment", TTY_ATTACK, "--gradebook", book, "--who", "ta"]) == 0
+    capsys.readouterr()
+    assert main(["gradebook", "history", "--run", "2", "--gradebook", book]) == 0
+    assert main(["gradebook", "history", "--gradebook", book]) == 0
+    assert main(["gradebook", "hw", "--student", "ann", "--gradebook", book]) == 0
+    out = capsys.readouterr().out
+    assert "pwned" in out and not any(c in out for c in "\x1b\x07\r\u202e\x9b")
