@@ -237,3 +237,48 @@ def test_gradebook_and_history_show_an_override_comment_inert(tmp_path: Path, ca
     assert main(["gradebook", "hw", "--student", "ann", "--gradebook", book]) == 0
     out = capsys.readouterr().out
     assert "pwned" in out and not any(c in out for c in "\x1b\x07\r\u202e\x9b")
+
+
+def test_ctrl_c_in_the_review_command_applies_what_was_typed_without_a_traceback(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    import sys
+
+    import nbformat
+
+    from lrcourse.grading.gradebook import Gradebook
+
+    command = ["assign", "hw", "--banks", str(BANKS), "--questions", SINGLE, "--out", str(tmp_path)]
+    assert main(command) == 0
+    notebook = nbformat.read(tmp_path / "hw" / "release" / "hw.ipynb", 4)
+    for cell in notebook.cells:
+        if cell.metadata.get("lrcourse", {}).get("role") == "answer":
+            cell.source = 'answer = "StepLR"\n'  # not an option key: waits for a person
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for student in ("ann", "bob"):
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+    book = str(tmp_path / "book.sqlite")
+    grade = ["grade", str(folder), "--assignment", str(tmp_path / "hw"), "--banks", str(BANKS)]
+    main([*grade, "--gradebook", book, "--no-progress"])
+    replies = iter(["1", "Meant step."])
+
+    def typed(_: str) -> str:
+        try:
+            return next(replies)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr("builtins.input", typed)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    capsys.readouterr()
+    status = main(["review", "hw", "--gradebook", book, "--banks", str(BANKS), "--who", "ta"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert "1 decision(s) made so far are kept" in captured.out
+    assert "run 2: 1 answer(s) reviewed" in captured.out
+    assert "rubric: Correct answer:" in captured.out
+    assert status == 1  # bob still waits
+    with Gradebook(book) as gradebook:
+        [ann] = [r for r in gradebook.current_rows("hw") if r.student == "ann"]
+    assert (ann.score, ann.comment, ann.reviewer) == (1.0, "Meant step.", "ta")
