@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -85,6 +85,8 @@ def add_questions(questions: Sequence[PublicQuestion]) -> Step:
     """Return a step appending a prompt cell and an answer cell for each public question."""
 
     def step(notebook: NotebookNode) -> NotebookNode:
+        # The questions the release asks, so `validate` counts a deleted answer cell as missing.
+        notebook.metadata.setdefault("lrcourse", {})["questions"] = [q.id for q in questions]
         for question in questions:
             prompt = nbformat.v4.new_markdown_cell("", id=_cell_id(question.id, "prompt"))
             prompt.metadata["lrcourse"] = {
@@ -223,12 +225,20 @@ def notebook_text(notebook: NotebookNode) -> str:
     return "\n".join(parts)
 
 
+#: Fields whose strings are the schema's vocabulary or torch's names, not what a question hides:
+#: a check's ``kind`` (``value``, ``trace``), ``step_per`` (``epoch``), the loop bugs a fix-loop
+#: starter holds, the scheduler class it names. Refusing these refused a release whose intro says
+#: "a plain value", or a student id or title containing ``trace``.
+VOCABULARY_FIELDS = frozenset({"kind", "step_per", "starter_bugs", "scheduler", "optimizer"})
+
+
 def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            if key not in VOCABULARY_FIELDS:
+                yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
@@ -238,8 +248,9 @@ def secrets_of(question: QuestionModel) -> list[str]:
     """Return the strings a release of ``question`` must not contain: keys and solutions.
 
     Every text of the full question that its public view does not show (solutions, mistakes,
-    option feedback, reference code, checks) plus the keys torch computes, skipping strings too
-    short to mean anything (under 4 characters) or shown anyway by the public question.
+    option feedback, reference code, check expressions) plus the keys torch computes, skipping
+    the schema's vocabulary (:data:`VOCABULARY_FIELDS`), strings too short to mean anything
+    (under 4 characters) and strings the public question shows anyway.
     """
     public_blob = json.dumps(question.public().model_dump())
     public_text = notebook_text(question.public().model_dump())
@@ -257,16 +268,29 @@ def secrets_of(question: QuestionModel) -> list[str]:
     return sorted(set(found))
 
 
-def check_no_secrets(secrets: Sequence[str]) -> Step:
-    """Return a step raising :class:`AssignmentError` if the notebook holds any secret string."""
+def _question_text(notebook: NotebookNode) -> str:
+    """Return the text of the cells built from questions (not the title, not who it is for)."""
+    cells = [c for c in notebook.cells if c.metadata.get("lrcourse", {}).get("question")]
+    return notebook_text(cells)
+
+
+def check_no_secrets(secrets: Mapping[str, str] | Sequence[str]) -> Step:
+    """Return a step raising :class:`AssignmentError` if a question cell holds a secret string.
+
+    ``secrets`` maps each string to the id of the question it belongs to (or is a plain list).
+    Only cells built from questions are scanned: the title and the student's id are the
+    instructor's words, and a title or an id that happens to contain a key is not a leak.
+    """
+    owners = dict(secrets) if isinstance(secrets, Mapping) else dict.fromkeys(secrets, "")
 
     def step(notebook: NotebookNode) -> NotebookNode:
-        text = notebook_text(notebook)
-        leaked = [s for s in secrets if s in text]
+        text = _question_text(notebook)
+        leaked = [s for s in owners if s in text]
         if leaked:
+            named = [f"{s!r} (of {owners[s]})" if owners[s] else repr(s) for s in leaked[:5]]
             raise AssignmentError(
                 f"release would contain {len(leaked)} key/solution string(s): "
-                f"{', '.join(map(repr, leaked[:5]))}"
+                f"{', '.join(named)}; remove the question or reword the text that shows it"
             )
         return notebook
 
@@ -348,7 +372,7 @@ def release_notebook(
     ]
     shown = "\n".join(notebook_text(q.public().model_dump()) for q in copies)
     # A string one question shows on purpose (its snippet) is not a leak by another question.
-    secrets = sorted({s for q in copies for s in secrets_of(q) if s not in shown})
+    secrets = {s: q.id for q in copies for s in secrets_of(q) if s not in shown}
     steps: list[Step] = [
         add_questions([q.public() for q in copies]),
         shuffle_options(lambda qid: variant_rng(spec.seed, who, qid + "#options")),

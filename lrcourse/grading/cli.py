@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lrcourse.grading.cli_book import register_book
+from lrcourse.grading.inert import terminal_text
 from lrcourse.grading.manifest import AssignmentError, LatePolicy, Manifest, load_questions
 from lrcourse.grading.roster import read_roster
 from lrcourse.quiz.bank import quiz_dir
@@ -113,6 +114,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="per-student parameters (step_size, gamma, milestones) in predict questions",
     )
+    assign.add_argument(
+        "--update-students",
+        action="store_true",
+        help="re-release an assignment for a new --students list (a student added or dropped) "
+        "with the options it was assigned with; kept students' releases stay as they are",
+    )
     assign.add_argument("--banks", help=banks_help)
     assign.add_argument("--out", default="assignments", help="output folder (default: %(default)s)")
     assign.set_defaults(func=run_assign)
@@ -184,6 +191,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="grade even when most hand-ins would lose points for lateness (else: refused)",
     )
+    grade.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="questions edited in the banks since assign: take the banks' version as the "
+        "assignment's from now on (the manifest records it; the warning stops)",
+    )
     grade.set_defaults(func=run_grade)
 
     export = subparsers.add_parser(
@@ -200,7 +213,8 @@ def register(subparsers: Any) -> None:
         "--missing",
         choices=("zero", "mark"),
         default="zero",
-        help="roster students with no hand-in: 0 points, or the word missing (default: zero)",
+        help="roster students with no hand-in: 0 points, or mark them ungraded (an empty Canvas "
+        "cell, '-' for Moodle: each importer's 'no grade') (default: zero)",
     )
     export.add_argument(
         "--canvas-column",
@@ -217,6 +231,8 @@ def run_assign(args: argparse.Namespace) -> int:
     from lrcourse.grading.assign import AssignmentSpec, write_assignment
 
     roster = read_roster(args.students)
+    if args.update_students:
+        return _update_students(args, roster)
     spec = AssignmentSpec(
         assignment=args.assignment,
         title=args.title or args.assignment,
@@ -240,6 +256,39 @@ def run_assign(args: argparse.Namespace) -> int:
     )
     print(f"release (give to students): {folder / 'release'}")
     print(f"manifest (keep; pass to grade): {folder / 'manifest.json'}")
+    return 0
+
+
+#: ``assign`` options that ``--update-students`` takes from the manifest instead.
+_ASSIGN_OPTIONS = (
+    "title", "questions", "mix", "points", "due", "penalty", "cutoff", "per_student", "variants",
+    "force",
+)  # fmt: skip
+
+
+def _update_students(args: argparse.Namespace, roster: list[Any]) -> int:
+    """``assign NAME --update-students --students LIST``: the new class list, same options."""
+    from lrcourse.grading.reassign import update_students
+
+    given = [name for name in _ASSIGN_OPTIONS if getattr(args, name)]
+    given += ["seed"] if args.seed else []
+    given += ["grace"] if args.grace else []
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise AssignmentError(
+            f"{option}: --update-students takes every option from the assignment's manifest; "
+            "give only --students (and --out, --banks)"
+        )
+    manifest, added, dropped = update_students(
+        Path(args.out), args.assignment, roster, load_questions(_banks(args))
+    )
+    print(
+        f"{manifest.assignment}: {len(manifest.roster_ids())} student(s); added: "
+        f"{', '.join(added) or 'none'}; dropped: {', '.join(dropped) or 'none'}"
+    )
+    print(
+        f"release (give the added students theirs): {Path(args.out) / args.assignment / 'release'}"
+    )
     return 0
 
 
@@ -353,13 +402,21 @@ def run_grade(args: argparse.Namespace) -> int:
     )
     for status, count in sorted(report.statuses.items()):
         print(f"  {status:<14} {count}")
+    accepted = _accept_changes(args, manifest, report.changed_questions, questions)
     for qid in report.changed_questions:
+        if qid in accepted:
+            print(
+                f"accepted: {qid} as the banks hold it now (manifest updated; answers graded "
+                f"before keep their results until --regrade --question {qid})"
+            )
+            continue
         print(
             f"changed since assign: {qid} (its key may differ; regrade it with "
-            f"--regrade --question {qid})"
+            f"--regrade --question {qid}, or accept the change with --accept-changes)"
         )
+    # Findings name files and messages a hand-in chose: shown inert (no escape reaches the tty).
     for finding in report.findings:
-        print(finding.line())
+        print(terminal_text(finding.line()))
     if report.interrupted:
         print(
             f"interrupted (Ctrl-C): {report.graded} hand-in(s) graded and kept; run grade "
@@ -367,7 +424,8 @@ def run_grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     for student, qid, status, reason in report.attention:
-        print(f"{status:<13} {student} {qid}: {reason.splitlines()[0][:160] if reason else ''}")
+        first = reason.splitlines()[0][:160] if reason else ""
+        print(terminal_text(f"{status:<13} {student} {qid}: {first}"))
     if report.isolation == "namespace":
         print(
             "note: code ran as you, in a user namespace: the answer files, the gradebook and your "
@@ -388,7 +446,26 @@ def run_grade(args: argparse.Namespace) -> int:
         print(f"{len(waiting)} answer(s) wait for a person: lrcourse review {manifest.assignment}")
     if report.interrupted:
         return 130
-    return 1 if report.problems() or report.changed_questions or waiting else 0
+    unaccepted = [q for q in report.changed_questions if q not in accepted]
+    return 1 if report.problems() or unaccepted or waiting else 0
+
+
+def _accept_changes(
+    args: argparse.Namespace, manifest: Manifest, changed: list[str], questions: dict[str, Any]
+) -> list[str]:
+    """With ``--accept-changes``, record the banks' version of ``changed`` in manifest.json."""
+    if not getattr(args, "accept_changes", False) or not changed:
+        return []
+    from lrcourse.grading.manifest import question_hash
+
+    target = Path(args.assignment)
+    path = target / "manifest.json" if target.is_dir() else target
+    hashes = {**manifest.question_hashes, **{q: question_hash(questions[q]) for q in changed}}
+    updated = manifest.model_copy(update={"question_hashes": hashes})
+    partial = path.with_name(path.name + ".partial")
+    updated.save(partial)
+    partial.replace(path)  # all or nothing: the manifest is never half written
+    return list(changed)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -409,10 +486,16 @@ def run_export(args: argparse.Namespace) -> int:
             )
         rows = gradebook.current_rows(args.assignment)
         waiting = review_items(gradebook, args.assignment)
+        hand_ins = {
+            s: str(info["path"]) for s, info in gradebook.submissions(args.assignment).items()
+        }
     questions = load_questions(_banks(args))
     options = ExportOptions(missing=args.missing, canvas_column=args.canvas_column)
-    for path in export_all(manifest, rows, questions, Path(args.out), options):
+    notes: list[str] = []
+    for path in export_all(manifest, rows, questions, Path(args.out), options, hand_ins, notes):
         print(os.fspath(path))
+    for note in notes:
+        print(terminal_text(note))
     skipped = skipped_questions(assignment_questions(manifest, questions))
     if skipped:
         print(f"not in the GIFT or QTI questions (no LMS equivalent): {', '.join(skipped)}")

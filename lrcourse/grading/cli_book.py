@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lrcourse.grading.inert import terminal_text
 from lrcourse.grading.manifest import AssignmentError, Manifest
 
 DEFAULT_GRADEBOOK = "gradebook.sqlite"
@@ -42,6 +43,9 @@ def register_book(subparsers: Any) -> None:
     review.add_argument("--read", help="read a filled-in review sheet back")
     review.add_argument("--list", action="store_true", help="only list what waits for review")
     review.add_argument("--who", help="reviewer name (default: $LRCOURSE_REVIEWER or your login)")
+    review.add_argument(
+        "--banks", help="folder of the banks it was assigned from (default: the course's quizzes/)"
+    )
     review.set_defaults(func=run_review)
 
     override = subparsers.add_parser(
@@ -60,6 +64,10 @@ def register_book(subparsers: Any) -> None:
         "validate", help="for students: check a notebook's answers have the right form (no keys)"
     )
     validate.add_argument("notebook", help="the .ipynb you will hand in")
+    validate.add_argument(
+        "--assignment",
+        help="instructors: the manifest.json (or its folder) whose questions the notebook must answer",
+    )
     validate.set_defaults(func=run_validate)
 
 
@@ -88,18 +96,19 @@ def _history(gradebook: Any, run: int | None) -> int:
             before = "-" if change.before is None else _value(change.kind, change.before)
             after = "-" if change.after is None else _value(change.kind, change.after)
             what = change.question_id or "(current hand-in)"
-            print(f"{change.student:<20} {what:<40} {before} -> {after}")
+            print(terminal_text(f"{change.student:<20} {what:<40} {before} -> {after}"))
         return 0
     counts = gradebook.change_counts()
     for r in runs:
         undone = f" (undone by run {r['undone_by']})" if r.get("undone_by") else ""
         state = "" if r["finished"] else " (did not finish)"
-        print(
+        line = (
             f"run {r['run_id']:<4} {r['started_at'] or '-':<25} {r['kind']:<10} "
             f"{counts.get(r['run_id'], 0):>4} change(s){undone}{state}  {r['command']}"
         )
+        print(terminal_text(line))
         if r["summary"]:
-            print(f"         {r['summary']}")
+            print(terminal_text(f"         {r['summary']}"))
     return 0
 
 
@@ -149,8 +158,10 @@ def run_gradebook(args: argparse.Namespace) -> int:
                 who = f" [{row.status} by {row.reviewer}]" if row.reviewer else ""
                 reason = row.reason.splitlines()[0] if row.reason else ""
                 print(
-                    f"{row.question_id:<40} {row.score * row.points:>5.2f}/{row.points:g}  "
-                    f"{row.status:<13} {reason}{who}"
+                    terminal_text(
+                        f"{row.question_id:<40} {row.score * row.points:>5.2f}/{row.points:g}  "
+                        f"{row.status:<13} {reason}{who}"
+                    )
                 )
             return 0
         hand_ins = gradebook.submissions(assignment)
@@ -161,8 +172,26 @@ def run_gradebook(args: argparse.Namespace) -> int:
                 continue
             info = hand_ins.get(student, {})
             notes = [str(info[k]) for k in ("note", "flags") if info.get(k)]
-            print(f"{student:<30} {totals[student]:>8.4g}  {'; '.join(notes)}".rstrip())
+            line = f"{student:<30} {totals[student]:>8.4g}  {'; '.join(notes)}".rstrip()
+            print(terminal_text(line))
     return 0
+
+
+def _rubric(manifest: Manifest, items: Any, banks: str | None) -> dict[tuple[str, str], list[str]]:
+    """Return per item (student, question) what its feedback page shows as the right answer."""
+    from lrcourse.grading.feedback import right_answer_lines
+    from lrcourse.grading.manifest import load_questions, variant_question
+
+    questions = load_questions(Path(banks) if banks else None)
+    rubric: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        question = questions.get(item.question_id)
+        if question is None:
+            continue
+        if manifest.variants:
+            question = variant_question(question, manifest.seed, item.student)
+        rubric[(item.student, item.question_id)] = right_answer_lines(question)
+    return rubric
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -187,9 +216,12 @@ def run_review(args: argparse.Namespace) -> int:
         if args.list or not sys.stdin.isatty():
             for item in items:
                 reason = item.reason.splitlines()[0] if item.reason else ""
-                print(f"{item.status:<13} {item.student:<20} {item.question_id}: {reason}")
+                print(
+                    terminal_text(f"{item.status:<13} {item.student:<20} {item.question_id}: ")
+                    + terminal_text(reason)
+                )
             return 1 if items else 0
-        decisions = walk(items, input, print)
+        decisions = walk(items, input, print, _rubric(manifest, items, args.banks))
         if decisions:
             run_id = apply_decisions(gradebook, manifest, decisions, command, "reviewed", args.who)
             print(f"run {run_id}: {len(decisions)} answer(s) reviewed")
@@ -216,9 +248,14 @@ def run_validate(args: argparse.Namespace) -> int:
     """Print one line per answer cell; exit 1 when any needs fixing."""
     from lrcourse.grading.validate import validate_notebook
 
-    checks = validate_notebook(Path(args.notebook))
+    manifest = None
+    if args.assignment:
+        target = Path(args.assignment)
+        manifest = Manifest.load(target / "manifest.json" if target.is_dir() else target)
+    checks = validate_notebook(Path(args.notebook), manifest)
     for check in checks:
-        print(f"{'ok' if check.ok else 'FIX':<4} {check.question_id}: {check.message}")
+        line = f"{'ok' if check.ok else 'FIX':<4} {check.question_id}: {check.message}"
+        print(terminal_text(line))
     bad = sum(not c.ok for c in checks)
     print(
         f"{len(checks) - bad} of {len(checks)} answer(s) ready" + (f", {bad} to fix" if bad else "")

@@ -17,11 +17,13 @@ import getpass
 import io
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lrcourse.grading.csvsafe import csv_text, read_cell
 from lrcourse.grading.gradebook import Gradebook
+from lrcourse.grading.inert import terminal_text
 from lrcourse.grading.manifest import AssignmentError, Manifest
 
 #: Statuses of results a person should look at.
@@ -78,16 +80,18 @@ def review_items(gradebook: Gradebook, assignment: str) -> list[ReviewItem]:
 
 
 def write_sheet(items: Sequence[ReviewItem], path: Path) -> None:
-    """Write a CSV sheet of ``items`` with empty ``points`` and ``comment`` columns to fill in."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SHEET_COLUMNS)
+    """Write a CSV sheet of ``items`` with empty ``points`` and ``comment`` columns to fill in.
+
+    An answer such as ``=HYPERLINK(...)`` is written as text a spreadsheet does not evaluate
+    (see :mod:`lrcourse.grading.csvsafe`); :func:`read_sheet` reads it back as it was.
+    """
+    table: list[Sequence[str]] = [SHEET_COLUMNS]
     for item in items:
-        writer.writerow(
+        table.append(
             [item.student, item.question_id, item.status, item.reason, item.answer,
              f"{item.max_points:g}", "", ""]
         )  # fmt: skip
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path.write_text(csv_text(table), encoding="utf-8")
 
 
 def parse_points(text: str, max_points: float, where: str) -> float:
@@ -117,7 +121,12 @@ def read_sheet(path: Path, manifest: Manifest) -> list[Decision]:
         slot = manifest.slot(row["question"])
         points = parse_points(row["points"].strip(), slot.points, where)
         decisions.append(
-            Decision(row["student"], slot.question_id, points, row.get("comment") or "")
+            Decision(
+                read_cell(row["student"]),
+                slot.question_id,
+                points,
+                read_cell(row.get("comment") or ""),
+            )
         )
     return decisions
 
@@ -158,26 +167,59 @@ def apply_decisions(
 
 
 def walk(
-    items: Sequence[ReviewItem], ask: Callable[[str], str], say: Callable[[str], None]
+    items: Sequence[ReviewItem],
+    ask: Callable[[str], str],
+    say: Callable[[str], None],
+    rubric: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> list[Decision]:
-    """Show each item and ask for points and a comment (empty points: skip; ``q``: stop)."""
-    decisions = []
+    """Show each item and ask for points and a comment (empty points: skip; ``q``: stop).
+
+    ``rubric`` maps ``(student, question id)`` to the lines its feedback page shows the student as the
+    right answer (an explain question's checklist): the reviewer grades against what the
+    student will read. Ctrl-C or Ctrl-D (``KeyboardInterrupt``/``EOFError`` from ``ask``)
+    stops the walk and keeps every decision made so far, and the points of the answer being
+    commented on (with the comment typed so far: none). Everything an answer or a run wrote is
+    shown through :func:`~lrcourse.grading.inert.terminal_text`.
+    """
+    decisions: list[Decision] = []
+    rubric = rubric or {}
     for number, item in enumerate(items, start=1):
-        say(f"\n[{number}/{len(items)}] {item.student} · {item.question_id} · {item.status}")
-        say(f"why: {item.reason}")
-        say("answer:\n" + (item.answer or "(empty)"))
-        while True:
-            text = ask(f"points 0..{item.max_points:g} (enter: skip, q: stop): ").strip()
-            if text in ("", "q"):
-                break
-            try:
-                points = parse_points(text, item.max_points, "review")
-            except AssignmentError as error:
-                say(str(error))
-                continue
-            comment = ask("comment for the student: ").strip()
-            decisions.append(Decision(item.student, item.question_id, points, comment))
-            break
-        if text == "q":
+        say(
+            terminal_text(
+                f"\n[{number}/{len(items)}] {item.student} · {item.question_id} · {item.status}",
+                multiline=True,
+            )
+        )
+        say("why: " + terminal_text(item.reason))
+        for line in rubric.get((item.student, item.question_id), ()):
+            say("rubric: " + terminal_text(line))
+        answer = terminal_text(item.answer, multiline=True) if item.answer else "(empty)"
+        say("answer:\n" + "\n".join("  | " + line for line in answer.split("\n")))
+        try:
+            stop = _ask_one(item, ask, say, decisions)
+        except (KeyboardInterrupt, EOFError):
+            say(f"\nstopped: {len(decisions)} decision(s) made so far are kept")
+            return decisions
+        if stop:
             break
     return decisions
+
+
+def _ask_one(
+    item: ReviewItem, ask: Callable[[str], str], say: Callable[[str], None], into: list[Decision]
+) -> bool:
+    """Ask for one item's points and comment, appending the decision; True to stop the walk."""
+    while True:
+        text = ask(f"points 0..{item.max_points:g} (enter: skip, q: stop): ").strip()
+        if text in ("", "q"):
+            return text == "q"
+        try:
+            points = parse_points(text, item.max_points, "review")
+        except AssignmentError as error:
+            say(str(error))
+            continue
+        decision = Decision(item.student, item.question_id, points, "")
+        into.append(decision)  # kept even if the comment prompt is interrupted
+        comment = ask("comment for the student: ").strip()
+        into[-1] = Decision(item.student, item.question_id, points, comment)
+        return False

@@ -6,6 +6,12 @@ key that exists, a list of option keys, a plain number, text, code that parses).
 records the form in each answer cell's metadata (``type`` and, for choices, the option keys:
 public facts the prompt shows anyway). Nothing here knows a key, so validating says nothing
 about right or wrong.
+
+Which answer cells there must be is not read from the answer cells that are left (a deleted one
+would go uncounted: "6 of 6 ready" for a notebook missing one of 7): it is the release's list of
+question ids (``metadata.lrcourse.questions``), the locked prompt cells, and, when the
+instructor passes it, the assignment's manifest. Each expected question without its answer
+cell is a line to fix.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from lrcourse.grading.collect import answer_cells, cell_source, literal_answer, load_notebook
 from lrcourse.grading.intake import MAX_NOTEBOOK_BYTES, read_regular
-from lrcourse.grading.manifest import AssignmentError, source_checksum
+from lrcourse.grading.manifest import AssignmentError, Manifest, source_checksum
 
 _FORMS = {
     "single": 'one option key in quotes, e.g. answer = "a"',
@@ -95,9 +101,35 @@ def check_cell(question_id: str, cells: list[dict[str, Any]]) -> CellCheck:
     return CellCheck(question_id, form is None, form or f"a {kind} answer of the right form")
 
 
-def validate_notebook(path: Path) -> list[CellCheck]:
-    """Return one verdict per answer cell of the notebook at ``path``.
+def expected_questions(notebook: dict[str, Any], manifest: Manifest | None = None) -> list[str]:
+    """Return the question ids the notebook must answer, in release order.
 
+    From the manifest when given, else the release's own list and its prompt cells (a student
+    can delete an answer cell but not the list or a locked prompt cell by accident).
+    """
+    if manifest is not None:
+        return [slot.question_id for slot in manifest.slots]
+    found: list[str] = []
+    metadata = notebook.get("metadata")
+    marker = metadata.get("lrcourse") if isinstance(metadata, dict) else None
+    listed = marker.get("questions") if isinstance(marker, dict) else None
+    if isinstance(listed, list):
+        found += [q for q in listed if isinstance(q, str)]
+    for cell in notebook.get("cells", []):
+        cell_metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        cell_marker = cell_metadata.get("lrcourse") if isinstance(cell_metadata, dict) else None
+        if isinstance(cell_marker, dict) and cell_marker.get("role") == "prompt":
+            question_id = cell_marker.get("question")
+            if isinstance(question_id, str):
+                found.append(question_id)
+    return list(dict.fromkeys(found))
+
+
+def validate_notebook(path: Path, manifest: Manifest | None = None) -> list[CellCheck]:
+    """Return one verdict per expected question (see :func:`expected_questions`) and answer cell.
+
+    A question the release asks with no answer cell is a verdict to fix (its cell was deleted
+    or re-created); an answer cell of a question the assignment does not ask is one too.
     Raises :class:`AssignmentError` when the file is not a readable notebook with answer cells.
     """
     data, _, problem = read_regular(os.fspath(path), None, MAX_NOTEBOOK_BYTES)
@@ -112,4 +144,25 @@ def validate_notebook(path: Path) -> list[CellCheck]:
             f"{path}: no answer cells (is this the notebook you were given? answer cells must "
             "not be deleted or re-created)"
         )
-    return [check_cell(question_id, found) for question_id, found in cells.items()]
+    expected = expected_questions(notebook, manifest)
+    checks = []
+    for question_id in expected:
+        if question_id in cells:
+            checks.append(check_cell(question_id, cells[question_id]))
+        else:
+            checks.append(
+                CellCheck(
+                    question_id,
+                    False,
+                    "its answer cell is missing (deleted, or re-created without its marks): take "
+                    "a fresh copy of the notebook you were given and copy your answers into it",
+                )
+            )
+    for question_id, found in cells.items():
+        if question_id in expected:
+            continue
+        check = check_cell(question_id, found)
+        if expected:
+            check = CellCheck(question_id, False, "not a question of this assignment's release")
+        checks.append(check)
+    return checks

@@ -10,14 +10,17 @@ What may vary is read from the snippet's syntax tree, not from its text: a ``ste
 read its ``10`` and turn a growing sweep into ``0.5 ** 0.5``, a decay). A ``gamma`` only takes
 values on the same side of 1 as the original (a decay stays a decay).
 
-The prose is rewritten with the code: ``gamma=0.5`` in the prompt, hint, solution and mistakes
-becomes the new text, and a bare ``0.5`` that can only be that parameter becomes the new value.
-Numbers the original *printed* are not rewritten (which printed number a sentence means cannot
-be read from text). :func:`variant_problems` runs the variant under torch with the same checks
-as ``lrcourse quiz verify`` and reports a variant whose code raises where the original does not
-(or the reverse), prints a different count of numbers, or whose prose still shows a number the
-original printed or a parameter value it replaced: such a question must state its solution in
-terms of its parameters before it can vary.
+What the learner reads while answering (the prompt and the hint) is rewritten with the code:
+``gamma=0.5`` becomes the new text, and a bare ``0.5`` that can only be that parameter becomes the
+new value. The worked solution is not rewritten (which printed number a sentence means cannot be
+read from text): a variant's solution opens with a line naming its own parameters beside the
+bank's and says that the steps below work the bank's version, which the bank's own ``verify``
+keeps true; the feedback shows the variant's key (what torch prints for it) above it. The
+common mistakes stay the bank's (they are never shown in a release or a feedback page).
+:func:`variant_problems` runs the variant under torch with the same checks as
+``lrcourse quiz verify`` and reports a variant whose code raises where the original does not (or
+the reverse), prints a different count of numbers, or whose prompt or hint still shows a number
+the original printed or a parameter value it replaced.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ VARIANT_CHOICES: dict[str, tuple[str, ...]] = {
     "step_size": ("2", "3", "4", "5"),
     "gamma": ("0.1", "0.2", "0.5", "0.8"),
 }
-#: Prose fields rewritten with the code (the learner reads the first two; the feedback the rest).
-PROSE_FIELDS = ("prompt", "hint", "solution", "mistakes")
+#: Prose fields rewritten with the code: what the learner reads while answering.
+PROSE_FIELDS = ("prompt", "hint")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
 
 
@@ -203,33 +206,44 @@ def _rewrite(text: str, swaps: Sequence[tuple[str, str]]) -> str:
     return re.sub("\x00(\\d+)\x00", lambda match: done[int(match[1])], text)
 
 
-def _rewrite_fields(question: Predict, rewrite: object) -> dict[str, object]:
-    update: dict[str, object] = {}
-    for name in PROSE_FIELDS:
-        value = getattr(question, name)
-        if isinstance(value, list):
-            update[name] = [rewrite(step) for step in value]  # type: ignore[operator]
-        else:
-            update[name] = rewrite(value)  # type: ignore[operator]
-    return update
+def _solution_note(parameters: Sequence[Parameter], new: dict[int, str]) -> str:
+    """Return the line opening a variant's solution: its parameters beside the bank's."""
+    pairs: dict[tuple[str, str], str] = {}
+    for parameter in parameters:
+        if parameter.start in new and new[parameter.start] != parameter.text:
+            pairs[(parameter.name, parameter.text)] = new[parameter.start]
+    yours = ", ".join(f"`{name}={value}`" for (name, _), value in pairs.items())
+    bank = ", ".join(f"`{name}={text}`" for name, text in pairs)
+    return (
+        f"Your copy of this question uses {yours}; the bank's version uses {bank}, and the steps "
+        "below work that version. The same reasoning with your values gives the correct answer "
+        "above: what torch prints for your copy."
+    )
 
 
 def variant_question(question: QuestionModel, seed: int, student: str) -> QuestionModel:
     """Return ``student``'s copy of ``question``: predict snippets get their own parameters.
 
     Plain ``step_size``, ``gamma`` and ``milestones`` literals in the snippet are replaced by
-    values drawn from ``variant_rng`` (a ``gamma`` stays on its side of 1), and the prompt, hint,
-    solution and mistakes are rewritten with them; the key stays "what torch prints", computed
-    from the new snippet at grade time. Other questions are returned unchanged.
+    values drawn from ``variant_rng`` (a ``gamma`` stays on its side of 1), and the prompt and
+    hint are rewritten with them; the solution gets a first line naming both sets of parameters
+    (see the module docstring); the key stays "what torch prints", computed from the new snippet
+    at grade time. Other questions, and a draw equal to the bank's, are returned unchanged.
     """
     if not is_parameterised(question):
         return question
     assert isinstance(question, Predict)
     parameters = variable_parameters(question.code)
     new = _draw(parameters, variant_rng(seed, student, question.id))
+    code = _swap_code(question.code, parameters, new)
+    if code == question.code:
+        return question
     swaps = _prose_swaps(parameters, new)
-    update = _rewrite_fields(question, lambda text: _rewrite(text, swaps))
-    update["code"] = _swap_code(question.code, parameters, new)
+    update: dict[str, object] = {
+        name: _rewrite(getattr(question, name), swaps) for name in PROSE_FIELDS
+    }
+    update["code"] = code
+    update["solution"] = [_solution_note(parameters, new), *question.solution]
     return question.model_copy(update=update)
 
 
@@ -253,19 +267,23 @@ def variant_problems(question: QuestionModel, seed: int, student: str) -> list[s
 
     The variant is verified by the same code as ``lrcourse quiz verify`` (it runs under torch,
     its prose claims hold), and it must keep the question's meaning: it raises exactly when the
-    original does and prints as many numbers. Its prose may show no number the original printed
-    and no parameter value it replaced, except numbers written in the variant's own code (the
-    start rate, the loop count): which printed number a sentence means cannot be read, so a
-    sentence that quotes the original's output cannot be kept true.
+    original does and prints as many numbers. Its prompt and hint may show no number the original
+    printed and no parameter value it replaced, except numbers written in the variant's own code
+    (the start rate, the loop count): which printed number a sentence means cannot be read, so a
+    sentence the learner reads while answering that quotes the original's output cannot be kept
+    true. (The solution works the bank's version and says so; the bank's verify checks it.)
     """
     from lrcourse.quiz.verify import verify_question
 
     variant = variant_question(question, seed, student)
-    if variant is question or variant.code == question.code:  # the bank's own question
+    if variant is question:  # the bank's own question (or a draw equal to it)
         return []
     assert isinstance(question, Predict) and isinstance(variant, Predict)
     where = f"variant of {question.id!r} for student {student!r}"
-    problems = verify_question(variant, where)
+    # The solution works the bank's version (verify checks it there); the rest is checked here.
+    problems = verify_question(
+        variant.model_copy(update={"solution": ["-"], "mistakes": ["-"]}), where
+    )
     before, raised_before = _printed(question)
     after, raised_after = _printed(variant)
     if raised_before != raised_after:

@@ -8,6 +8,7 @@ import pytest
 
 from lrcourse.cli import main
 from lrcourse.grading.gradebook import Gradebook
+from lrcourse.grading.inert import markdown_text
 from tests.grading.helpers import BANKS, CORPUS
 
 
@@ -74,7 +75,7 @@ def test_assign_grade_export_round_trip_without_code_questions(tmp_path: Path, c
     assert "4 answer(s) still wait for a person" in capsys.readouterr().out
     assert (out / "grades-canvas.csv").exists() and (out / "feedback" / "bob.md").exists()
     assert "not valid notebook JSON" in (out / "feedback" / "bob.md").read_text()
-    assert (
-        "2 notebooks handed in (a.ipynb, b.ipynb); keep one"
+    assert (  # the intake's message, as inert Markdown text
+        markdown_text("2 notebooks handed in (a.ipynb, b.ipynb); keep one")
         in (out / "feedback" / "cy.md").read_text()
     )

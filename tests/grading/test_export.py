@@ -116,5 +116,5 @@ def test_feedback_states_a_partial_credit_reason_once(manifest, questions) -> No
         )
     ]
     text = feedback_markdown(manifest, "s9", rows, questions)
-    assert text.count(reason) == 1
+    assert text.count(reason) == 1  # the multi-line message, fenced as it was written
     assert "- picked groups" in text

@@ -101,15 +101,37 @@ def test_sound_variants_have_no_problems():
     assert verify_variants([STEPLR, GUIDE_SWEEP], 3, STUDENTS) == []
 
 
-def test_a_solution_quoting_the_original_output_is_an_error_for_variants_that_change_it():
-    quoting = STEPLR.model_copy(update={"solution": ["One cut by 0.5 from 0.1: it prints 0.05."]})
+def test_a_prompt_quoting_the_original_output_is_an_error_for_variants_that_change_it():
+    quoting = STEPLR.model_copy(update={"hint": "One cut by 0.5 from 0.1: it prints 0.05."})
     problems = verify_variants([quoting], 3, STUDENTS)
     assert problems
     assert all("variant of 'v.question' for student 's" in line for line in problems)
-    assert any("field 'solution[0]': still shows" in line for line in problems)
+    assert any("field 'hint': still shows" in line for line in problems)
     # Students whose parameters happen to equal the bank's are not flagged.
     unchanged = [s for s in STUDENTS if variant_question(quoting, 3, s).code == quoting.code]
     assert all(variant_problems(quoting, 3, s) == [] for s in unchanged)
+
+
+def test_a_solution_quoting_the_original_output_is_kept_and_labelled_as_the_banks_version():
+    """The course's worked solutions quote the bank's output; a variant says whose they are."""
+    quoting = STEPLR.model_copy(update={"solution": ["One cut by 0.5 from 0.1: it prints 0.05."]})
+    assert verify_variants([quoting], 3, STUDENTS) == []
+    changed = 0
+    for student in STUDENTS:
+        variant = variant_question(quoting, 3, student)
+        if variant is quoting:
+            continue
+        changed += 1
+        [step_size, gamma] = [p.text for p in variable_parameters(variant.code)]
+        note, *steps = variant.solution
+        assert steps == quoting.solution
+        assert note.startswith("Your copy of this question uses ")
+        assert "the bank's version uses " in note and "the steps below work that version" in note
+        for name, mine, bank in (("step_size", step_size, "2"), ("gamma", gamma, "0.5")):
+            if mine != bank:
+                assert f"`{name}={mine}`" in note.split(";")[0]
+                assert f"`{name}={bank}`" in note.split(";")[1]
+    assert changed
 
 
 def test_a_variant_that_raises_where_the_original_does_not_is_an_error():
@@ -134,7 +156,7 @@ def test_a_variant_that_prints_a_different_count_of_numbers_is_an_error():
 
 
 def test_assign_with_variants_refuses_an_unsound_question_and_writes_nothing(tmp_path: Path):
-    quoting = STEPLR.model_copy(update={"solution": ["It prints 0.05."]})
+    quoting = STEPLR.model_copy(update={"hint": "It prints 0.05."})
     spec = AssignmentSpec(
         assignment="hw",
         title="HW",
@@ -154,7 +176,7 @@ def test_check_variants_passes_the_grading_test_bank(questions):
 
 
 def test_the_refusal_names_each_unsound_question_once_with_a_count():
-    quoting = STEPLR.model_copy(update={"solution": ["It prints 0.05."]})
+    quoting = STEPLR.model_copy(update={"hint": "It prints 0.05."})
     sound = STEPLR.model_copy(update={"id": "v.sound"})
     with pytest.raises(VariantError) as caught:
         check_variants([quoting, sound], 3, STUDENTS)
@@ -162,5 +184,5 @@ def test_the_refusal_names_each_unsound_question_once_with_a_count():
     assert lines[0].endswith("of 1 question(s); nothing was written:")
     [detail] = lines[1:]
     assert detail.startswith("variant of 'v.question' for student ")
-    assert "field 'solution[0]': " in detail and "0.05" in detail
+    assert "field 'hint': " in detail and "0.05" in detail
     assert detail.endswith("more for this question)")
