@@ -364,6 +364,47 @@ def run_cost_of(course: Path, runs: int) -> tuple[float, float, str]:
     return median, p90, isolation
 
 
+def jail_steps_cost(runs: int) -> tuple[float, ...]:
+    """Return median ms (wall, then child CPU) of a forked child that enters a PID namespace
+    (what a run did before the jail), then the same of one that takes the jail's per-run steps
+    (its namespaces with their IPC caps, the key fence); root only, each child exits at once.
+    The network namespace's teardown runs later in a kernel worker and is not in these."""
+    import ctypes
+    import statistics
+
+    from lrcourse.sandbox import _confine, _keys
+
+    def once(steps) -> float:
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                steps()
+            finally:
+                os._exit(0)
+        usage = os.wait4(pid, 0)[2]
+        return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+    def before() -> None:
+        _confine.check(_confine.libc.unshare(_confine.CLONE_NEWPID), "unshare")
+
+    temp_bytes, libc = limits_temp_bytes(), ctypes.CDLL(None)  # nothing loaded in the children
+
+    def jail() -> None:
+        _confine.enter_run_namespaces(temp_bytes)
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, as the run sets it
+        _keys.fence_off_keys()
+
+    pairs = [(*once(before), *once(jail)) for _ in range(runs)]  # interleaved: same load for both
+    return tuple(statistics.median(column) * 1e3 for column in zip(*pairs, strict=True))
+
+
+def limits_temp_bytes() -> int:
+    from lrcourse.sandbox.pool import Limits
+
+    return Limits().temp_bytes
+
+
 def jail_comparison(students: int, jobs: int, runs: int, revision: str) -> None:
     """Print the cost of one run and the throughput of ``students`` submissions, before/after."""
     work = WORK / "jail"
@@ -380,6 +421,7 @@ def jail_comparison(students: int, jobs: int, runs: int, revision: str) -> None:
             book = work / f"book-{rep}-{len(rows)}.sqlite"
             wall, grading, totals = run_lrcourse(work / "submitted", manifest, book, jobs, course)
             rows.append((label, isolation, median, p90, wall, grading, totals))
+    steps = jail_steps_cost(runs * 5) if os.geteuid() == 0 else None
     load_after = os.getloadavg()[0]
     cores = os.cpu_count() or 1
     print(
@@ -394,6 +436,12 @@ def jail_comparison(students: int, jobs: int, runs: int, revision: str) -> None:
         print(
             f"{label:<26} {isolation:<14} {median * 1e3:>13.1f} {p90 * 1e3:>10.1f} "
             f"{wall:>7.2f} {students / wall:>7.1f} {grading:>9.2f} {students / grading:>7.1f}"
+        )
+    if steps is not None:
+        print(
+            f"The jail's per-run steps alone ({runs * 5} forked children each, median wall / "
+            f"child CPU): fork + PID namespace {steps[0]:.2f} / {steps[1]:.2f} ms, fork + the "
+            f"jail's steps {steps[2]:.2f} / {steps[3]:.2f} ms."
         )
     same = all(row[6] == rows[0][6] for row in rows)
     print(f"Every student's total {'is the same' if same else 'DIFFERS'} in all four gradings.")
