@@ -3,22 +3,25 @@
 Root and an ordinary user get the same view (only how they get there differs):
 
 * **The server's world** (:func:`seal_world`, once, when the server starts). Every top-level
-  folder except the system ones (``/usr``, ``/etc``, ``/dev``, ``/proc``, ``/sys`` and the
-  ``/lib*``, ``/bin``, ``/sbin`` links) is replaced by an empty tmpfs: ``/home``, ``/root``,
-  ``/tmp``, ``/var``, ``/run``, ``/srv``, ``/opt``, ``/work``... So the instructor's working
-  folder, earlier exports, gradebooks, manifests, banks and submissions are simply not there,
-  wherever they live, without the grader having to name them. Only what the server needs to run
-  comes back, bound from descriptors opened beforehand: the interpreter's prefixes, its
-  ``sys.path`` folders, and the ``lrcourse`` package folder (not the source checkout around it).
+  folder but the kernel's (``/proc``, ``/sys``) is replaced by an empty tmpfs: ``/usr``,
+  ``/etc``, ``/home``, ``/root``, ``/tmp``, ``/var``, ``/run``, ``/srv``, ``/opt``, ``/work``...
+  So the instructor's working folder, earlier exports, gradebooks, manifests, banks and
+  submissions are simply not there, wherever they live (``/usr/local/share`` included), without
+  the grader having to name them. Only an allow-list comes back, bound from descriptors opened
+  beforehand: the system's library folders and the few ``/etc`` files the loader reads
+  (:data:`SYSTEM_PATHS`), the interpreter's prefixes, its ``sys.path`` folders, and the
+  ``lrcourse`` package folder (not the source checkout around it). ``/dev`` is rebuilt with
+  five harmless devices (:func:`minimal_dev`).
   Then every mount is made read-only (:func:`make_read_only`) and the server has an empty
   network namespace. An ordinary user does all of this inside a user namespace of their own
   (:func:`enter_user_namespace`) and then enters a second one (:func:`lock_mounts`) so that the
   mounts are *locked*: a root of the inner namespace cannot unmount or remount them.
 * **Each run's world.** Its supervisor (one process per run) enters a new mount namespace with
   fresh, size- and inode-capped tmpfs over ``/tmp``, ``/var/tmp`` and ``/dev/shm``, owned by the
-  run (:func:`private_temp`), and a new PID namespace; the run is pid 1 there, with its own
-  ``/proc`` (:func:`own_proc`): it sees and signals only its own processes, and when it ends
-  the kernel kills everything it started. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
+  run (:func:`private_temp`), and new PID, IPC, network and UTS namespaces, the IPC one capped
+  (:func:`enter_run_namespaces`); the run is pid 1 there, with its own ``/proc`` (:func:`own_proc`,
+  ``/proc/keys`` masked): it sees and signals only its own processes, and when it ends the
+  kernel kills everything it started and frees its IPC objects and sockets. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
   reaches a disk or outlives it: when its last process ends the kernel frees the mounts, so
   there is nothing for the grader to delete (a deep tree, a million files, a socket or a fifo
   cost the grader nothing).
