@@ -336,7 +336,7 @@ def private_temp(owner: int | None, temp_bytes: int) -> None:
         os.close(fd)
 
 
-def enter_run_namespaces(shared_memory_bytes: int) -> None:
+def enter_run_namespaces(shared_memory_bytes: int) -> bool:
     """In a run's supervisor: enter the run's own namespaces and cap its IPC objects.
 
     The run (forked next) is pid 1 of the new PID namespace. In its new IPC namespace no
@@ -344,7 +344,9 @@ def enter_run_namespaces(shared_memory_bytes: int) -> None:
     freed by the kernel when its last process ends. The caps below are that namespace's own
     settings: System V shared memory may hold ``shared_memory_bytes`` in all (as ``/dev/shm``),
     and a handful of queues and semaphore sets, so shared memory cannot grow past the run's
-    limits either. Failing to set them fails the run (never a weaker jail, silently).
+    limits either. Returns False where the kernel will not let this user set them (before
+    Linux 5.19 an unprivileged user namespace's root may not): the run is then refused every
+    IPC call (``_keys.fence_off_keys(ipc=True)``), never left uncapped.
     """
     check(libc.unshare(RUN_NAMESPACES), "unshare the run's namespaces")
     page = os.sysconf("SC_PAGE_SIZE")
@@ -358,11 +360,15 @@ def enter_run_namespaces(shared_memory_bytes: int) -> None:
         "fs/mqueue/queues_max": "16",
     }
     for name, value in caps.items():
-        fd = os.open(f"/proc/sys/{name}", os.O_WRONLY)
+        try:
+            fd = os.open(f"/proc/sys/{name}", os.O_WRONLY)
+        except (PermissionError, FileNotFoundError):
+            return False
         try:
             os.write(fd, value.encode())
         finally:
             os.close(fd)
+    return True
 
 
 #: Files of ``/proc`` that are not a namespace's own: every key of the run's user (descriptions

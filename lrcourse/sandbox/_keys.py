@@ -1,5 +1,8 @@
 """Keep a run away from the kernel's key store: its own empty session keyring, then no key calls.
 
+(The same filter refuses System V and POSIX queue calls for a run whose IPC namespace could
+not be capped, see :func:`fence_off_keys`.)
+
 Kernel keys are not namespaced by uid alone: a run of an ordinary user's sandbox has that user's
 kernel uid, and the runs of one root server share their dedicated uid, so a key one run adds to
 its user keyring (``@u``) would wait there for the next run, and the grading user's own keys
@@ -23,6 +26,12 @@ import os
 ARCHES = {
     "x86_64": (0xC000003E, (248, 249, 250)),
     "aarch64": (0xC00000B7, (217, 218, 219)),
+}
+#: Per machine: every System V IPC call (shm*, sem*, msg*) and POSIX message-queue call, refused
+#: as well where the run has no capped IPC namespace of its own (``ipc=True`` below).
+IPC_CALLS = {
+    "x86_64": (29, 30, 31, *range(64, 72), 220, *range(240, 246)),
+    "aarch64": tuple(range(180, 198)),
 }
 X32_BIT = 0x40000000
 KEYCTL_JOIN_SESSION_KEYRING = 1
@@ -66,8 +75,12 @@ def filter_program(
     return body
 
 
-def fence_off_keys() -> None:
+def fence_off_keys(*, ipc: bool = False) -> None:
     """Join a new empty session keyring, then refuse every key system call from now on.
+
+    ``ipc=True`` also refuses every System V IPC and POSIX message-queue call: for a run that
+    shares the grader's IPC namespace (the degraded levels) or whose own could not be capped,
+    none is better than the grader's or unbounded ones.
 
     Needs ``PR_SET_NO_NEW_PRIVS`` set already (an unprivileged process may not install a filter
     otherwise). Raises ``OSError`` on a machine it has no numbers for or if the kernel refuses:
@@ -78,6 +91,8 @@ def fence_off_keys() -> None:
         raise OSError(errno.ENOSYS, f"no key-call filter for {machine}")
     arch, numbers = ARCHES[machine]
     keyctl = numbers[2]
+    if ipc:
+        numbers = (*numbers, *IPC_CALLS[machine])
     # A kernel built without keys answers ENOSYS: there is nothing to leave then.
     libc.syscall(ctypes.c_long(keyctl), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None)
     code = filter_program(arch, numbers, x32=machine == "x86_64")

@@ -192,7 +192,9 @@ def _end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, folder) -> None:
+def _child(
+    request: bytes, header: dict, uid: int | None, isolation: str, fds, folder, ipc_capped: bool
+) -> None:
     """In the forked child: seal, limit, drop privileges, then run the harness; never returns."""
     parent = os.getppid()  # the supervisor (0 once in the new PID namespace: it lies outside)
     try:
@@ -231,7 +233,7 @@ def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, f
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         from lrcourse.sandbox._keys import fence_off_keys  # preloaded by main()
 
-        fence_off_keys()
+        fence_off_keys(ipc=not ipc_capped)
         _end_with_parent(parent)  # after the uid change, which clears the setting
         os.environ.clear()
         os.environ.update(
@@ -249,7 +251,7 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
     from lrcourse.sandbox._watch import supervise, verdict_of_run  # preloaded by main()
 
     uid = UID_BASE + server if isolation in ("namespace+uid", "uid-only") else None
-    folder = None
+    folder, ipc_capped = None, False
     if isolation not in SEALED:  # no mount namespace: a folder on disk, removed afterwards
         folder = os.path.join(config["tmp_root"], f"run-{secrets.token_hex(6)}")
         os.mkdir(folder, 0o700)
@@ -259,12 +261,12 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
         from lrcourse.sandbox._confine import enter_run_namespaces, private_temp
 
         private_temp(uid, int(header["temp_bytes"]))
-        enter_run_namespaces(int(header["temp_bytes"]))
+        ipc_capped = enter_run_namespaces(int(header["temp_bytes"]))
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
     pid = os.fork()
     if pid == 0:
         writers = (pipes["stdout"][1], pipes["stderr"][1], pipes["result"][1])
-        _child(body, header, uid, isolation, writers, folder)
+        _child(body, header, uid, isolation, writers, folder, ipc_capped)
     for _, w in pipes.values():
         os.close(w)
     try:
