@@ -372,7 +372,7 @@ def jail_steps_cost(runs: int) -> tuple[float, ...]:
     import ctypes
     import statistics
 
-    from lrcourse.sandbox import _confine, _keys
+    from lrcourse.sandbox import _confine, _fence
 
     def once(steps) -> float:
         start = time.perf_counter()
@@ -393,7 +393,7 @@ def jail_steps_cost(runs: int) -> tuple[float, ...]:
     def jail() -> None:
         _confine.enter_run_namespaces(temp_bytes)
         libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, as the run sets it
-        _keys.fence_off_keys()
+        _fence.fence_off()
 
     pairs = [(*once(before), *once(jail)) for _ in range(runs)]  # interleaved: same load for both
     return tuple(statistics.median(column) * 1e3 for column in zip(*pairs, strict=True))

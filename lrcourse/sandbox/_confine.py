@@ -346,7 +346,7 @@ def enter_run_namespaces(shared_memory_bytes: int) -> bool:
     and a handful of queues and semaphore sets, so shared memory cannot grow past the run's
     limits either. Returns False where the kernel will not let this user set them (before
     Linux 5.19 an unprivileged user namespace's root may not): the run is then refused every
-    IPC call (``_keys.fence_off_keys(ipc=True)``), never left uncapped.
+    IPC call (``_fence.fence_off(ipc=True)``), never left uncapped.
     """
     check(libc.unshare(RUN_NAMESPACES), "unshare the run's namespaces")
     page = os.sysconf("SC_PAGE_SIZE")

@@ -231,9 +231,9 @@ def _child(
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        from lrcourse.sandbox._keys import fence_off_keys  # preloaded by main()
+        from lrcourse.sandbox._fence import fence_off  # preloaded by main()
 
-        fence_off_keys(ipc=not ipc_capped)
+        fence_off(ipc=not ipc_capped)
         _end_with_parent(parent)  # after the uid change, which clears the setting
         os.environ.clear()
         os.environ.update(
@@ -433,8 +433,8 @@ def main() -> None:
     # run is watched for tampering with them, and a fork finds them ready.
     for name in config.get("preload", []):
         importlib.import_module(name)
+    import lrcourse.sandbox._fence
     import lrcourse.sandbox._harness
-    import lrcourse.sandbox._keys
     import lrcourse.sandbox._watch
 
     # Last, once nothing is left to load: every child starts from this state.

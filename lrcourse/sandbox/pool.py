@@ -28,8 +28,9 @@ How a submission is contained (the walls are in ``_confine.py``, the per-run pro
   Unix socket of the grader's or of another run, no interface but a loopback that is down); in
   its own UTS namespace and session, with no controlling terminal; with private, capped, empty
   ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it. It joins a new, empty session
-  keyring and may not call ``add_key``, ``request_key`` or ``keyctl`` (``_keys``: kernel keys
-  are not namespaced), and ``/proc/keys`` is masked.
+  keyring and may not call ``add_key``, ``request_key`` or ``keyctl`` (kernel keys are not
+  namespaced), and ``/proc/keys`` is masked. It has no capabilities and may not make a user
+  namespace (``_fence``), so it cannot gain any.
 * **Who it runs as.** As root the level is ``"namespace+uid"``: each server also has a dedicated
   unprivileged uid (``2_000_000 + server pid``) that its runs drop to, so ``RLIMIT_NPROC``
   holds and set-uid binaries cannot give it back (``PR_SET_NO_NEW_PRIVS``). As an ordinary user

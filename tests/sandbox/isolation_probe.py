@@ -127,6 +127,10 @@ def answer():
     seen['proc_keys'] = open('/proc/keys').read()
     seen['ns'] = {{n: os.readlink('/proc/self/ns/' + n) for n in ('ipc', 'net', 'uts', 'pid', 'mnt')}}
     seen['dev'] = sorted(os.listdir('/dev'))
+    seen['unshare_user'] = call(libc.unshare(0x10000000))
+    seen['unshare_net'] = call(libc.unshare(0x40000000))
+    status = dict(l.split(':\t') for l in open('/proc/self/status') if l.startswith('Cap'))
+    seen['caps'] = [int(status[k], 16) for k in ('CapInh', 'CapPrm', 'CapEff', 'CapAmb')]
     seen['open_tty'] = attempt(lambda: open({TTY!r}, 'w').write('FORGED 60 graded, mean 9/9\\n'))
     seen['open_dev_tty'] = attempt(lambda: os.open('/dev/tty', os.O_RDWR))
     seen['open_pts'] = attempt(lambda: os.listdir('/dev/pts'))

@@ -198,3 +198,11 @@ def test_instructor_folders_anywhere_are_invisible(report: dict) -> None:
         assert set(seen["planted"].values()) == {"ENOENT"}, (name, seen["planted"])
         assert seen["planted_folders"] == [], name
         assert seen["found"] == [], (name, seen["found"])
+
+
+def test_a_run_has_no_capabilities_and_cannot_make_a_user_namespace(report: dict) -> None:
+    # An ordinary user's run is root of its user namespace: without the fence it would hold
+    # every capability there, and could make namespaces to gain them again.
+    for name, seen in _lookers(report).items():
+        assert seen["caps"] == [0, 0, 0, 0], (name, seen["caps"])
+        assert seen["unshare_user"] == seen["unshare_net"] == "EPERM", (name, seen)
