@@ -40,10 +40,12 @@ import stat
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
 CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+CLONE_NEWCGROUP = 0x02000000
 #: The namespaces each run gets of its own (with a mount namespace, see :func:`private_temp`):
 #: its processes, its System V and POSIX message-queue IPC objects, its network (abstract Unix
-#: sockets included) and its host name. What it makes there dies with it.
-RUN_NAMESPACES = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
+#: sockets included), its host name and its cgroup root (the host's cgroup paths are not
+#: shown). What it makes there dies with it.
+RUN_NAMESPACES = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2

@@ -26,7 +26,7 @@ How a submission is contained (the walls are in ``_confine.py``, the per-run pro
   namespace (System V shared memory, semaphores, message queues, POSIX queues), capped at
   ``temp_bytes`` of shared memory and freed with it; in its own network namespace (no abstract
   Unix socket of the grader's or of another run, no interface but a loopback that is down); in
-  its own UTS namespace and session, with no controlling terminal; with private, capped, empty
+  its own UTS and cgroup namespaces and session, with no controlling terminal; with private, capped, empty
   ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it. It joins a new, empty session
   keyring and may not call ``add_key``, ``request_key`` or ``keyctl`` (kernel keys are not
   namespaced), and ``/proc/keys`` is masked. It has no capabilities and may not make a user

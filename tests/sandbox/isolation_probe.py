@@ -94,7 +94,7 @@ listener.listen()
 made['abstract'] = 'ok'
 made['add_key_user'] = add_key('run-' + TAG, -4)
 made['add_key_session'] = add_key('run-' + TAG, -3)
-made['ns'] = {n: os.readlink('/proc/self/ns/' + n) for n in ('ipc', 'net', 'uts', 'pid', 'mnt')}
+made['ns'] = {n: os.readlink('/proc/self/ns/' + n) for n in ('ipc', 'net', 'uts', 'pid', 'mnt', 'cgroup')}
 time.sleep(4)
 def answer():
     return made
@@ -125,7 +125,7 @@ def answer():
     seen['add_key_user'] = add_key('run-' + TAG, -4)
     seen['add_key_session'] = add_key('run-' + TAG, -3)
     seen['proc_keys'] = open('/proc/keys').read()
-    seen['ns'] = {{n: os.readlink('/proc/self/ns/' + n) for n in ('ipc', 'net', 'uts', 'pid', 'mnt')}}
+    seen['ns'] = {{n: os.readlink('/proc/self/ns/' + n) for n in ('ipc', 'net', 'uts', 'pid', 'mnt', 'cgroup')}}
     seen['dev'] = sorted(os.listdir('/dev'))
     seen['unshare_user'] = call(libc.unshare(0x10000000))
     seen['unshare_net'] = call(libc.unshare(0x40000000))

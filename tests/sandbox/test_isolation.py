@@ -136,11 +136,13 @@ def test_posix_shared_memory_and_queues_are_the_runs_own(report: dict) -> None:
     assert report["grader_sees_run_A"]["dev_shm"] == "False"
 
 
-def test_each_run_has_its_own_ipc_network_uts_pid_and_mount_namespaces(report: dict) -> None:
+def test_each_run_has_its_own_ipc_network_uts_pid_mount_and_cgroup_namespaces(
+    report: dict,
+) -> None:
     # A and B ran at the same time (a namespace's number is reused once it is freed: run C,
     # after A, may get A's numbers; what C finds is checked by the other tests).
     a, b = report["runs"]["A"]["value"]["ns"], report["runs"]["B"]["value"]["ns"]
-    for kind in ("ipc", "net", "uts", "pid", "mnt"):
+    for kind in ("ipc", "net", "uts", "pid", "mnt", "cgroup"):
         assert a[kind] != b[kind], (kind, a, b)
         assert os.readlink(f"/proc/self/ns/{kind}") not in (a[kind], b[kind])
 
