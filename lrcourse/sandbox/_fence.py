@@ -130,6 +130,13 @@ def drop_capabilities() -> None:
         raise OSError(err, f"drop capabilities: {os.strerror(err)}")
 
 
+def join_new_session_keyring(calls: Calls) -> int:
+    """Join a new, empty, anonymous session keyring; return its serial (-1: a kernel without keys)."""
+    return libc.syscall(
+        ctypes.c_long(calls.keys[2]), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None
+    )
+
+
 def fence_off(*, ipc: bool = False) -> None:
     """Join a new empty session keyring, drop every capability, then install the fence.
 
@@ -141,9 +148,7 @@ def fence_off(*, ipc: bool = False) -> None:
     if machine not in ARCHES:
         raise OSError(errno.ENOSYS, f"no system-call fence for {machine}")
     calls = ARCHES[machine]
-    # A kernel built without keys answers ENOSYS: there is nothing to leave then.
-    keyctl = calls.keys[2]
-    libc.syscall(ctypes.c_long(keyctl), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None)
+    join_new_session_keyring(calls)  # a kernel built without keys: nothing to leave then
     drop_capabilities()
     code = filter_program(calls, x32=machine == "x86_64", ipc=ipc)
     instructions = (_Instruction * len(code))(*(_Instruction(*step) for step in code))

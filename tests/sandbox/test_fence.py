@@ -118,3 +118,27 @@ def test_every_jump_of_the_filter_lands_on_a_return(machine: str) -> None:
         if code == _fence.JUMP_IF_SET:
             assert index + 1 + jump_true == deny
     assert returns >= {allow, deny, no_such_call}
+
+
+def test_a_run_joins_a_new_empty_session_keyring() -> None:
+    calls = _fence.ARCHES[os.uname().machine]
+    libc = ctypes.CDLL(None, use_errno=True)
+    keyctl = ctypes.c_long(calls.keys[2])
+    get_id, read, session = ctypes.c_long(0), ctypes.c_long(11), ctypes.c_long(-3)
+    mine = libc.syscall(keyctl, get_id, session, 1)  # this process's session keyring
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            joined = _fence.join_new_session_keyring(calls)
+            now = libc.syscall(keyctl, get_id, session, 0)
+            size = libc.syscall(keyctl, read, ctypes.c_long(now), None, 0)  # bytes of key ids
+            os.write(write_end, json.dumps([joined, now, size]).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        joined, now, size = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert mine > 0 and joined == now > 0 and now != mine
+    assert size == 0  # it holds no key
