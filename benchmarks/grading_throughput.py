@@ -1,7 +1,8 @@
 """Grading throughput: ``lrcourse grade`` vs nbgrader's ``autograde`` on the same submissions.
 
 Usage: ``.venv/bin/python benchmarks/grading_throughput.py [--students 60] [--jobs 2]
-[--scale 600]``. Builds one assignment of five questions (single choice, predict, numeric,
+[--scale 600]``; ``--jail [--run-cost 100]`` instead measures what the run jail (issue 23)
+costs: one run and the 60-submission throughput, before it and with it, in the same command. Builds one assignment of five questions (single choice, predict, numeric,
 select-all and a code question checked against a torch trace: ``tests/files/grading/banks``),
 writes the same answers for every student into an lrcourse release and into an nbgrader release
 of the same questions (nbgrader's hidden tests check the same keys), grades both, checks the two
@@ -255,9 +256,15 @@ def run_nbgrader(course: Path, env: dict[str, str]) -> tuple[float, dict[str, fl
 
 
 def run_lrcourse(
-    folder: Path, manifest: Path, book: Path, jobs: int
+    folder: Path, manifest: Path, book: Path, jobs: int, course: Path | None = None
 ) -> tuple[float, float, dict[str, float]]:
-    """Time ``lrcourse grade`` (a fresh process); return wall s, grading s, totals."""
+    """Time ``lrcourse grade`` (a fresh process); return wall s, grading s, totals.
+
+    ``course``: a checkout whose ``lrcourse`` package grades instead of this one's.
+    """
+    env = dict(os.environ)
+    if course is not None:
+        env["PYTHONPATH"] = str(course)
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -276,6 +283,7 @@ def run_lrcourse(
         ],
         capture_output=True,
         text=True,
+        env=env,
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -316,6 +324,134 @@ def sandbox_run_cost(runs: int) -> tuple[float, float, str]:
         return statistics.median(seconds), seconds[int(0.9 * len(seconds))], box.isolation
 
 
+#: The sandbox before each run got its own IPC, network and UTS namespaces, a /dev without
+#: terminals, no kernel keys and an allow-listed world (issue 23): the jail's baseline.
+BEFORE_THE_JAIL = "8611f84"
+#: The sandbox modules the jail changed; the baseline course is this checkout with these put back.
+JAIL_MODULES = ("lrcourse/sandbox/_zygote.py", "lrcourse/sandbox/_confine.py")
+
+
+def baseline_course(revision: str, where: Path) -> Path:
+    """Return a copy of this checkout's package with ``JAIL_MODULES`` as they were at ``revision``.
+
+    Everything else (grading, the harness) is today's, so the comparison shows what the jail
+    costs, not what other changes since then cost.
+    """
+    shutil.copytree(
+        ROOT / "lrcourse", where / "lrcourse", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for module in JAIL_MODULES:
+        old = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{revision}:{module}"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        (where / module).write_bytes(old)
+    return where
+
+
+def run_cost_of(course: Path, runs: int) -> tuple[float, float, str]:
+    """Run :func:`sandbox_run_cost` in a fresh process on ``course``'s package."""
+    done = subprocess.run(
+        [str(PYTHON), __file__, "--run-cost", str(runs), "--json"],
+        env={**os.environ, "PYTHONPATH": str(course)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the run-cost measurement failed on {course}:\n{done.stderr[-3000:]}")
+    median, p90, isolation = json.loads(done.stdout.strip().splitlines()[-1])
+    return median, p90, isolation
+
+
+def jail_steps_cost(runs: int) -> tuple[float, ...]:
+    """Return median ms (wall, then child CPU) of a forked child that enters a PID namespace
+    (what a run did before the jail), then the same of one that takes the jail's per-run steps
+    (its namespaces with their IPC caps, the key fence); root only, each child exits at once.
+    The network namespace's teardown runs later in a kernel worker and is not in these."""
+    import ctypes
+    import statistics
+
+    from lrcourse.sandbox import _confine, _fence
+
+    def once(steps) -> float:
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                steps()
+            finally:
+                os._exit(0)
+        usage = os.wait4(pid, 0)[2]
+        return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+    def before() -> None:
+        _confine.check(_confine.libc.unshare(_confine.CLONE_NEWPID), "unshare")
+
+    temp_bytes, libc = limits_temp_bytes(), ctypes.CDLL(None)  # nothing loaded in the children
+
+    def jail() -> None:
+        _confine.enter_run_namespaces(temp_bytes)
+        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS, as the run sets it
+        _fence.fence_off()
+
+    pairs = [(*once(before), *once(jail)) for _ in range(runs)]  # interleaved: same load for both
+    return tuple(statistics.median(column) * 1e3 for column in zip(*pairs, strict=True))
+
+
+def limits_temp_bytes() -> int:
+    from lrcourse.sandbox.pool import Limits
+
+    return Limits().temp_bytes
+
+
+def jail_comparison(students: int, jobs: int, runs: int, revision: str) -> None:
+    """Print the cost of one run and the throughput of ``students`` submissions, before/after."""
+    work = WORK / "jail"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    before = baseline_course(revision, work / "before")
+    manifest = lrcourse_submissions(work / "submitted", students, work / "release")
+    load_before = os.getloadavg()[0]
+    rows = []
+    # Interleaved, twice each: a burst of load elsewhere then hits both alike.
+    for rep in range(2):
+        for label, course in ((f"before the jail ({revision})", before), ("with the jail", ROOT)):
+            median, p90, isolation = run_cost_of(course, runs)
+            book = work / f"book-{rep}-{len(rows)}.sqlite"
+            wall, grading, totals = run_lrcourse(work / "submitted", manifest, book, jobs, course)
+            rows.append((label, isolation, median, p90, wall, grading, totals))
+    steps = jail_steps_cost(runs * 5) if os.geteuid() == 0 else None
+    load_after = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    print(
+        f"\nThe jail's cost: {runs} single code runs (one warm server), then `lrcourse grade` of "
+        f"{students} submissions (--jobs {jobs}), {cores} cores, each measured twice, interleaved."
+    )
+    print(
+        f"{'sandbox':<26} {'isolation':<14} {'run median ms':>13} {'run p90 ms':>10} "
+        f"{'wall s':>7} {'subs/s':>7} {'grading s':>9} {'subs/s':>7}"
+    )
+    for label, isolation, median, p90, wall, grading, _ in rows:
+        print(
+            f"{label:<26} {isolation:<14} {median * 1e3:>13.1f} {p90 * 1e3:>10.1f} "
+            f"{wall:>7.2f} {students / wall:>7.1f} {grading:>9.2f} {students / grading:>7.1f}"
+        )
+    if steps is not None:
+        print(
+            f"The jail's per-run steps alone ({runs * 5} forked children each, median wall / "
+            f"child CPU): fork + PID namespace {steps[0]:.2f} / {steps[1]:.2f} ms, fork + the "
+            f"jail's steps {steps[2]:.2f} / {steps[3]:.2f} ms."
+        )
+    same = all(row[6] == rows[0][6] for row in rows)
+    print(f"Every student's total {'is the same' if same else 'DIFFERS'} in all four gradings.")
+    contended = max(load_before, load_after) > 0.5 * cores
+    print(
+        f"Load average {load_before:.1f} before, {load_after:.1f} after, on {cores} cores: "
+        + ("CONTENDED, re-measure on a quiet machine." if contended else "quiet.")
+    )
+
+
 def main() -> int:
     """Run both graders on the same submissions and print the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -326,9 +462,22 @@ def main() -> int:
     parser.add_argument(
         "--run-cost", type=int, default=0, help="only time N single sandbox runs, then exit"
     )
+    parser.add_argument("--json", action="store_true", help="with --run-cost: print JSON")
+    parser.add_argument(
+        "--jail",
+        action="store_true",
+        help="only compare the sandbox before the jail (--before) with this checkout's",
+    )
+    parser.add_argument("--before", default=BEFORE_THE_JAIL, help="revision of the baseline")
     args = parser.parse_args()
+    if args.jail:
+        jail_comparison(args.students, args.jobs, args.run_cost or 100, args.before)
+        return 0
     if args.run_cost:
         median, p90, isolation = sandbox_run_cost(args.run_cost)
+        if args.json:
+            print(json.dumps([median, p90, isolation]))
+            return 0
         print(
             f"one code run ({isolation}), {args.run_cost} runs: median {median * 1e3:.1f} ms, "
             f"90th percentile {p90 * 1e3:.1f} ms"

@@ -3,22 +3,25 @@
 Root and an ordinary user get the same view (only how they get there differs):
 
 * **The server's world** (:func:`seal_world`, once, when the server starts). Every top-level
-  folder except the system ones (``/usr``, ``/etc``, ``/dev``, ``/proc``, ``/sys`` and the
-  ``/lib*``, ``/bin``, ``/sbin`` links) is replaced by an empty tmpfs: ``/home``, ``/root``,
-  ``/tmp``, ``/var``, ``/run``, ``/srv``, ``/opt``, ``/work``... So the instructor's working
-  folder, earlier exports, gradebooks, manifests, banks and submissions are simply not there,
-  wherever they live, without the grader having to name them. Only what the server needs to run
-  comes back, bound from descriptors opened beforehand: the interpreter's prefixes, its
-  ``sys.path`` folders, and the ``lrcourse`` package folder (not the source checkout around it).
+  folder but the kernel's (``/proc``, ``/sys``) is replaced by an empty tmpfs: ``/usr``,
+  ``/etc``, ``/home``, ``/root``, ``/tmp``, ``/var``, ``/run``, ``/srv``, ``/opt``, ``/work``...
+  So the instructor's working folder, earlier exports, gradebooks, manifests, banks and
+  submissions are simply not there, wherever they live (``/usr/local/share`` included), without
+  the grader having to name them. Only an allow-list comes back, bound from descriptors opened
+  beforehand: the system's library folders and the few ``/etc`` files the loader reads
+  (:data:`SYSTEM_PATHS`), the interpreter's prefixes, its ``sys.path`` folders, and the
+  ``lrcourse`` package folder (not the source checkout around it). ``/dev`` is rebuilt with
+  five harmless devices (:func:`minimal_dev`).
   Then every mount is made read-only (:func:`make_read_only`) and the server has an empty
   network namespace. An ordinary user does all of this inside a user namespace of their own
   (:func:`enter_user_namespace`) and then enters a second one (:func:`lock_mounts`) so that the
   mounts are *locked*: a root of the inner namespace cannot unmount or remount them.
 * **Each run's world.** Its supervisor (one process per run) enters a new mount namespace with
   fresh, size- and inode-capped tmpfs over ``/tmp``, ``/var/tmp`` and ``/dev/shm``, owned by the
-  run (:func:`private_temp`), and a new PID namespace; the run is pid 1 there, with its own
-  ``/proc`` (:func:`own_proc`): it sees and signals only its own processes, and when it ends
-  the kernel kills everything it started. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
+  run (:func:`private_temp`), and new PID, IPC, network and UTS namespaces, the IPC one capped
+  (:func:`enter_run_namespaces`); the run is pid 1 there, with its own ``/proc`` (:func:`own_proc`,
+  ``/proc/keys`` masked): it sees and signals only its own processes, and when it ends the
+  kernel kills everything it started and frees its IPC objects and sockets. Its working folder and ``$HOME`` is that ``/tmp``. Nothing it writes
   reaches a disk or outlives it: when its last process ends the kernel frees the mounts, so
   there is nothing for the grader to delete (a deep tree, a million files, a socket or a fifo
   cost the grader nothing).
@@ -33,9 +36,16 @@ import ctypes.util
 import errno
 import os
 import re
+import stat
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
-CLONE_NEWNET = 0x40000000
+CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+CLONE_NEWCGROUP = 0x02000000
+#: The namespaces each run gets of its own (with a mount namespace, see :func:`private_temp`):
+#: its processes, its System V and POSIX message-queue IPC objects, its network (abstract Unix
+#: sockets included), its host name and its cgroup root (the host's cgroup paths are not
+#: shown). What it makes there dies with it.
+RUN_NAMESPACES = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -49,10 +59,41 @@ MOUNT_FLAGS = {
     "relatime": 1 << 21,
     "strictatime": 1 << 24,
 }
-#: Top-level folders a run sees as they are (read-only): the system, never the instructor's.
-SYSTEM_FOLDERS = frozenset(
-    {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys"}
+#: Top-level folders left as they are: the kernel's (``/dev`` is rebuilt, see :func:`minimal_dev`).
+KERNEL_FOLDERS = frozenset({"dev", "proc", "sys"})
+#: What a run sees of the system, by allow-list: every other path of every top-level folder
+#: (``/usr``, ``/etc``, ``/var``, ``/opt``, ``/home``...) is hidden, so an instructor's folder is
+#: not there wherever it lives (``/usr/local/share``, ``/opt``, ``/srv``...). The interpreter,
+#: its ``sys.path`` folders and the course's package are added by the caller.
+SYSTEM_PATHS = (
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/lib32",
+    "/usr/lib64",
+    "/usr/libx32",
+    "/usr/share/zoneinfo",
+    "/bin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
 )
+#: The devices a run may open, as bubblewrap's ``--dev`` gives them: no terminal (no ``tty``,
+#: ``console``, ``ptmx`` or ``pts``), nothing of the host's hardware.
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEV_LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
 #: Folders each run gets as a private, empty, size-capped tmpfs that vanishes with it.
 PRIVATE_TEMP = ("/tmp", "/var/tmp", "/dev/shm")
 #: Files and folders a run may create in each private temporary folder.
@@ -120,28 +161,62 @@ def inside(path: str, folder: str) -> bool:
 
 
 def outermost(paths: list[str]) -> list[str]:
-    """Return the existing folders of ``paths`` (resolved) that no other one contains."""
-    real = sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
+    """Return the existing folders and files of ``paths`` (resolved) that no other one contains."""
+    real = sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)})
     return [p for p in real if not any(q != p and inside(p, q) for q in real)]
 
 
+def _bind_back(path: str, handle: int) -> None:
+    """Bind the folder or file open as ``handle`` (``O_PATH``) at ``path``, making a mount point."""
+    if stat.S_ISDIR(os.fstat(handle).st_mode):
+        os.makedirs(path, 0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+        if not os.path.exists(path):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(f"/proc/self/fd/{handle}".encode(), path, None, MS_BIND | MS_REC, None)
+
+
+def minimal_dev(devices: list[tuple[str, int]]) -> None:
+    """Replace ``/dev`` by a small tmpfs holding only ``devices`` (bound from their handles).
+
+    As bubblewrap's ``--dev``: no terminal to write into (a read-only mount does not stop device
+    I/O, so ``/dev/pts`` and ``/dev/tty`` must not be there at all), no ``/dev/mqueue`` of the
+    host, an empty ``shm`` folder (each run gets a private one) and the ``fd`` links.
+    """
+    _mount(b"tmpfs", "/dev", b"tmpfs", MS_NOSUID | MS_NOEXEC, b"mode=0755,size=64k,nr_inodes=64")
+    for name, handle in devices:
+        _bind_back(f"/dev/{name}", handle)
+    os.mkdir("/dev/shm", 0o1777)
+    for name, target in DEV_LINKS.items():
+        os.symlink(target, f"/dev/{name}")
+
+
 def seal_world(keep: list[str]) -> list[str]:
-    """Hide every non-system top-level folder behind an empty tmpfs, except the paths of ``keep``.
+    """Hide every top-level folder behind an empty tmpfs, but ``SYSTEM_PATHS`` and ``keep``.
 
-    Top-level files are covered by ``/dev/null``.
-
-    Each kept folder is opened (``O_PATH``) before anything is hidden and bound back from that
-    descriptor afterwards, so no staging folder is needed. Returns the folders hidden. The
-    caller makes the result read-only (:func:`make_read_only`).
+    Only the kernel's folders stay (``/proc``, ``/sys``; ``/dev`` is rebuilt by
+    :func:`minimal_dev`). What a run may see is an allow-list: each kept folder or file is
+    opened (``O_PATH``) before anything is hidden and bound back from that descriptor
+    afterwards, and a kept symbolic link is made again. Top-level files are covered by
+    ``/dev/null``. Returns the folders hidden (``/dev`` among them); the caller makes the result
+    read-only (:func:`make_read_only`).
     """
     top = [f"/{name}" for name in sorted(os.listdir("/"))]
     hidden = [
         path
         for path in top
-        if path[1:] not in SYSTEM_FOLDERS and not os.path.islink(path) and os.path.isdir(path)
+        if path[1:] not in KERNEL_FOLDERS and not os.path.islink(path) and os.path.isdir(path)
     ]
-    kept = [p for p in outermost(keep) if any(inside(p, h) for h in hidden)]
-    handles = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in kept]
+    wanted = [*SYSTEM_PATHS, *keep]
+    links = [
+        (path, os.readlink(path))
+        for path in wanted
+        if os.path.islink(path) and any(inside(path, h) and path != h for h in hidden)
+    ]
+    kept = [p for p in outermost(wanted) if any(inside(p, h) for h in hidden)]
+    handles = [(path, os.open(path, os.O_PATH)) for path in kept]
+    devices = [(name, os.open(f"/dev/{name}", os.O_PATH)) for name in DEVICES]
     try:
         for path in hidden:
             flags = MS_NOSUID | MS_NODEV
@@ -150,13 +225,17 @@ def seal_world(keep: list[str]) -> list[str]:
             if not os.path.islink(path) and os.path.isfile(path):
                 _mount(b"/dev/null", path, None, MS_BIND, None)
         os.makedirs("/var/tmp", 0o755, exist_ok=True)  # mount points of each run's private temp
-        for path, fd in handles:
-            os.makedirs(path, 0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+        for path, target in links:
+            os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+            if not os.path.lexists(path):
+                os.symlink(target, path)
+        for path, handle in handles:
+            _bind_back(path, handle)
+        minimal_dev(devices)
     finally:
-        for _, fd in handles:
-            os.close(fd)
-    return hidden
+        for _, handle in handles + devices:
+            os.close(handle)
+    return [*hidden, "/dev"]
 
 
 def hide(paths: list[str]) -> None:
@@ -194,7 +273,7 @@ def make_read_only(hidden: list[str]) -> None:
         for option in options & MOUNT_FLAGS.keys():
             flags |= MOUNT_FLAGS[option]
         if libc.mount(None, point.encode(), None, flags, None) != 0:
-            if inside(point, "/sys") or (inside(point, "/dev") and point != "/dev/shm"):
+            if inside(point, "/sys") or (inside(point, "/dev") and point != "/dev"):
                 continue
             covered = any(inside(point, h) and point != h for h in hidden)
             if covered and ctypes.get_errno() in (errno.ENOENT, errno.EINVAL):
@@ -259,6 +338,46 @@ def private_temp(owner: int | None, temp_bytes: int) -> None:
         os.close(fd)
 
 
+def enter_run_namespaces(shared_memory_bytes: int) -> bool:
+    """In a run's supervisor: enter the run's own namespaces and cap its IPC objects.
+
+    The run (forked next) is pid 1 of the new PID namespace. In its new IPC namespace no
+    segment, semaphore or queue of the grader or of another run exists, and what it creates is
+    freed by the kernel when its last process ends. The caps below are that namespace's own
+    settings: System V shared memory may hold ``shared_memory_bytes`` in all (as ``/dev/shm``),
+    and a handful of queues and semaphore sets, so shared memory cannot grow past the run's
+    limits either. Returns False where the kernel will not let this user set them (before
+    Linux 5.19 an unprivileged user namespace's root may not): the run is then refused every
+    IPC call (``_fence.fence_off(ipc=True)``), never left uncapped.
+    """
+    check(libc.unshare(RUN_NAMESPACES), "unshare the run's namespaces")
+    page = os.sysconf("SC_PAGE_SIZE")
+    caps = {
+        "kernel/shmmax": str(shared_memory_bytes),
+        "kernel/shmall": str(max(1, shared_memory_bytes // page)),
+        "kernel/shmmni": "16",
+        "kernel/msgmni": "16",
+        "kernel/msgmnb": "16384",
+        "kernel/sem": "32 512 32 16",
+        "fs/mqueue/queues_max": "16",
+    }
+    for name, value in caps.items():
+        try:
+            fd = os.open(f"/proc/sys/{name}", os.O_WRONLY)
+        except (PermissionError, FileNotFoundError):
+            return False
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+    return True
+
+
+#: Files of ``/proc`` that are not a namespace's own: every key of the run's user (descriptions
+#: included) would be listed there. Covered, as Docker masks them.
+MASKED_PROC = ("/proc/keys", "/proc/key-users")
+
+
 def own_proc(*, lock: bool) -> None:
     """In the run, pid 1 of its PID namespace: mount that namespace's ``/proc``.
 
@@ -270,6 +389,9 @@ def own_proc(*, lock: bool) -> None:
     if libc.mount(b"proc", b"/proc", b"proc", flags, None) != 0:
         # A container may forbid a new /proc (masked paths): then show the run no processes.
         _mount(b"tmpfs", "/proc", b"tmpfs", flags | MS_RDONLY, b"size=4k")
+    for path in MASKED_PROC:
+        if os.path.exists(path):
+            _mount(b"/dev/null", path, None, MS_BIND, None)
     if lock:
         uid, gid = os.getuid(), os.getgid()
         folder = os.open("/proc/self", os.O_DIRECTORY)

@@ -44,7 +44,6 @@ import types
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
-CLONE_NEWPID = 0x20000000
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_PDEATHSIG = 1
@@ -71,10 +70,15 @@ def _blocking_ancestor(path: str) -> str | None:
     return None
 
 
+#: Interpreter prefixes that are the system's own folders, never kept whole (see ``_kept_paths``).
+SYSTEM_PREFIXES = frozenset({"/", "/usr", "/usr/local"})
+
+
 def _kept_paths() -> list[str]:
     """Return the folders the server needs once the world is sealed (see ``_confine``).
 
-    The interpreter's prefixes, its ``sys.path`` folders and the ``lrcourse`` package folder.
+    The interpreter's prefixes (but the system's own), its ``sys.path`` folders and the
+    ``lrcourse`` package folder.
     A source checkout on ``sys.path`` (it holds ``lrcourse/``) is not kept whole: its tests,
     banks and whatever else lies beside the package stay hidden.
     """
@@ -83,7 +87,9 @@ def _kept_paths() -> list[str]:
         for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
     }
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    keep = {*prefixes, os.path.realpath(package)}
+    # An interpreter installed in the system's own prefix is not kept whole: ``/usr/local`` may
+    # hold an instructor's folder too. Its sys.path folders and the system libraries suffice.
+    keep = {*(prefixes - SYSTEM_PREFIXES), os.path.realpath(package)}
     for entry in sys.path:
         real = os.path.realpath(entry or ".")
         if not os.path.isdir(real):
@@ -186,7 +192,9 @@ def _end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, folder) -> None:
+def _child(
+    request: bytes, header: dict, uid: int | None, isolation: str, fds, folder, ipc_capped: bool
+) -> None:
     """In the forked child: seal, limit, drop privileges, then run the harness; never returns."""
     parent = os.getppid()  # the supervisor (0 once in the new PID namespace: it lies outside)
     try:
@@ -223,6 +231,9 @@ def _child(request: bytes, header: dict, uid: int | None, isolation: str, fds, f
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        from lrcourse.sandbox._fence import fence_off  # preloaded by main()
+
+        fence_off(ipc=not ipc_capped)
         _end_with_parent(parent)  # after the uid change, which clears the setting
         os.environ.clear()
         os.environ.update(
@@ -240,22 +251,22 @@ def _serve_one(header: dict, body: bytes, config: dict, isolation: str, server: 
     from lrcourse.sandbox._watch import supervise, verdict_of_run  # preloaded by main()
 
     uid = UID_BASE + server if isolation in ("namespace+uid", "uid-only") else None
-    folder = None
+    folder, ipc_capped = None, False
     if isolation not in SEALED:  # no mount namespace: a folder on disk, removed afterwards
         folder = os.path.join(config["tmp_root"], f"run-{secrets.token_hex(6)}")
         os.mkdir(folder, 0o700)
         if uid is not None:
             os.chown(folder, uid, uid)
-    else:  # private temp folders; the run will be pid 1 of a PID namespace of its own
-        from lrcourse.sandbox._confine import private_temp
+    else:  # private temp folders; the run will be pid 1 of namespaces of its own
+        from lrcourse.sandbox._confine import enter_run_namespaces, private_temp
 
         private_temp(uid, int(header["temp_bytes"]))
-        _check(_libc.unshare(CLONE_NEWPID), "unshare pid namespace")
+        ipc_capped = enter_run_namespaces(int(header["temp_bytes"]))
     pipes = {name: os.pipe() for name in ("stdout", "stderr", "result")}
     pid = os.fork()
     if pid == 0:
         writers = (pipes["stdout"][1], pipes["stderr"][1], pipes["result"][1])
-        _child(body, header, uid, isolation, writers, folder)
+        _child(body, header, uid, isolation, writers, folder, ipc_capped)
     for _, w in pipes.values():
         os.close(w)
     try:
@@ -422,6 +433,7 @@ def main() -> None:
     # run is watched for tampering with them, and a fork finds them ready.
     for name in config.get("preload", []):
         importlib.import_module(name)
+    import lrcourse.sandbox._fence
     import lrcourse.sandbox._harness
     import lrcourse.sandbox._watch
 

@@ -13,18 +13,32 @@ How a submission is contained (the walls are in ``_confine.py``, the per-run pro
   values and verdicts stay with the caller, which draws probe settings per run and judges in
   its own process (``lrcourse.grading.grader``, ``lrcourse.quiz.check``).
 * **A sealed world, the same as root and as an ordinary user.** The server's view is read-only
-  and holds only the system folders and what it needs to run (the interpreter, its packages,
-  the ``lrcourse`` package): the instructor's working folder, exports, gradebooks, manifests,
-  banks and submissions are not there, wherever they live; ``hide`` covers anything else the
-  caller names. Its network namespace is empty: no run connects anywhere, not even to this
-  machine. Each run is pid 1 of its own PID namespace with its own ``/proc`` and private,
-  capped, empty ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it. As root this is
-  ``"namespace+uid"``: each server also has a dedicated unprivileged uid (``2_000_000 + server
-  pid``) that its runs drop to, so ``RLIMIT_NPROC`` holds and set-uid binaries cannot give it
-  back (``PR_SET_NO_NEW_PRIVS``). As an ordinary user it is ``"namespace"``: the same walls,
-  built in an unprivileged user namespace whose mounts are locked, the run being root of that
-  namespace only. Where the kernel refuses namespaces, ``"uid-only"`` (root without
-  ``CAP_SYS_ADMIN``) or ``"limits-only"`` say what is left.
+  and built from an allow-list (``_confine.SYSTEM_PATHS``): the system's library folders
+  (``/usr/lib*``, ``/usr/bin``), a few ``/etc`` files the loader reads, the interpreter, its
+  packages and the ``lrcourse`` package. Every other path of every top-level folder is gone
+  (``/usr/local``, ``/usr/share``, ``/opt``, ``/srv``, ``/var``, ``/tmp``, homes): the
+  instructor's working folder, exports, gradebooks, manifests, banks and submissions are not
+  there, wherever they live; ``hide`` covers anything else the caller names. ``/dev`` holds
+  only ``null``, ``zero``, ``full``, ``random`` and ``urandom`` (bubblewrap's ``--dev`` less its
+  terminals): no ``tty``, ``pts`` or ``ptmx`` to write into the grader's screen through.
+* **Namespaces of its own per run** (what bubblewrap's ``--unshare-all --new-session`` gives a
+  process): each run is pid 1 of its own PID namespace with its own ``/proc``; in its own IPC
+  namespace (System V shared memory, semaphores, message queues, POSIX queues), capped at
+  ``temp_bytes`` of shared memory and freed with it; in its own network namespace (no abstract
+  Unix socket of the grader's or of another run, no interface but a loopback that is down); in
+  its own UTS and cgroup namespaces and session, with no controlling terminal; with private, capped, empty
+  ``/tmp``, ``/var/tmp`` and ``/dev/shm`` that vanish with it. It joins a new, empty session
+  keyring and may not call ``add_key``, ``request_key`` or ``keyctl`` (kernel keys are not
+  namespaced), and ``/proc/keys`` is masked. It has no capabilities and may not make a user
+  namespace (``_fence``), so it cannot gain any.
+* **Who it runs as.** As root the level is ``"namespace+uid"``: each server also has a dedicated
+  unprivileged uid (``2_000_000 + server pid``) that its runs drop to, so ``RLIMIT_NPROC``
+  holds and set-uid binaries cannot give it back (``PR_SET_NO_NEW_PRIVS``). As an ordinary user
+  it is ``"namespace"``: the same walls, built in an unprivileged user namespace whose mounts
+  are locked, the run being root of that namespace only. Where the kernel refuses namespaces,
+  ``"uid-only"`` (root without ``CAP_SYS_ADMIN``) or ``"limits-only"`` say what is left: the
+  limits, the uid (root), the key fence and a session without a terminal, but none of the
+  walls above; the grader prints the level.
 * **Memory with nothing of other runs.** The server never reads a run's code or output: a
   per-run supervisor process does, and exits with the run. Every run is forked from the same
   clean server.
@@ -91,7 +105,8 @@ class Limits:
     processes: int = 16
     output_bytes: int = 65_536
     file_bytes: int = 1 << 20
-    #: Size of each private temporary folder of a run (``/tmp``, ``/var/tmp``, ``/dev/shm``).
+    #: Size of each private temporary folder of a run (``/tmp``, ``/var/tmp``, ``/dev/shm``), and
+    #: the most System V shared memory it may hold (sealed levels).
     temp_bytes: int = 8 << 20
 
 
