@@ -32,11 +32,18 @@ from lrcourse.quiz.model import Code, FixLoop
 from lrcourse.quiz.result import Result
 
 #: Credit of each kind of check; the gates (behaviour against torch) weigh more.
-CHECK_WEIGHTS = {"trace": 2.0, "value": 2.0, "state_dict": 1.0, "resume": 1.0, "no_warnings": 1.0}
+CHECK_WEIGHTS = {
+    "trace": 2.0,
+    "value": 2.0,
+    "properties": 2.0,
+    "state_dict": 1.0,
+    "resume": 1.0,
+    "no_warnings": 1.0,
+}
 #: Checks that compare the answer's behaviour with torch: the others count only if these pass.
 GATES = ("trace", "value")
-#: Fields of a check that hold answers, never sent to a run.
-SECRET_FIELDS = ("reference", "expected")
+#: Fields of a check that hold answers (or how inputs are drawn), never sent to a run.
+SECRET_FIELDS = ("reference", "expected", "inputs")
 
 
 class ObservationError(QuizAnswerError):
@@ -85,6 +92,21 @@ def _scaled(rate: Any, rng: random.Random) -> float:
     return float(f"{float(rate) * factor:.4g}")
 
 
+def draw_inputs(inputs: dict[str, str], rng: random.Random) -> dict[str, Any]:
+    """Return the values of a value check's ``inputs``, drawn (in order) from ``rng``.
+
+    Each is a bank expression (trusted data) of ``rng``, ``math`` and the inputs before it,
+    evaluated here, in the grader; the run receives the values, never how they were drawn.
+    """
+    import math
+
+    values: dict[str, Any] = {}
+    for name, expression in inputs.items():
+        scope = {"rng": rng, "math": math, **values}
+        values[name] = eval(compile(expression, f"<input {name}>", "eval"), scope)
+    return values
+
+
 def _draw(check: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """Return ``check`` (public fields) with this run's rates, groups and resume point."""
     drawn = dict(check)
@@ -95,12 +117,14 @@ def _draw(check: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         drawn["param_groups"] = [
             {**g, "lr": _scaled(g.get("lr", check.get("lr", 0.1)), rng)} for g in groups
         ]
-    elif check["kind"] == "trace":  # the learner's scheduler must handle every group
+    elif check["kind"] in ("trace", "properties"):  # the scheduler must handle every group
         drawn["param_groups"] = [
             {"lr": _scaled(check.get("lr", 0.1), rng)} for _ in range(rng.randint(2, 3))
         ]
     if check["kind"] == "resume":
         drawn["stop_after"] = rng.randint(1, int(check["total"]) - 1)
+    if check["kind"] == "properties":
+        drawn["stop_after"] = rng.randint(1, int(check["epochs"]) - 1)
     return drawn
 
 
@@ -115,8 +139,11 @@ def lab_job(
     """
     if isinstance(question, Code):
         checks = []
+        inputs_rng = rng if rng is not None else random.Random(0)
         for check in question.checks:
             public = {k: v for k, v in check.model_dump().items() if k not in SECRET_FIELDS}
+            if check.kind == "value":
+                public["values"] = draw_inputs(check.inputs, inputs_rng)
             checks.append(_draw(public, rng) if rng is not None else public)
         return {"kind": "code", "source": source, "entry": question.entry, "checks": checks}
     return {
@@ -140,6 +167,109 @@ def _torch_reference(expression: str, **names: Any) -> Any:
     from lrcourse.quiz.labs import torch_names
 
     return eval(expression, {**torch_names(), **names})
+
+
+def _same_rates(a: Any, b: Any) -> bool:
+    return (
+        isinstance(a, list)
+        and len(a) == len(b)
+        and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    )
+
+
+def _rate_table(value: Any, what: str) -> list[list[Any]]:
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        raise ObservationError(f"the run's {what} are not a table of rates")
+    return value
+
+
+def _failed_step(ours: list[list[Any]], theirs: list[list[Any]], offset: int = 0) -> str | None:
+    for t, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+        if not _close(a, b):
+            return f"after {t + offset} steps: {_show(a)} against {_show(b)}"
+    if len(ours) != len(theirs):
+        return f"{len(theirs)} steps recorded where {len(ours)} were expected"
+    return None
+
+
+def judge_properties(seen: dict[str, Any], epochs: int) -> list[tuple[str, bool, str]]:
+    """Return ``(property, passed, what was seen)`` for each ``check_scheduler`` property.
+
+    Decided here, in the grader, from what the run recorded (``labs.observe_properties``): the
+    same properties ``lrcourse.check_scheduler`` reports (runs, closed-form, state-dict, resume,
+    param-groups, no-warnings), each "not applicable" case passing as it does there.
+    """
+    rates = _rate_table(seen.get("rates"), "rates")
+    out: list[tuple[str, bool, str]] = []
+    bad = [
+        (t, g, v)
+        for t, row in enumerate(rates)
+        for g, v in enumerate(row)
+        if finite(v) is None or float(v) < 0
+    ]
+    if len(rates) != epochs + 1:
+        out.append(("runs", False, f"{len(rates) - 1} steps recorded, {epochs} asked for"))
+    elif bad:
+        t, g, v = bad[0]
+        out.append(("runs", False, f"after {t} step(s) group {g}'s rate is {_show(v)}"))
+    else:
+        out.append(("runs", True, f"stepped {epochs} times; every rate finite and >= 0"))
+    closed = seen.get("closed_form")
+    if closed is None:
+        out.append(("closed-form", True, "not applicable: no _get_closed_form_lr"))
+    elif isinstance(closed, dict):
+        out.append(("closed-form", False, f"_get_closed_form_lr() raised {closed.get('error')}"))
+    else:
+        differs = _failed_step(rates, _rate_table(closed, "closed-form rates"))
+        out.append(
+            ("closed-form", differs is None, differs or "_get_closed_form_lr() equals step()")
+        )
+    state = seen.get("state_dict")
+    if not isinstance(state, dict):
+        raise ObservationError("the run's state_dict record is not a record")
+    if "error" in state or "save_error" in state:
+        why = state.get("error") or f"torch.save/torch.load failed: {state.get('save_error')}"
+        out.append(("state-dict", False, str(why)[:300]))
+    else:
+        same = _same_state(state.get("saved"), state.get("restored"))
+        out.append(
+            (
+                "state-dict",
+                same,
+                "round trip keeps state_dict()"
+                if same
+                else "after load_state_dict(), state_dict() differs from the saved one",
+            )
+        )
+    stop = seen.get("stop_after")
+    resumed = seen.get("resume")
+    if isinstance(resumed, dict):
+        why = resumed.get("error") or f"the checkpoint failed: {resumed.get('save_error')}"
+        out.append(("resume", False, str(why)[:300]))
+    elif not isinstance(stop, int) or not 0 < stop < len(rates):
+        raise ObservationError("the run's resume point is not a step of its run")
+    else:
+        differs = _failed_step(rates[stop:], _rate_table(resumed, "resumed rates"), stop)
+        out.append(("resume", differs is None, differs or f"resumed after {stop} steps: same"))
+    alone = seen.get("alone")
+    if alone is None or isinstance(alone, dict):
+        out.append(("param-groups", True, "not applicable: it does not run on one group"))
+    else:
+        if not isinstance(alone, list) or len(alone) != len(rates[0]):
+            raise ObservationError("the run's per-group rates are not one table per group")
+        verdict = ("param-groups", True, "each group follows the schedule it follows alone")
+        for g, table in enumerate(alone):
+            together = [[row[g]] for row in rates]
+            differs = _failed_step(together, _rate_table(table, "per-group rates"))
+            if differs is not None:
+                verdict = ("param-groups", False, f"group {g} differs from its run alone {differs}")
+                break
+        out.append(verdict)
+    warned = seen.get("warnings")
+    if not isinstance(warned, list):
+        raise ObservationError("the run's warnings are not a list")
+    out.append(("no-warnings", not warned, str(warned[0])[:300] if warned else "no warning"))
+    return out
 
 
 def _torch_trace(reference: str, settings: dict[str, Any], epochs: int) -> list[list[float]]:
@@ -223,7 +353,11 @@ def _judge_resume(
 
 
 def _judge(
-    check: Any, settings: dict[str, Any], seen: Any, references: dict[str, str]
+    check: Any,
+    settings: dict[str, Any],
+    seen: Any,
+    references: dict[str, str],
+    reveal: bool = True,
 ) -> tuple[bool, str]:
     if not isinstance(seen, dict) or seen.get("kind") != check.kind:
         raise ObservationError(f"the run's reply to the {check.kind} check is not an observation")
@@ -246,7 +380,16 @@ def _judge(
         if warned:
             return False, f"torch warned: {str(warned[0])[:500]}"
         return True, "no warnings"
-    expected = _torch_reference(check.expected)
+    if check.kind == "properties":
+        verdicts = judge_properties(seen, check.epochs)
+        failed = [f"{name}: {why}" for name, ok, why in verdicts if not ok]
+        if failed:
+            return False, "check_scheduler finds " + "; ".join(failed)
+        return True, "check_scheduler's properties hold (" + ", ".join(
+            n for n, _, _ in verdicts
+        ) + ")"
+    inputs = settings.get("values", {})
+    expected = _torch_reference(check.expected, **inputs)
     value = seen.get("value")
     values = value if isinstance(value, list) else [value]
     wanted = list(expected) if isinstance(expected, list | tuple) else [expected]
@@ -257,17 +400,41 @@ def _judge(
         same = _close(values, [float(v) for v in wanted], check.rel)
     else:
         same = values == wanted
+    if not reveal:  # graded work: neither this run's inputs nor torch's value leave the grader
+        if same:
+            return True, "the value matches torch's on this run's inputs"
+        return False, f"{check.expression.split('(')[0]} returned {_show(value)}, not torch's value"
     shown = f"{check.expression} = {_show(value)}"
+    if inputs:
+        shown += " with " + ", ".join(f"{k}={_show(v)}" for k, v in inputs.items())
     return same, shown + ("" if same else f"; torch gives {_show(expected)}")
 
 
-def _judge_code(question: Code, observations: dict[str, Any], job: dict[str, Any]) -> Result:
+def forbidden_classes(question: Code, observations: dict[str, Any]) -> list[str]:
+    """Return what the run built that ``question.forbids`` (a torch scheduler class or a base)."""
+    built = observations.get("built", {})
+    if not isinstance(built, dict):
+        raise ObservationError("the run's record of what it built is not a record")
+    found = []
+    for build, classes in built.items():
+        if not isinstance(classes, list):
+            raise ObservationError("the run's record of what it built is not a list of classes")
+        for name in classes:
+            module, _, qualname = str(name).rpartition(".")
+            if qualname in question.forbids and module.startswith("torch."):
+                found.append(f"`{build}` builds a {module}.{qualname}")
+    return sorted(set(found))
+
+
+def _judge_code(
+    question: Code, observations: dict[str, Any], job: dict[str, Any], reveal: bool = True
+) -> Result:
     seen_all = observations.get("observations")
     if not isinstance(seen_all, list) or len(seen_all) != len(question.checks):
         raise ObservationError("the run did not report one observation per check")
     references = {c.build: c.reference for c in question.checks if c.kind == "trace"}
     verdicts = [
-        _judge(check, settings, seen, references)
+        _judge(check, settings, seen, references, reveal)
         for check, settings, seen in zip(question.checks, job["checks"], seen_all, strict=True)
     ]
     gates_pass = all(
@@ -285,6 +452,13 @@ def _judge_code(question: Code, observations: dict[str, Any], job: dict[str, Any
     correct = all(ok for ok, _ in verdicts)
     passed = sum(ok for ok, _ in verdicts)
     summary = "All checks pass." if correct else f"{passed} of {len(verdicts)} checks pass."
+    forbidden = forbidden_classes(question, observations) if question.forbids else []
+    if forbidden:
+        review = (
+            f"the question asks you to write this behaviour yourself, not to use torch's "
+            f"{', '.join(question.forbids)}: " + "; ".join(forbidden)
+        )
+        return Result(0.0, False, summary, tuple(lines), review=review)
     return Result(earned / total, correct, summary, tuple(lines))
 
 
@@ -318,12 +492,17 @@ def loop_result(report: LoopReport) -> Result:
 
 
 def judge_lab(
-    question: Code | FixLoop, observations: Any, job: dict[str, Any] | None = None
+    question: Code | FixLoop,
+    observations: Any,
+    job: dict[str, Any] | None = None,
+    *,
+    reveal: bool = True,
 ) -> Result:
     """Return the grade of what a lab run observed, judged against torch in this process.
 
     ``job`` is the one the run was given (its drawn probe settings); by default the bank's own.
-    Raises :class:`ObservationError` for observations of the wrong shape.
+    ``reveal=False`` (graded work) keeps a value check's inputs and torch's value out of the
+    feedback. Raises :class:`ObservationError` for observations of the wrong shape.
     """
     job = job if job is not None else lab_job(question, "")
     if not isinstance(observations, dict):
@@ -331,7 +510,7 @@ def judge_lab(
     if "error" in observations:
         return Result(0.0, False, str(observations["error"])[:2000])
     if isinstance(question, Code):
-        return _judge_code(question, observations, job)
+        return _judge_code(question, observations, job, reveal)
     if observations.get("loop_error"):
         return Result(0.0, False, str(observations["loop_error"])[:2000])
     return loop_result(loop_report(question, observations, job))

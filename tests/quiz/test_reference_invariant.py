@@ -1,0 +1,77 @@
+"""The course's own answers earn full marks through the real grader, as root and as a user.
+
+Every ``code`` and ``fix-loop`` question of every bank in ``quizzes/``, answered with its own
+``reference``, graded by :class:`lrcourse.grading.grader.Grader` in the sandbox on probe
+settings and value inputs drawn per run (twice each), scores 1.0 with status ``graded``: no
+check runs judging code inside the run (issue 22, item 1: ``check_scheduler`` inside the run
+once gave 0.286 and 0.5). Each question's ``starter``, a known-wrong answer, scores less.
+``reference_invariant.py`` does the grading and prints the rows; run here as root and under
+``setpriv`` as ``nobody``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.quiz.reference_invariant import course_questions
+from tests.sandbox.test_sandbox_unprivileged import NOBODY, _as_nobody_script
+
+SCRIPT = Path(__file__).with_name("reference_invariant.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _check(report: dict) -> None:
+    questions = course_questions()
+    references = [r for r in report["rows"] if r[0] == "reference"]
+    starters = [r for r in report["rows"] if r[0] == "starter"]
+    assert len(references) == 2 * len(questions) and len(starters) == len(questions)
+    print(f"\n{len(questions)} code and fix-loop questions, isolation {report['isolation']}")
+    for who, question_id, score, status, _reason in report["rows"]:
+        print(f"  {who:<9} {question_id:<48} {score:.3f} {status}")
+    wrong = [r for r in references if r[2] != 1.0 or r[3] != "graded"]
+    assert wrong == [], "the course's own answers must earn full marks"
+    full = [r for r in starters if r[2] >= 1.0]
+    assert full == [], "a known-wrong answer must score less"
+
+
+def test_every_reference_answer_scores_full_marks_through_the_grader_as_root() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "2"], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if os.geteuid() == 0:
+        assert report["isolation"] == "namespace+uid"
+    _check(report)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
+    reason="switching to an ordinary user needs root and util-linux (setpriv, unshare), as in CI",
+)
+def test_every_reference_answer_scores_full_marks_through_the_grader_as_an_ordinary_user() -> None:
+    home = Path(tempfile.mkdtemp(prefix="lrcourse-home-", dir="/tmp"))
+    try:
+        os.chown(home, NOBODY, NOBODY)
+        script = _as_nobody_script([sys.executable, str(SCRIPT), "2"], home)
+        done = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=home,
+        )
+    finally:
+        shutil.rmtree(home)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["uid"] == NOBODY and report["isolation"] == "namespace"
+    _check(report)
