@@ -54,8 +54,14 @@ def describe_error(error: BaseException) -> str:
 
 def learner_namespace(source: str) -> dict[str, Any]:
     """Execute ``source`` in a namespace holding torch names; return that namespace."""
-    namespace = torch_names()
-    namespace["__name__"] = "__learner__"
+    import types
+
+    # A module of its own, found in sys.modules under its name as a script's is: tools that
+    # look a class's module up there (``dataclasses``, ``pickle``, ``typing``) then work.
+    module = types.ModuleType("__learner__")
+    namespace = module.__dict__
+    namespace.update(torch_names())
+    sys.modules["__learner__"] = module
     exec(compile(source, LEARNER_FILE, "exec"), namespace)
     return namespace
 
