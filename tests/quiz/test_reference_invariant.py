@@ -28,18 +28,43 @@ SCRIPT = Path(__file__).with_name("reference_invariant.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: What each expectation in a file name means for the question's result: (score, statuses).
+EXPECTED = {
+    "full": (lambda score: score == 1.0, ("graded",)),
+    "zero": (lambda score: score < 1.0, ("graded", "no-result", "forged", "error", "timeout")),
+    "review": (lambda score: score == 0.0, ("needs-review",)),
+}
+#: Texts no graded feedback may hold: a value check's hidden inputs or torch's own value.
+LEAKS = ("torch gives", " with w0=", " with epochs=", " with lrs=", " with n=")
+
+
 def _check(report: dict) -> None:
     questions = course_questions()
-    references = [r for r in report["rows"] if r[0] == "reference"]
-    starters = [r for r in report["rows"] if r[0] == "starter"]
+    rows = report["rows"]
+    references = [r for r in rows if r[0] == "reference"]
+    starters = [r for r in rows if r[0] == "starter"]
     assert len(references) == 2 * len(questions) and len(starters) == len(questions)
     print(f"\n{len(questions)} code and fix-loop questions, isolation {report['isolation']}")
-    for who, question_id, score, status, _reason in report["rows"]:
-        print(f"  {who:<9} {question_id:<48} {score:.3f} {status}")
-    wrong = [r for r in references if r[2] != 1.0 or r[3] != "graded"]
-    assert wrong == [], "the course's own answers must earn full marks"
-    full = [r for r in starters if r[2] >= 1.0]
-    assert full == [], "a known-wrong answer must score less"
+    print(f"{'answer':<90} {'expected':<8} {'score':>5} {'status':<12} ok")
+    wrong = []
+    for who, question_id, score, status, reason, feedback in rows:
+        if who in ("reference", "starter"):
+            name, expected = f"{who} of {question_id}", "full" if who == "reference" else "zero"
+        else:
+            name, expected = who, who.rsplit("--", 1)[1]
+        scored, statuses = EXPECTED[expected]
+        ok = scored(score) and status in statuses
+        ok = ok and not any(leak in reason + feedback for leak in LEAKS)
+        if expected == "review":  # the reason names the construct and line, or what was built
+            ok = ok and ("line " in reason or "builds a torch." in reason)
+        print(f"{name[:90]:<90} {expected:<8} {score:>5.2f} {status:<12} {'yes' if ok else 'NO'}")
+        if not ok:
+            wrong.append((name, score, status, reason[:300]))
+    honest = [r for r in rows if r[0].startswith("honest:")]
+    hostile = [r for r in rows if r[0].startswith("hostile:")]
+    print(f"{len(honest)} honest controls, {len(hostile)} hostile answers, {len(wrong)} wrong")
+    assert len(honest) >= 25 and len(hostile) >= 20
+    assert wrong == [], "every answer must get the outcome its name expects"
 
 
 def test_every_reference_answer_scores_full_marks_through_the_grader_as_root() -> None:
