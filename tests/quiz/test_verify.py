@@ -76,7 +76,7 @@ def test_each_kind_of_wrong_key_says_expected_versus_torch(capsys):
         in lines["wrong.multistep-multiple"]
     )
     assert (
-        "field 'reference': fails its checks: FAILED trace: group 0, step 2"
+        "field 'reference': fails its checks in the sandbox on drawn settings: FAILED trace: group 0, step 2"
         in lines["wrong.reference-fails"]
     )
     assert (
