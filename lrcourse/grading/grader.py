@@ -250,9 +250,12 @@ def _needs_review(
     if forbidden:
         parts.append(f"it did not write the scheduler itself: {forbidden}")
     if isinstance(machine, Result):
-        alone = f"{machine.score:.2f} ({machine.feedback})"
+        if machine.review:  # its score is 0 already: say what the checks found instead
+            alone = machine.feedback.rpartition(". ")[2].rstrip(".")
+        else:
+            alone = f"score {machine.score:.2f} ({machine.feedback.rstrip('.')})"
         feedback = machine.text()
     else:
         alone, feedback = f"no score ({machine})", machine
-    reason = "; ".join(parts) + f". The checks alone gave {alone}."
+    reason = "; ".join(parts) + f". The checks alone: {alone}."
     return _result(question_id, points, "needs-review", reason[:4000], answer, feedback)

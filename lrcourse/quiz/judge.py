@@ -458,7 +458,7 @@ def _judge_code(
             f"the question asks you to write this behaviour yourself, not to use torch's "
             f"{', '.join(question.forbids)}: " + "; ".join(forbidden)
         )
-        return Result(0.0, False, summary, tuple(lines), review=review)
+        return Result(0.0, False, f"Not credited: {review}. {summary}", tuple(lines), review=review)
     return Result(earned / total, correct, summary, tuple(lines))
 
 
