@@ -357,3 +357,25 @@ def test_nothing_escapes_the_run(graded) -> None:
     assert sandbox_processes() == []
     assert not (Path(__file__).resolve().parents[2] / "lrcourse" / "pwned.py").exists()
     assert not Path("/tmp/lrcourse-pwned").exists()  # answer-is-an-expression never ran
+
+
+def test_an_audited_answer_reaches_the_review_sheet_and_its_feedback_waits_for_a_person(
+    graded, tmp_path: Path
+) -> None:
+    from lrcourse.grading.feedback import feedback_markdown
+    from lrcourse.grading.review import NEEDS_PERSON, ReviewItem, write_sheet
+
+    by_student = graded[1]
+    student = "patch-scheduler-class--review"
+    row = by_student[student][CODE_Q]
+    assert row.status in NEEDS_PERSON and row.score == 0.0
+    sheet = tmp_path / "review.csv"
+    write_sheet(
+        [ReviewItem(student, CODE_Q, row.status, row.reason, row.answer, row.points)], sheet
+    )
+    text = sheet.read_text()
+    assert "needs-review" in text and "line 1: LambdaLR.get_lr" in text
+    manifest = Manifest.load(GOLDEN / "manifest.json")
+    page = feedback_markdown(manifest, student, list(by_student[student].values()), {})
+    assert "**waiting for a person**" in page
+    assert "line 1: LambdaLR.get_lr" in page
