@@ -15,6 +15,14 @@ observations that come back against torch with the same settings, here:
   ``state_dict`` and ``no_warnings`` earn credit only when every gate passes (``return 1.0``
   earns nothing for being resumable), and a resume is also compared with torch's own trace
   when a trace check builds the same scheduler. Weights: :data:`CHECK_WEIGHTS`.
+* ``value`` checks run on inputs drawn per run (the check's ``inputs``, evaluated here);
+  ``properties`` checks decide ``lrcourse.check_scheduler``'s properties from what the run
+  recorded (:func:`judge_properties`): nothing that judges runs inside the run.
+* A question's ``forbids`` (the very scheduler it asks the learner to write) is read from the
+  run's record of what it built (every class of its MRO): such an answer earns nothing and
+  carries a ``review`` reason for a person (the grader also reads the source: ``audit.py``).
+* ``reveal=False`` (graded work) keeps this run's inputs, torch's values and the reference's
+  name out of the feedback.
 * A training loop is judged on the whole step (``loops.py``): the order and counts of
   ``zero_grad``, loss, ``backward``, ``optimizer.step`` and ``scheduler.step``, the rate of
   every step, and the weights it trained, which this process recomputes with the correct loop.
@@ -287,7 +295,9 @@ def _torch_trace(reference: str, settings: dict[str, Any], epochs: int) -> list[
     return [list(group) for group in truth.lrs] + [list(truth.final_lrs)]
 
 
-def _first_difference(mine: list[list[Any]], torch_lrs: list[list[float]], label: str) -> str:
+def _first_difference(
+    mine: list[list[Any]], torch_lrs: list[list[float]], label: str, reveal: bool = True
+) -> str:
     for group, (a, b) in enumerate(zip(mine, torch_lrs, strict=False)):
         if not isinstance(a, list):
             return f"group {group}: {_show(a)} is not a list of rates"
@@ -295,22 +305,26 @@ def _first_difference(mine: list[list[Any]], torch_lrs: list[list[float]], label
             if finite(x) is None:
                 return f"group {group}, step {step}: {_show(x)} is not a finite rate"
             if not _close([x], [y]):
+                if not reveal:  # graded work: torch's rate stays with the grader
+                    return f"group {group}, step {step}: yours {_show(x)} is not the expected rate"
                 return f"group {group}, step {step}: yours {_show(x)}, torch's {label} {_show(y)}"
         if len(a) != len(b):
             return f"group {group}: {len(a)} rates, torch's {label} gives {len(b)}"
     return f"{len(mine)} param group(s), torch's {label} has {len(torch_lrs)}"
 
 
-def _judge_trace(check: Any, settings: dict[str, Any], seen: dict[str, Any]) -> tuple[bool, str]:
+def _judge_trace(
+    check: Any, settings: dict[str, Any], seen: dict[str, Any], reveal: bool = True
+) -> tuple[bool, str]:
     *torch_lrs, final = _torch_trace(check.reference, settings, check.epochs)
-    label = check.reference.split("(")[0]
+    label = check.reference.split("(")[0] if reveal else "reference"
     mine = _rates(seen.get("lrs"), "rates")
     groups = len(torch_lrs)
     if len(mine) == groups and all(_close(a, b) for a, b in zip(mine, torch_lrs, strict=True)):
         if _close(seen.get("final_lrs"), final):
             return True, f"same rates as torch's {label} ({groups} group(s), {check.epochs} epochs)"
         return False, f"get_last_lr() at the end differs from torch's {label}"
-    return False, _first_difference(mine, torch_lrs, label)
+    return False, _first_difference(mine, torch_lrs, label, reveal)
 
 
 def _same_state(a: Any, b: Any, depth: int = 0) -> bool:
@@ -328,7 +342,11 @@ def _same_state(a: Any, b: Any, depth: int = 0) -> bool:
 
 
 def _judge_resume(
-    check: Any, settings: dict[str, Any], seen: dict[str, Any], reference: str | None
+    check: Any,
+    settings: dict[str, Any],
+    seen: dict[str, Any],
+    reference: str | None,
+    reveal: bool = True,
 ) -> tuple[bool, str]:
     straight, resumed = _rates(seen.get("straight"), "rates"), _rates(seen.get("resumed"), "rates")
     stop = settings["stop_after"]
@@ -348,6 +366,8 @@ def _judge_resume(
             per_step = [list(rates) for rates in zip(*truth, strict=True)]
             for step, (a, b) in enumerate(zip(straight, per_step, strict=True)):
                 if not _close(a, b):
+                    if not reveal:
+                        return False, f"step {step} used {_show(a)}, not the expected rate"
                     return False, f"step {step} used {_show(a)}, torch's reference {_show(b)}"
     return True, f"save at step {stop} and resume gives the same rates"
 
@@ -364,7 +384,7 @@ def _judge(
     if "error" in seen:
         return False, f"raised {str(seen['error'])[:500]}"
     if check.kind == "trace":
-        return _judge_trace(check, settings, seen)
+        return _judge_trace(check, settings, seen, reveal)
     if check.kind == "state_dict":
         if not _same_state(seen.get("saved"), seen.get("reloaded")):
             return False, "load_state_dict(state_dict()) gave a different state_dict()"
@@ -372,7 +392,7 @@ def _judge(
             return False, "after load_state_dict the reloaded get_last_lr() differs"
         return True, "state_dict() round trip keeps the state and get_last_lr()"
     if check.kind == "resume":
-        return _judge_resume(check, settings, seen, references.get(check.build))
+        return _judge_resume(check, settings, seen, references.get(check.build), reveal)
     if check.kind == "no_warnings":
         warned = seen.get("warnings")
         if not isinstance(warned, list):

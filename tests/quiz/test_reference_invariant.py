@@ -35,7 +35,14 @@ EXPECTED = {
     "review": (lambda score: score == 0.0, ("needs-review",)),
 }
 #: Texts no graded feedback may hold: a value check's hidden inputs or torch's own value.
-LEAKS = ("torch gives", " with w0=", " with epochs=", " with lrs=", " with n=")
+LEAKS = (
+    "torch gives",
+    " with w0=",
+    " with epochs=",
+    " with lrs=",
+    " with n=",
+    "torch's reference 0",
+)
 
 
 def _check(report: dict) -> None:
@@ -55,6 +62,13 @@ def _check(report: dict) -> None:
         scored, statuses = EXPECTED[expected]
         ok = scored(score) and status in statuses
         ok = ok and not any(leak in reason + feedback for leak in LEAKS)
+        question = questions[question_id]
+        hidden = [  # a trace's reference class, where the prompt does not name it
+            c.reference.split("(")[0]
+            for c in getattr(question, "checks", [])
+            if c.kind == "trace" and c.reference.split("(")[0] not in question.prompt
+        ]
+        ok = ok and not any(f"torch's {name}" in reason + feedback for name in hidden)
         if expected == "review":  # the reason names the construct and line, or what was built
             ok = ok and ("line " in reason or "builds a torch." in reason)
         print(f"{name[:90]:<90} {expected:<8} {score:>5.2f} {status:<12} {'yes' if ok else 'NO'}")
