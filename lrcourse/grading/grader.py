@@ -22,6 +22,7 @@ from lrcourse.errors import LRCourseError
 from lrcourse.grading.collect import Answer, Submission
 from lrcourse.grading.gradebook import QuestionResult, answer_text
 from lrcourse.grading.manifest import Manifest, variant_question
+from lrcourse.quiz.audit import Finding, audit_source, review_reason
 from lrcourse.quiz.check import (
     Result,
     answer_problem,
@@ -213,11 +214,48 @@ class Grader:
             answer.source, Probe("lab", args={"runner": LAB_RUNNER, "job": job}), self.limits
         )
         self.run_seconds.append((student, question.id, run.elapsed_s))
+        findings = audit_source(answer.source, getattr(question, "forbids", ()))
         if not run.ok:
+            if findings:
+                return _needs_review(question.id, points, answer, findings, None, run.reason)
             return _result(question.id, points, run.status, run.reason, answer, run.reason)
         try:
-            result = judge_lab(question, run.value, job)
+            result = judge_lab(question, run.value, job, reveal=False)
         except (KeyError, TypeError, ValueError, IndexError, RecursionError) as error:
             reason = f"the run's observations were malformed ({type(error).__name__}: {error})"
+            if findings:
+                return _needs_review(question.id, points, answer, findings, None, reason)
             return _result(question.id, points, "invalid", reason[:500], answer)
+        if findings or result.review:
+            return _needs_review(question.id, points, answer, findings, result.review, result)
         return _graded(question.id, points, answer, result)
+
+
+def _needs_review(
+    question_id: str,
+    points: float,
+    answer: Answer,
+    findings: list[Finding],
+    forbidden: str | None,
+    machine: Result | str,
+) -> QuestionResult:
+    """Return the result of an answer a person must decide: it earns nothing meanwhile.
+
+    The reason names each construct and its line (and what the run built that the question
+    forbids); what the checks alone found follows, for the reviewer, never as credit.
+    """
+    parts = []
+    if findings:
+        parts.append(review_reason(findings))
+    if forbidden:
+        parts.append(f"it did not write the scheduler itself: {forbidden}")
+    if isinstance(machine, Result):
+        if machine.review:  # its score is 0 already: say what the checks found instead
+            alone = machine.feedback.rpartition(". ")[2].rstrip(".")
+        else:
+            alone = f"score {machine.score:.2f} ({machine.feedback.rstrip('.')})"
+        feedback = machine.text()
+    else:
+        alone, feedback = f"no score ({machine})", machine
+    reason = "; ".join(parts) + f". The checks alone: {alone}."
+    return _result(question_id, points, "needs-review", reason[:4000], answer, feedback)

@@ -12,6 +12,7 @@ with references computed in this process from torch classes.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Collection
 from typing import Any
 
@@ -217,10 +218,18 @@ def check_predict(question: Predict, answer: str) -> Result:
 
 
 def check_code(
-    question: Code, source: str, timeout: float | None = None, *, isolated: bool = True
+    question: Code,
+    source: str,
+    timeout: float | None = None,
+    *,
+    isolated: bool = True,
+    rng: random.Random | None = None,
 ) -> Result:
-    """Run the learner's code in a subprocess; score: weighted checks passed (see ``judge``)."""
-    job = lab_job(question, source)
+    """Run the learner's code in a subprocess; score: weighted checks passed (see ``judge``).
+
+    With ``rng`` the probe settings and value inputs are drawn from it, as the grader draws them.
+    """
+    job = lab_job(question, source, rng)
     lab = run_lab(job, timeout or question.timeout, isolated=isolated)
     if not lab.ok:
         return Result(0.0, False, f"Your code could not be checked: {lab.problem}")
@@ -228,10 +237,15 @@ def check_code(
 
 
 def record_loop(
-    question: FixLoop, source: str, timeout: float | None = None, *, isolated: bool = True
+    question: FixLoop,
+    source: str,
+    timeout: float | None = None,
+    *,
+    isolated: bool = True,
+    rng: random.Random | None = None,
 ) -> tuple[str | None, LoopReport | None]:
     """Run ``source``'s loop against the recorders; return ``(problem, report)``, one of them None."""
-    job = lab_job(question, source)
+    job = lab_job(question, source, rng)
     lab = run_lab(job, timeout or question.timeout, isolated=isolated)
     if not lab.ok:
         return f"Your loop could not be checked: {lab.problem}", None

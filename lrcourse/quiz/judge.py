@@ -15,6 +15,14 @@ observations that come back against torch with the same settings, here:
   ``state_dict`` and ``no_warnings`` earn credit only when every gate passes (``return 1.0``
   earns nothing for being resumable), and a resume is also compared with torch's own trace
   when a trace check builds the same scheduler. Weights: :data:`CHECK_WEIGHTS`.
+* ``value`` checks run on inputs drawn per run (the check's ``inputs``, evaluated here);
+  ``properties`` checks decide ``lrcourse.check_scheduler``'s properties from what the run
+  recorded (:func:`judge_properties`): nothing that judges runs inside the run.
+* A question's ``forbids`` (the very scheduler it asks the learner to write) is read from the
+  run's record of what it built (every class of its MRO): such an answer earns nothing and
+  carries a ``review`` reason for a person (the grader also reads the source: ``audit.py``).
+* ``reveal=False`` (graded work) keeps this run's inputs, torch's values and the reference's
+  name out of the feedback.
 * A training loop is judged on the whole step (``loops.py``): the order and counts of
   ``zero_grad``, loss, ``backward``, ``optimizer.step`` and ``scheduler.step``, the rate of
   every step, and the weights it trained, which this process recomputes with the correct loop.
@@ -32,11 +40,18 @@ from lrcourse.quiz.model import Code, FixLoop
 from lrcourse.quiz.result import Result
 
 #: Credit of each kind of check; the gates (behaviour against torch) weigh more.
-CHECK_WEIGHTS = {"trace": 2.0, "value": 2.0, "state_dict": 1.0, "resume": 1.0, "no_warnings": 1.0}
+CHECK_WEIGHTS = {
+    "trace": 2.0,
+    "value": 2.0,
+    "properties": 2.0,
+    "state_dict": 1.0,
+    "resume": 1.0,
+    "no_warnings": 1.0,
+}
 #: Checks that compare the answer's behaviour with torch: the others count only if these pass.
 GATES = ("trace", "value")
-#: Fields of a check that hold answers, never sent to a run.
-SECRET_FIELDS = ("reference", "expected")
+#: Fields of a check that hold answers (or how inputs are drawn), never sent to a run.
+SECRET_FIELDS = ("reference", "expected", "inputs")
 
 
 class ObservationError(QuizAnswerError):
@@ -85,6 +100,21 @@ def _scaled(rate: Any, rng: random.Random) -> float:
     return float(f"{float(rate) * factor:.4g}")
 
 
+def draw_inputs(inputs: dict[str, str], rng: random.Random) -> dict[str, Any]:
+    """Return the values of a value check's ``inputs``, drawn (in order) from ``rng``.
+
+    Each is a bank expression (trusted data) of ``rng``, ``math`` and the inputs before it,
+    evaluated here, in the grader; the run receives the values, never how they were drawn.
+    """
+    import math
+
+    values: dict[str, Any] = {}
+    for name, expression in inputs.items():
+        scope = {"rng": rng, "math": math, **values}
+        values[name] = eval(compile(expression, f"<input {name}>", "eval"), scope)
+    return values
+
+
 def _draw(check: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """Return ``check`` (public fields) with this run's rates, groups and resume point."""
     drawn = dict(check)
@@ -95,12 +125,14 @@ def _draw(check: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         drawn["param_groups"] = [
             {**g, "lr": _scaled(g.get("lr", check.get("lr", 0.1)), rng)} for g in groups
         ]
-    elif check["kind"] == "trace":  # the learner's scheduler must handle every group
+    elif check["kind"] in ("trace", "properties"):  # the scheduler must handle every group
         drawn["param_groups"] = [
             {"lr": _scaled(check.get("lr", 0.1), rng)} for _ in range(rng.randint(2, 3))
         ]
     if check["kind"] == "resume":
         drawn["stop_after"] = rng.randint(1, int(check["total"]) - 1)
+    if check["kind"] == "properties":
+        drawn["stop_after"] = rng.randint(1, int(check["epochs"]) - 1)
     return drawn
 
 
@@ -115,8 +147,11 @@ def lab_job(
     """
     if isinstance(question, Code):
         checks = []
+        inputs_rng = rng if rng is not None else random.Random(0)
         for check in question.checks:
             public = {k: v for k, v in check.model_dump().items() if k not in SECRET_FIELDS}
+            if check.kind == "value":
+                public["values"] = draw_inputs(check.inputs, inputs_rng)
             checks.append(_draw(public, rng) if rng is not None else public)
         return {"kind": "code", "source": source, "entry": question.entry, "checks": checks}
     return {
@@ -142,6 +177,109 @@ def _torch_reference(expression: str, **names: Any) -> Any:
     return eval(expression, {**torch_names(), **names})
 
 
+def _same_rates(a: Any, b: Any) -> bool:
+    return (
+        isinstance(a, list)
+        and len(a) == len(b)
+        and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    )
+
+
+def _rate_table(value: Any, what: str) -> list[list[Any]]:
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        raise ObservationError(f"the run's {what} are not a table of rates")
+    return value
+
+
+def _failed_step(ours: list[list[Any]], theirs: list[list[Any]], offset: int = 0) -> str | None:
+    for t, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+        if not _close(a, b):
+            return f"after {t + offset} steps: {_show(a)} against {_show(b)}"
+    if len(ours) != len(theirs):
+        return f"{len(theirs)} steps recorded where {len(ours)} were expected"
+    return None
+
+
+def judge_properties(seen: dict[str, Any], epochs: int) -> list[tuple[str, bool, str]]:
+    """Return ``(property, passed, what was seen)`` for each ``check_scheduler`` property.
+
+    Decided here, in the grader, from what the run recorded (``labs.observe_properties``): the
+    same properties ``lrcourse.check_scheduler`` reports (runs, closed-form, state-dict, resume,
+    param-groups, no-warnings), each "not applicable" case passing as it does there.
+    """
+    rates = _rate_table(seen.get("rates"), "rates")
+    out: list[tuple[str, bool, str]] = []
+    bad = [
+        (t, g, v)
+        for t, row in enumerate(rates)
+        for g, v in enumerate(row)
+        if finite(v) is None or float(v) < 0
+    ]
+    if len(rates) != epochs + 1:
+        out.append(("runs", False, f"{len(rates) - 1} steps recorded, {epochs} asked for"))
+    elif bad:
+        t, g, v = bad[0]
+        out.append(("runs", False, f"after {t} step(s) group {g}'s rate is {_show(v)}"))
+    else:
+        out.append(("runs", True, f"stepped {epochs} times; every rate finite and >= 0"))
+    closed = seen.get("closed_form")
+    if closed is None:
+        out.append(("closed-form", True, "not applicable: no _get_closed_form_lr"))
+    elif isinstance(closed, dict):
+        out.append(("closed-form", False, f"_get_closed_form_lr() raised {closed.get('error')}"))
+    else:
+        differs = _failed_step(rates, _rate_table(closed, "closed-form rates"))
+        out.append(
+            ("closed-form", differs is None, differs or "_get_closed_form_lr() equals step()")
+        )
+    state = seen.get("state_dict")
+    if not isinstance(state, dict):
+        raise ObservationError("the run's state_dict record is not a record")
+    if "error" in state or "save_error" in state:
+        why = state.get("error") or f"torch.save/torch.load failed: {state.get('save_error')}"
+        out.append(("state-dict", False, str(why)[:300]))
+    else:
+        same = _same_state(state.get("saved"), state.get("restored"))
+        out.append(
+            (
+                "state-dict",
+                same,
+                "round trip keeps state_dict()"
+                if same
+                else "after load_state_dict(), state_dict() differs from the saved one",
+            )
+        )
+    stop = seen.get("stop_after")
+    resumed = seen.get("resume")
+    if isinstance(resumed, dict):
+        why = resumed.get("error") or f"the checkpoint failed: {resumed.get('save_error')}"
+        out.append(("resume", False, str(why)[:300]))
+    elif not isinstance(stop, int) or not 0 < stop < len(rates):
+        raise ObservationError("the run's resume point is not a step of its run")
+    else:
+        differs = _failed_step(rates[stop:], _rate_table(resumed, "resumed rates"), stop)
+        out.append(("resume", differs is None, differs or f"resumed after {stop} steps: same"))
+    alone = seen.get("alone")
+    if alone is None or isinstance(alone, dict):
+        out.append(("param-groups", True, "not applicable: it does not run on one group"))
+    else:
+        if not isinstance(alone, list) or len(alone) != len(rates[0]):
+            raise ObservationError("the run's per-group rates are not one table per group")
+        verdict = ("param-groups", True, "each group follows the schedule it follows alone")
+        for g, table in enumerate(alone):
+            together = [[row[g]] for row in rates]
+            differs = _failed_step(together, _rate_table(table, "per-group rates"))
+            if differs is not None:
+                verdict = ("param-groups", False, f"group {g} differs from its run alone {differs}")
+                break
+        out.append(verdict)
+    warned = seen.get("warnings")
+    if not isinstance(warned, list):
+        raise ObservationError("the run's warnings are not a list")
+    out.append(("no-warnings", not warned, str(warned[0])[:300] if warned else "no warning"))
+    return out
+
+
 def _torch_trace(reference: str, settings: dict[str, Any], epochs: int) -> list[list[float]]:
     from lrcourse.trace import trace_scheduler
 
@@ -157,7 +295,9 @@ def _torch_trace(reference: str, settings: dict[str, Any], epochs: int) -> list[
     return [list(group) for group in truth.lrs] + [list(truth.final_lrs)]
 
 
-def _first_difference(mine: list[list[Any]], torch_lrs: list[list[float]], label: str) -> str:
+def _first_difference(
+    mine: list[list[Any]], torch_lrs: list[list[float]], label: str, reveal: bool = True
+) -> str:
     for group, (a, b) in enumerate(zip(mine, torch_lrs, strict=False)):
         if not isinstance(a, list):
             return f"group {group}: {_show(a)} is not a list of rates"
@@ -165,22 +305,26 @@ def _first_difference(mine: list[list[Any]], torch_lrs: list[list[float]], label
             if finite(x) is None:
                 return f"group {group}, step {step}: {_show(x)} is not a finite rate"
             if not _close([x], [y]):
+                if not reveal:  # graded work: torch's rate stays with the grader
+                    return f"group {group}, step {step}: yours {_show(x)} is not the expected rate"
                 return f"group {group}, step {step}: yours {_show(x)}, torch's {label} {_show(y)}"
         if len(a) != len(b):
             return f"group {group}: {len(a)} rates, torch's {label} gives {len(b)}"
     return f"{len(mine)} param group(s), torch's {label} has {len(torch_lrs)}"
 
 
-def _judge_trace(check: Any, settings: dict[str, Any], seen: dict[str, Any]) -> tuple[bool, str]:
+def _judge_trace(
+    check: Any, settings: dict[str, Any], seen: dict[str, Any], reveal: bool = True
+) -> tuple[bool, str]:
     *torch_lrs, final = _torch_trace(check.reference, settings, check.epochs)
-    label = check.reference.split("(")[0]
+    label = check.reference.split("(")[0] if reveal else "reference"
     mine = _rates(seen.get("lrs"), "rates")
     groups = len(torch_lrs)
     if len(mine) == groups and all(_close(a, b) for a, b in zip(mine, torch_lrs, strict=True)):
         if _close(seen.get("final_lrs"), final):
             return True, f"same rates as torch's {label} ({groups} group(s), {check.epochs} epochs)"
         return False, f"get_last_lr() at the end differs from torch's {label}"
-    return False, _first_difference(mine, torch_lrs, label)
+    return False, _first_difference(mine, torch_lrs, label, reveal)
 
 
 def _same_state(a: Any, b: Any, depth: int = 0) -> bool:
@@ -198,7 +342,11 @@ def _same_state(a: Any, b: Any, depth: int = 0) -> bool:
 
 
 def _judge_resume(
-    check: Any, settings: dict[str, Any], seen: dict[str, Any], reference: str | None
+    check: Any,
+    settings: dict[str, Any],
+    seen: dict[str, Any],
+    reference: str | None,
+    reveal: bool = True,
 ) -> tuple[bool, str]:
     straight, resumed = _rates(seen.get("straight"), "rates"), _rates(seen.get("resumed"), "rates")
     stop = settings["stop_after"]
@@ -218,19 +366,25 @@ def _judge_resume(
             per_step = [list(rates) for rates in zip(*truth, strict=True)]
             for step, (a, b) in enumerate(zip(straight, per_step, strict=True)):
                 if not _close(a, b):
+                    if not reveal:
+                        return False, f"step {step} used {_show(a)}, not the expected rate"
                     return False, f"step {step} used {_show(a)}, torch's reference {_show(b)}"
     return True, f"save at step {stop} and resume gives the same rates"
 
 
 def _judge(
-    check: Any, settings: dict[str, Any], seen: Any, references: dict[str, str]
+    check: Any,
+    settings: dict[str, Any],
+    seen: Any,
+    references: dict[str, str],
+    reveal: bool = True,
 ) -> tuple[bool, str]:
     if not isinstance(seen, dict) or seen.get("kind") != check.kind:
         raise ObservationError(f"the run's reply to the {check.kind} check is not an observation")
     if "error" in seen:
         return False, f"raised {str(seen['error'])[:500]}"
     if check.kind == "trace":
-        return _judge_trace(check, settings, seen)
+        return _judge_trace(check, settings, seen, reveal)
     if check.kind == "state_dict":
         if not _same_state(seen.get("saved"), seen.get("reloaded")):
             return False, "load_state_dict(state_dict()) gave a different state_dict()"
@@ -238,7 +392,7 @@ def _judge(
             return False, "after load_state_dict the reloaded get_last_lr() differs"
         return True, "state_dict() round trip keeps the state and get_last_lr()"
     if check.kind == "resume":
-        return _judge_resume(check, settings, seen, references.get(check.build))
+        return _judge_resume(check, settings, seen, references.get(check.build), reveal)
     if check.kind == "no_warnings":
         warned = seen.get("warnings")
         if not isinstance(warned, list):
@@ -246,7 +400,16 @@ def _judge(
         if warned:
             return False, f"torch warned: {str(warned[0])[:500]}"
         return True, "no warnings"
-    expected = _torch_reference(check.expected)
+    if check.kind == "properties":
+        verdicts = judge_properties(seen, check.epochs)
+        failed = [f"{name}: {why}" for name, ok, why in verdicts if not ok]
+        if failed:
+            return False, "check_scheduler finds " + "; ".join(failed)
+        return True, "check_scheduler's properties hold (" + ", ".join(
+            n for n, _, _ in verdicts
+        ) + ")"
+    inputs = settings.get("values", {})
+    expected = _torch_reference(check.expected, **inputs)
     value = seen.get("value")
     values = value if isinstance(value, list) else [value]
     wanted = list(expected) if isinstance(expected, list | tuple) else [expected]
@@ -257,17 +420,41 @@ def _judge(
         same = _close(values, [float(v) for v in wanted], check.rel)
     else:
         same = values == wanted
+    if not reveal:  # graded work: neither this run's inputs nor torch's value leave the grader
+        if same:
+            return True, "the value matches torch's on this run's inputs"
+        return False, f"{check.expression.split('(')[0]} returned {_show(value)}, not torch's value"
     shown = f"{check.expression} = {_show(value)}"
+    if inputs:
+        shown += " with " + ", ".join(f"{k}={_show(v)}" for k, v in inputs.items())
     return same, shown + ("" if same else f"; torch gives {_show(expected)}")
 
 
-def _judge_code(question: Code, observations: dict[str, Any], job: dict[str, Any]) -> Result:
+def forbidden_classes(question: Code, observations: dict[str, Any]) -> list[str]:
+    """Return what the run built that ``question.forbids`` (a torch scheduler class or a base)."""
+    built = observations.get("built", {})
+    if not isinstance(built, dict):
+        raise ObservationError("the run's record of what it built is not a record")
+    found = []
+    for build, classes in built.items():
+        if not isinstance(classes, list):
+            raise ObservationError("the run's record of what it built is not a list of classes")
+        for name in classes:
+            module, _, qualname = str(name).rpartition(".")
+            if qualname in question.forbids and module.startswith("torch."):
+                found.append(f"`{build}` builds a {module}.{qualname}")
+    return sorted(set(found))
+
+
+def _judge_code(
+    question: Code, observations: dict[str, Any], job: dict[str, Any], reveal: bool = True
+) -> Result:
     seen_all = observations.get("observations")
     if not isinstance(seen_all, list) or len(seen_all) != len(question.checks):
         raise ObservationError("the run did not report one observation per check")
     references = {c.build: c.reference for c in question.checks if c.kind == "trace"}
     verdicts = [
-        _judge(check, settings, seen, references)
+        _judge(check, settings, seen, references, reveal)
         for check, settings, seen in zip(question.checks, job["checks"], seen_all, strict=True)
     ]
     gates_pass = all(
@@ -285,6 +472,13 @@ def _judge_code(question: Code, observations: dict[str, Any], job: dict[str, Any
     correct = all(ok for ok, _ in verdicts)
     passed = sum(ok for ok, _ in verdicts)
     summary = "All checks pass." if correct else f"{passed} of {len(verdicts)} checks pass."
+    forbidden = forbidden_classes(question, observations) if question.forbids else []
+    if forbidden:
+        review = (
+            f"the question asks you to write this behaviour yourself, not to use torch's "
+            f"{', '.join(question.forbids)}: " + "; ".join(forbidden)
+        )
+        return Result(0.0, False, f"Not credited: {review}. {summary}", tuple(lines), review=review)
     return Result(earned / total, correct, summary, tuple(lines))
 
 
@@ -318,12 +512,17 @@ def loop_result(report: LoopReport) -> Result:
 
 
 def judge_lab(
-    question: Code | FixLoop, observations: Any, job: dict[str, Any] | None = None
+    question: Code | FixLoop,
+    observations: Any,
+    job: dict[str, Any] | None = None,
+    *,
+    reveal: bool = True,
 ) -> Result:
     """Return the grade of what a lab run observed, judged against torch in this process.
 
     ``job`` is the one the run was given (its drawn probe settings); by default the bank's own.
-    Raises :class:`ObservationError` for observations of the wrong shape.
+    ``reveal=False`` (graded work) keeps a value check's inputs and torch's value out of the
+    feedback. Raises :class:`ObservationError` for observations of the wrong shape.
     """
     job = job if job is not None else lab_job(question, "")
     if not isinstance(observations, dict):
@@ -331,7 +530,7 @@ def judge_lab(
     if "error" in observations:
         return Result(0.0, False, str(observations["error"])[:2000])
     if isinstance(question, Code):
-        return _judge_code(question, observations, job)
+        return _judge_code(question, observations, job, reveal)
     if observations.get("loop_error"):
         return Result(0.0, False, str(observations["loop_error"])[:2000])
     return loop_result(loop_report(question, observations, job))

@@ -54,8 +54,14 @@ def describe_error(error: BaseException) -> str:
 
 def learner_namespace(source: str) -> dict[str, Any]:
     """Execute ``source`` in a namespace holding torch names; return that namespace."""
-    namespace = torch_names()
-    namespace["__name__"] = "__learner__"
+    import types
+
+    # A module of its own, found in sys.modules under its name as a script's is: tools that
+    # look a class's module up there (``dataclasses``, ``pickle``, ``typing``) then work.
+    module = types.ModuleType("__learner__")
+    namespace = module.__dict__
+    namespace.update(torch_names())
+    sys.modules["__learner__"] = module
     exec(compile(source, LEARNER_FILE, "exec"), namespace)
     return namespace
 
@@ -165,8 +171,112 @@ def observe_warnings(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any
 
 
 def observe_value(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
-    """Return the value of the learner expression."""
-    return {"value": _plain(eval(check["expression"], dict(ns)))}
+    """Return the value of the learner expression, on the inputs the grader drew for this run."""
+    return {"value": _plain(eval(check["expression"], {**ns, **check.get("values", {})}))}
+
+
+def _round_trip(value: Any) -> Any:
+    """Return ``value`` after ``torch.save`` and ``torch.load`` (torch's default, weights_only)."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    buffer.seek(0)
+    return torch.load(buffer)
+
+
+def _attempt(record: Callable[[], Any]) -> Any:
+    """Return what ``record()`` returns, or ``{"error": ...}`` when the learner's code raised."""
+    try:
+        return record()
+    except Exception as error:
+        return {"error": describe_error(error)}
+
+
+def observe_properties(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
+    """Record what ``lrcourse.check_scheduler`` looks at; the grader decides each property.
+
+    The scheduler is stepped ``epochs`` times (``optimizer.step()`` then ``scheduler.step()``);
+    recorded: the rates after construction and each step, ``_get_closed_form_lr()`` at every
+    ``last_epoch`` of a fresh one (None when it has none), its ``state_dict()`` before and after
+    a ``torch.save``/``torch.load`` and ``load_state_dict`` round trip, the rates of a run
+    checkpointed after ``stop_after`` steps and resumed, each group's rates alone in its own
+    optimizer, and every warning torch emitted meanwhile.
+    """
+    build, lr, epochs = check["build"], check.get("lr", 0.1), int(check["epochs"])
+    groups = check.get("param_groups") or [{"lr": 0.1}, {"lr": 0.02}]
+    stop = int(check.get("stop_after", epochs // 2))
+
+    def make(param_groups: list[dict[str, float]]) -> tuple[Any, Any]:
+        opt = _optimizer(lr, [dict(g) for g in param_groups])
+        return opt, eval(build, {**ns, "opt": opt})
+
+    def run(param_groups: list[dict[str, float]], steps: int) -> tuple[Any, Any, list[Any]]:
+        opt, scheduler = make(param_groups)
+        seen = [_rates(opt)]
+        for _ in range(steps):
+            opt.step()
+            scheduler.step()
+            seen.append(_rates(opt))
+        return opt, scheduler, seen
+
+    def closed_form() -> Any:
+        _, fresh = make(groups)
+        if not hasattr(fresh, "_get_closed_form_lr"):
+            return None
+        out = []
+        for t in range(epochs + 1):
+            fresh.last_epoch = t
+            out.append([float(v) for v in fresh._get_closed_form_lr()])
+        return out
+
+    def state_dict() -> Any:
+        _, scheduler, _ = run(groups, stop)
+        saved = scheduler.state_dict()
+        try:
+            loaded = _round_trip(saved)
+        except Exception as error:
+            return {"save_error": f"{type(error).__name__}: {error}"[:300]}
+        _, restored = make(groups)
+        restored.load_state_dict(loaded)
+        return {"saved": _plain(saved), "restored": _plain(restored.state_dict())}
+
+    def resume() -> Any:
+        opt, scheduler, _ = run(groups, stop)
+        try:
+            checkpoint = _round_trip(
+                {"optimizer": opt.state_dict(), "scheduler": scheduler.state_dict()}
+            )
+        except Exception as error:
+            return {"save_error": f"{type(error).__name__}: {error}"[:300]}
+        new_opt, resumed = make(groups)
+        new_opt.load_state_dict(checkpoint["optimizer"])
+        resumed.load_state_dict(checkpoint["scheduler"])
+        seen = [_rates(new_opt)]
+        for _ in range(stop + 1, epochs + 1):
+            new_opt.step()
+            resumed.step()
+            seen.append(_rates(new_opt))
+        return seen
+
+    def alone() -> Any:
+        return [run([group], epochs)[2] for group in groups]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rates = run(groups, epochs)[2]  # raises: the scheduler does not run at all
+        found = {
+            "rates": rates,
+            "stop_after": stop,
+            "closed_form": _attempt(closed_form),
+            "state_dict": _attempt(state_dict),
+            "resume": _attempt(resume),
+            "alone": _attempt(alone) if len(groups) > 1 else None,
+        }
+    found["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    return found
 
 
 OBSERVERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
@@ -175,15 +285,48 @@ OBSERVERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]]
     "resume": observe_resume,
     "no_warnings": observe_warnings,
     "value": observe_value,
+    "properties": observe_properties,
 }
 
 
-def observe_code(source: str, entry: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run ``source`` then each check; return ``{"error"}`` or ``{"observations": [...]}``."""
+def built_classes(ns: dict[str, Any], build: str) -> list[str]:
+    """Return ``module.qualname`` of every class of what ``build`` makes, most derived first."""
+    opt = _optimizer(0.1, None)
+    made = eval(build, {**ns, "opt": opt})
+    return [f"{cls.__module__}.{cls.__qualname__}" for cls in type(made).__mro__]
+
+
+class Prepared:
+    """The learner's code, already run: its namespace, or the error that stopped it."""
+
+    def __init__(self, namespace: dict[str, Any] | None, error: str | None) -> None:
+        self.namespace, self.error = namespace, error
+
+
+def prepare(source: str) -> Prepared:
+    """Run the learner's ``source`` once, before the job (and its drawn settings) is read.
+
+    The sandbox's harness calls this first when it can, so that no frame the code's top level
+    could walk holds the probe settings yet; :func:`run_job` then observes that namespace.
+    """
     try:
-        ns = learner_namespace(source)
+        return Prepared(learner_namespace(source), None)
     except BaseException as error:  # the learner's code: any failure is an observation
-        return {"error": f"your code did not run: {describe_error(error)}"}
+        return Prepared(None, f"your code did not run: {describe_error(error)}")
+
+
+def _namespace(source: str, prepared: Prepared | None) -> Prepared:
+    return prepared if isinstance(prepared, Prepared) else prepare(source)
+
+
+def observe_code(
+    source: str, entry: str, checks: list[dict[str, Any]], prepared: Prepared | None = None
+) -> dict[str, Any]:
+    """Run ``source`` then each check; return ``{"error"}`` or ``{"observations": [...]}``."""
+    ran = _namespace(source, prepared)
+    if ran.namespace is None:
+        return {"error": ran.error}
+    ns = ran.namespace
     if entry not in ns:
         return {"error": f"your code does not define `{entry}`"}
     observations = []
@@ -194,7 +337,15 @@ def observe_code(source: str, entry: str, checks: list[dict[str, Any]]) -> dict[
                 observations.append({"kind": check["kind"], **OBSERVERS[check["kind"]](ns, check)})
         except BaseException as error:
             observations.append({"kind": check["kind"], "error": describe_error(error)})
-    return {"observations": observations}
+    built: dict[str, Any] = {}
+    for build in dict.fromkeys(c["build"] for c in checks if "build" in c):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                built[build] = built_classes(ns, build)
+        except BaseException:  # the checks above already report why it does not build
+            built[build] = []
+    return {"observations": observations, "built": built}
 
 
 class _Position:
@@ -361,7 +512,7 @@ def _recording_loss(recorder: _Recorder) -> Callable[..., Any]:
     return loss_fn
 
 
-def observe_loop(job: dict[str, Any]) -> dict[str, Any]:
+def observe_loop(job: dict[str, Any], prepared: Prepared | None = None) -> dict[str, Any]:
     """Run the learner's ``train`` with recording objects; return its calls, warnings, weights.
 
     The data, the model's first weights and the rate come from the job (drawn by the grader per
@@ -370,10 +521,10 @@ def observe_loop(job: dict[str, Any]) -> dict[str, Any]:
     """
     from lrcourse.trace import SchedulerSpec, build_scheduler
 
-    try:
-        ns = learner_namespace(job["source"])
-    except BaseException as error:
-        return {"error": f"your code did not run: {describe_error(error)}"}
+    ran = _namespace(job["source"], prepared)
+    if ran.namespace is None:
+        return {"error": ran.error}
+    ns = ran.namespace
     train = ns.get(job["entry"])
     if not callable(train):
         return {"error": f"your code does not define a function `{job['entry']}`"}
@@ -405,11 +556,14 @@ def observe_loop(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Return the observations of one job: ``kind`` ``"code"`` or ``"loop"``."""
+def run_job(job: dict[str, Any], prepared: Prepared | None = None) -> dict[str, Any]:
+    """Return the observations of one job: ``kind`` ``"code"`` or ``"loop"``.
+
+    ``prepared`` is the learner's code already run by :func:`prepare` (else it runs here).
+    """
     if job["kind"] == "code":
-        return observe_code(job["source"], job["entry"], job["checks"])
-    return observe_loop(job)
+        return observe_code(job["source"], job["entry"], job["checks"], prepared)
+    return observe_loop(job, prepared)
 
 
 def main(argv: list[str]) -> int:

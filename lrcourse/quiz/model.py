@@ -261,16 +261,46 @@ class NoWarningsCheck(_Strict):
 
 
 class ValueCheck(_Strict):
-    """``expression`` (learner's entry in scope) equals ``expected`` (torch only) within ``rel``."""
+    """``expression`` (learner's entry in scope) equals ``expected`` (torch only) within ``rel``.
+
+    ``inputs`` names the values both expressions use, each an expression of ``rng`` (a
+    ``random.Random``) and the inputs before it, evaluated by the grader: every run gets inputs
+    of its own, so a table of the bank's answers passes nothing. Without ``rng`` (a chapter
+    widget) they are drawn from ``random.Random(0)``.
+    """
 
     kind: Literal["value"]
     expression: str
     expected: str
     rel: Annotated[float, Field(ge=0)] = 1e-9
+    inputs: dict[str, str] = {}
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, inputs: dict[str, str]) -> dict[str, str]:
+        bad = [name for name in inputs if not name.isidentifier() or name == "rng"]
+        if bad:
+            raise ValueError(f"inputs: {', '.join(map(repr, bad))} are not usable names")
+        return inputs
+
+
+class PropertiesCheck(_Strict):
+    """The learner's scheduler has the properties ``lrcourse.check_scheduler`` checks.
+
+    The run only records what the scheduler did (rates step by step, its closed form, a
+    ``state_dict`` and checkpoint round trip, each group alone, torch's warnings); the grader
+    decides each property from those records in its own process.
+    """
+
+    kind: Literal["properties"]
+    build: str
+    epochs: Annotated[int, Field(ge=2, le=1000)] = 20
+    lr: float = 0.1
+    param_groups: list[dict[str, float]] | None = None
 
 
 CodeCheck = Annotated[
-    TraceCheck | StateDictCheck | ResumeCheck | NoWarningsCheck | ValueCheck,
+    TraceCheck | StateDictCheck | ResumeCheck | NoWarningsCheck | ValueCheck | PropertiesCheck,
     Field(discriminator="kind"),
 ]
 
@@ -284,6 +314,10 @@ class Code(_Common):
     reference: Annotated[str, Field(min_length=1)]
     checks: Annotated[list[CodeCheck], Field(min_length=1)]
     timeout: Annotated[float, Field(gt=0, le=120)] = 30.0
+    #: torch classes the answer must not use: the very scheduler it asks the learner to write.
+    #: A run that builds one (its class or a base class), or source that names one, goes to a
+    #: person (``needs-review``) instead of earning the credit.
+    forbids: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = []
 
 
 class FixLoop(_Common):

@@ -13,6 +13,9 @@ class Result:
     correct: bool
     feedback: str
     details: tuple[str, ...] = field(default_factory=tuple)
+    #: Why a person must decide this answer (it used what the question forbids, or what an
+    #: answer has no business touching); such an answer earns nothing from the machine.
+    review: str | None = None
 
     def text(self) -> str:
         """Return feedback and details as one Markdown block."""

@@ -13,9 +13,11 @@
 * prose: outputs the prompt, solution or option feedback say the code prints are in what it
   prints; a step count the prompt names is what the code's loop runs;
 * ``code``: the ``reference`` passes every check and the ``starter`` fails at least one (checks
-  that nothing can fail prove nothing);
-* ``fix-loop``: the ``reference`` loop is clean and its rates match torch; in the ``starter`` the
-  recorder finds exactly ``starter_bugs``;
+  that nothing can fail prove nothing), run as the grader runs a hand-in: in the sandbox, on
+  probe settings and value inputs drawn for the run, and read by the grader's audit (a course
+  answer that a person would have to review is a problem);
+* ``fix-loop``: the ``reference`` loop is clean and its rates match torch (in the sandbox, on
+  drawn data); in the ``starter`` the recorder finds exactly ``starter_bugs``;
 * ``single``/``multiple``/``numeric`` without code: a conceptual key, accepted only with a
   ``review:`` note saying why no code can decide it, and never when the question reads as one
   code could decide (it asks what code prints, its options are numbers or errors); verify lists
@@ -24,18 +26,21 @@
 
 The report counts, per bank and in total, keys decided by running torch, conceptual keys,
 self-assessed questions (``explain``, ``flashcard``: no key) and questions with a problem.
-Bank code is the authors' own, so it runs in this process; learners' code never does.
+Snippets are the authors' own, so they run in this process; reference and starter answers run
+in the sandbox, as a learner's answer does.
 Every problem is one line: ``file: question 'id': field 'f': expected ... but torch ...``.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lrcourse.quiz.audit import audit_source
 from lrcourse.quiz.bank import BANK_NAME, LoadedBank, load_bank
 from lrcourse.quiz.check import (
     allowed_error,
@@ -63,6 +68,8 @@ from lrcourse.quiz.model import (
 )
 from lrcourse.quiz.run import SnippetOutput, raises_matches, run_snippet, shown_output
 
+#: Runs of each code question's reference, each on probe settings drawn as the grader draws.
+DRAWS = 2
 #: How each question's key was settled, in the order the account prints them.
 OUTCOMES = ("torch", "conceptual", "self-assessed", "problem", "skipped")
 
@@ -339,25 +346,48 @@ class _Checker:
                 f"(options {printed_keys})",
             )
 
+    def audit(self, question: Code | FixLoop) -> None:
+        """The reference must pass the grader's audit: a course answer never goes to review."""
+        findings = audit_source(question.reference, getattr(question, "forbids", ()))
+        if findings:
+            self.problem(
+                question,
+                "reference",
+                "the grader would send it to a person: " + "; ".join(map(str, findings)),
+            )
+
     def code(self, question: Code) -> None:
-        reference = check_code(question, question.reference, isolated=False)
-        if not reference.correct:
-            failed = "; ".join(line for line in reference.details if line.startswith("FAILED"))
-            self.problem(question, "reference", f"fails its checks: {failed or reference.feedback}")
-        starter = check_code(question, question.starter, isolated=False)
+        # As the grader runs a hand-in: in the sandbox, on settings and inputs drawn for the run.
+        self.audit(question)
+        for draw in range(DRAWS):
+            rng = random.Random(f"{question.id}/{draw}")
+            reference = check_code(question, question.reference, rng=rng)
+            if reference.review:
+                self.problem(question, "forbids", f"the reference {reference.review}")
+            if not reference.correct:
+                failed = "; ".join(line for line in reference.details if line.startswith("FAILED"))
+                self.problem(
+                    question,
+                    "reference",
+                    f"fails its checks in the sandbox on drawn settings: "
+                    f"{failed or reference.feedback}",
+                )
+                break
+        starter = check_code(question, question.starter, rng=random.Random(question.id))
         if starter.correct:
             self.problem(
                 question, "checks", "the starter already passes every check: they test nothing"
             )
 
     def fix_loop(self, question: FixLoop) -> None:
-        problem, report = record_loop(question, question.reference, isolated=False)
+        self.audit(question)
+        problem, report = record_loop(question, question.reference, rng=random.Random(question.id))
         if report is None:
             self.problem(question, "reference", problem or "could not be run")
         elif not report.correct:
             found = ", ".join(report.bugs) or report.first_wrong_rate or "wrong rates"
             self.problem(question, "reference", f"the recorder finds {found}")
-        problem, report = record_loop(question, question.starter, isolated=False)
+        problem, report = record_loop(question, question.starter, rng=random.Random(question.id))
         if report is None:
             self.problem(question, "starter", problem or "could not be run")
         elif sorted(report.bugs) != sorted(question.starter_bugs):

@@ -54,7 +54,13 @@ def _probe(probe: dict, namespace: dict):
         runner = args["runner"]
         if runner not in _PRELOADED:
             raise ValueError(f"probe module {runner!r} was not preloaded by the server")
-        return sys.modules[runner].run_job({**args["job"], "source": namespace["__source__"]})
+        module = sys.modules[runner]
+        if "__prepared__" in namespace:  # the code already ran, before the job was read
+            return module.run_job(
+                {**args["job"], "source": namespace["__source__"]},
+                prepared=namespace["__prepared__"],
+            )
+        return module.run_job({**args["job"], "source": namespace["__source__"]})
     if kind == "expression":
         return eval(compile(args["expression"], "<check>", "eval"), namespace)
     if entry not in namespace:
@@ -131,22 +137,67 @@ def take_baseline(preloaded: list[str] | tuple[str, ...] = ()) -> None:
     _BASELINE = _snapshot()
 
 
+def _move_channel(res_fd: int) -> tuple[int, tuple[int, int]]:
+    """Move the result descriptor off ``res_fd`` to a number drawn now; return it and its id.
+
+    Code that writes a report of its own to fd 3 (where the sandbox hands the channel over)
+    then writes nowhere: the message it forges is lost, and the run's own still counts. Code
+    that looks for the channel must list or probe descriptors, which the grader's audit of
+    the source sends to a person (``lrcourse.quiz.audit``); this is a courtesy, not a wall.
+    """
+    try:
+        import fcntl
+        import random
+
+        lowest = random.SystemRandom().randrange(8, 48)
+        moved = fcntl.fcntl(res_fd, fcntl.F_DUPFD_CLOEXEC, lowest)
+        os.close(res_fd)
+    except (OSError, ImportError):  # no room: keep the channel where it is
+        moved = res_fd
+    status = os.fstat(moved)
+    return moved, (status.st_dev, status.st_ino)
+
+
+def _kept(data: bytes):
+    """Return a function that gives ``data`` back: held in a closure, not in a frame's locals."""
+    return lambda: data
+
+
 def run_harness(body: bytes, res_fd: int) -> None:
-    """Run the student's code and the probe; write one message of observations to ``res_fd``."""
-    dumps, write, exit_, getpid = json.dumps, os.write, os._exit, os.getpid
+    """Run the student's code and the probe; write one message of observations to ``res_fd``.
+
+    Before the student's code runs, the result descriptor is moved (see :func:`_move_channel`)
+    and, for a ``lab`` probe whose runner can ``prepare`` the code first, the probe settings
+    are held out of every frame the code could walk at that moment: they are read only once
+    the code has run. A channel found replaced at the end is reported as such, not trusted.
+    """
+    dumps, write, exit_, getpid, fstat = json.dumps, os.write, os._exit, os.getpid, os.fstat
     harness_pid = getpid()
+    res_fd, channel = _move_channel(res_fd)
     request = json.loads(body)
     del body
     status, value, error = "ok", None, None
     watched = _BASELINE if _BASELINE is not None else _snapshot()
     try:
         namespace = {"__name__": "__main__", "__builtins__": builtins}
-        if request["probe"].get("kind") == "lab":  # the observers execute the source themselves
+        probe = request.pop("probe")
+        runner = (
+            sys.modules.get(probe.get("args", {}).get("runner", ""))
+            if probe.get("kind") == "lab"
+            else None
+        )
+        if probe.get("kind") == "lab":  # the observers execute the source themselves
             namespace["__source__"] = request["source"]
+            if runner is not None and callable(getattr(runner, "prepare", None)):
+                held = _kept(dumps(probe).encode())
+                del probe
+                namespace["__prepared__"] = runner.prepare(request["source"])
+                probe = json.loads(held())
+                del held
         else:
             exec(compile(request["source"], "<your answer>", "exec"), namespace)
         del request["source"]
-        value = _plain(_probe(request["probe"], namespace))
+        value = _plain(_probe(probe, namespace))
         changed = _tampered(watched)
         if changed:
             status, value, error = "tampered", None, f"your code changed {changed}"
@@ -165,6 +216,13 @@ def run_harness(body: bytes, res_fd: int) -> None:
             stream.flush()
     if getpid() != harness_pid:  # a copy the student's code forked: only the run itself reports
         exit_(0)
+    try:
+        now = fstat(res_fd)
+        replaced = (now.st_dev, now.st_ino) != channel
+    except BaseException:
+        replaced = True
+    if replaced:  # the code closed or replaced the channel: nothing it reported can be trusted
+        status, value, error = "error", None, "your code closed or replaced the result channel"
     try:
         message = dumps({"status": status, "value": value, "error": error})
     except BaseException:

@@ -117,7 +117,74 @@ REASONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "answer-is-an-expression": (PICK_Q, ("invalid",), ("plain value",)),
     "answer-wrong-type": (MULTI_Q, ("invalid",), ("list of option keys",)),
     "forged-metadata-and-outputs": GRADED_ZERO,
+    # Credit the code did not earn (issue 23): the audit names what the answer reached for.
+    "forge-observations-from-frames": (CODE_Q, ("needs-review",), ("sys._getframe",)),
+    "forge-then-dev-null-over-fd3": (CODE_Q, ("needs-review",), ("import os",)),
+    "find-channel-by-fstat": (CODE_Q, ("needs-review",), ("import os",)),
+    "monkeypatch-check-scheduler": (CODE_Q, ("needs-review",), ("lrcourse.check_scheduler",)),
+    "silence-warnings": (CODE_Q, ("needs-review",), ("line 2: warnings.simplefilter",)),
+    "patch-scheduler-class": (CODE_Q, ("needs-review",), ("line 1: LambdaLR.get_lr",)),
+    "delete-torch-class": (CODE_Q, ("needs-review",), ("deletes an attribute",)),
+    "exec-hidden-code": (CODE_Q, ("needs-review",), ("line 1: exec()",)),
+    "builtins-import": (CODE_Q, ("needs-review",), ("line 1: __builtins__",)),
+    "eval-string": (CODE_Q, ("needs-review",), ("line 1: eval()",)),
+    "function-globals": (CODE_Q, ("needs-review",), ("__globals__",)),
+    "gc-find-the-job": (CODE_Q, ("needs-review",), ("line 1: import gc",)),
+    "inspect-stack": (CODE_Q, ("needs-review",), ("line 1: import inspect",)),
+    "traceback-frames": (CODE_Q, ("needs-review",), ("line 4:",)),
+    "sys-modules-swap": (CODE_Q, ("needs-review",), ("sys.modules",)),
+    "ctypes-poke": (CODE_Q, ("needs-review",), ("line 1: import ctypes",)),
+    "read-proc-fd": (CODE_Q, ("needs-review",), ("'/proc/self/fd'",)),
+    "subprocess-shell": (CODE_Q, ("needs-review",), ("line 1: import subprocess",)),
+    # Right answers that reach for the process: they survive, but a person decides.
+    "deep-tree": (CODE_Q, ("needs-review",), ("import os",)),
+    "mode-000-folders": (CODE_Q, ("needs-review",), ("import os",)),
+    "million-files": (CODE_Q, ("needs-review",), ("open()",)),
+    "sockets-and-fifos": (CODE_Q, ("needs-review",), ("import os",)),
+    "kill-every-process": (CODE_Q, ("needs-review",), ("import os",)),
+    "kill-the-grader": (CODE_Q, ("needs-review",), ("import os",)),
+    "fork-and-escape": (CODE_Q, ("needs-review",), ("import os",)),
+    "prints-and-temp-files": (CODE_Q, ("needs-review",), ("import os",)),
 }
+#: Attacks whose answer the grader's audit reads as reaching for what an answer has no
+#: business touching: whatever the run reported, they earn nothing and go to a person (the
+#: reason names the construct and line, then what the checks alone found).
+AUDITED = {
+    "connect-out",
+    "fill-dev-shm",
+    "forge-harness-frame",
+    "forge-result-pipe",
+    "forged-deep-nesting",
+    "forged-huge-int-rates",
+    "forged-infinite-rates",
+    "forged-megabyte-string",
+    "fork-bomb",
+    "fork-bomb-unguarded",
+    "hunt-instructor-files",
+    "leak-between-runs-1",
+    "leak-between-runs-2",
+    "leak-between-runs-3",
+    "leak-between-runs-4",
+    "list-host-processes",
+    "monkeypatch-observers",
+    "monkeypatch-torch",
+    "os-exit-zero",
+    "read-bank-files",
+    "read-git-objects",
+    "read-grader-environ",
+    "rewrite-job-settings",
+    "sleep-forever",
+    "swap-observer-code",
+    "sys-exit-zero",
+    "thread-bomb",
+    "unmount-then-read-banks",
+    "write-100-mb-file",
+    "write-gradebook",
+    "write-into-repo",
+    "write-outside-temp",
+    "write-result-then-exit",
+} | {a for a, (_, statuses, _) in REASONS.items() if statuses == ("needs-review",)}
+REVIEW_PREFIX = "a person must look at this answer: it uses line "
 #: Honest answers, and hostile ones whose answer is right: the grader must survive what they
 #: leave behind (deep trees, mode-000 folders, a million files, sockets, fifos) and score them.
 FULL = sorted(p.stem for p in CORPUS.glob("*--full.ipynb"))
@@ -187,12 +254,38 @@ def graded(
     return report, by_student, leftovers() - before
 
 
-def test_the_corpus_has_at_least_sixty_submissions_most_of_them_hostile() -> None:
+def test_the_corpus_has_at_least_a_hundred_submissions_most_of_them_hostile() -> None:
     names = [p.stem for p in CORPUS.glob("*.ipynb")] + ["huge-50-mb--zero"]
-    assert len(names) >= 60
+    assert len(names) >= 100
     hostile = [n for n in names if n not in FULL or n.split("--")[0] in REASONS]
-    assert len(hostile) >= 45
+    assert len(hostile) >= 90 and len(FULL) >= 7
     assert {n.split("--")[0] for n in names if n not in FULL} == set(REASONS)
+
+
+def print_table(by_student: dict[str, dict[str, GradeRow]]) -> list[str]:
+    """Print expected vs actual for every corpus item; return the items that do not match."""
+    wrong = []
+    print(f"\n{'item':<44} {'expected':<10} {'code':>5} {'status':<14} {'others':<7} ok")
+    for student in sorted(by_student):
+        attack, expected = student.rsplit("--", 1)
+        rows = by_student[student]
+        code = rows.get(CODE_Q)
+        others = sorted({r.score for q, r in rows.items() if q != CODE_Q})
+        try:
+            if expected == "full":
+                assert {row.score for row in rows.values()} == {1.0}
+            else:
+                check_attack(attack, by_student)
+            ok = True
+        except AssertionError:
+            ok = False
+            wrong.append(student)
+        print(
+            f"{attack[:44]:<44} {expected:<10} {code.score if code else -1:>5.2f} "
+            f"{(code.status if code else '-'):<14} {others!s:<7} {'yes' if ok else 'NO'}"
+        )
+    print(f"{len(by_student)} items, {len(wrong)} not as expected")
+    return wrong
 
 
 def check_attack(attack: str, by_student: dict[str, dict[str, GradeRow]]) -> None:
@@ -207,13 +300,17 @@ def check_attack(attack: str, by_student: dict[str, dict[str, GradeRow]]) -> Non
     elif expected == "code-zero":
         assert scores.pop(CODE_Q) == 0.0
         assert set(scores.values()) == {1.0}, "the other answers of the same notebook still count"
-    elif expected == "one-zero":
+    elif expected in ("one-zero", "review"):
         assert scores.pop(question) == 0.0
         assert set(scores.values()) == {1.0}
     else:
         pytest.fail(f"unknown expectation {expected!r}")
     row = rows[question]
-    assert row.status in statuses, row.reason
+    if attack in AUDITED:  # earns nothing silently: a person decides, told what and where
+        assert row.status == "needs-review", row.reason
+        assert row.reason.startswith(REVIEW_PREFIX), row.reason
+    else:
+        assert row.status in statuses, row.reason
     said = row.reason + "\n" + row.feedback
     assert any(text in said for text in reasons), said[:2000]
 
@@ -226,6 +323,10 @@ def check_no_marker(by_student: dict[str, dict[str, GradeRow]]) -> None:
             said = row.reason + row.feedback
             assert not [m for m in markers if m in said], (student, said[:300])
             assert not RUN_MARKER.search(said), (student, said[:300])
+
+
+def test_every_item_gets_what_its_name_expects_in_one_table(graded) -> None:
+    assert print_table(graded[1]) == []
 
 
 @pytest.mark.parametrize("attack", sorted(REASONS))
@@ -256,3 +357,25 @@ def test_nothing_escapes_the_run(graded) -> None:
     assert sandbox_processes() == []
     assert not (Path(__file__).resolve().parents[2] / "lrcourse" / "pwned.py").exists()
     assert not Path("/tmp/lrcourse-pwned").exists()  # answer-is-an-expression never ran
+
+
+def test_an_audited_answer_reaches_the_review_sheet_and_its_feedback_waits_for_a_person(
+    graded, tmp_path: Path
+) -> None:
+    from lrcourse.grading.feedback import feedback_markdown
+    from lrcourse.grading.review import NEEDS_PERSON, ReviewItem, write_sheet
+
+    by_student = graded[1]
+    student = "patch-scheduler-class--review"
+    row = by_student[student][CODE_Q]
+    assert row.status in NEEDS_PERSON and row.score == 0.0
+    sheet = tmp_path / "review.csv"
+    write_sheet(
+        [ReviewItem(student, CODE_Q, row.status, row.reason, row.answer, row.points)], sheet
+    )
+    text = sheet.read_text()
+    assert "needs-review" in text and "line 1: LambdaLR.get_lr" in text
+    manifest = Manifest.load(GOLDEN / "manifest.json")
+    page = feedback_markdown(manifest, student, list(by_student[student].values()), {})
+    assert "**waiting for a person**" in page
+    assert "line 1: LambdaLR.get_lr" in page

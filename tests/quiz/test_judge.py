@@ -174,3 +174,123 @@ def test_infinity_never_matches_a_printed_number() -> None:
     assert not same_output("0.05", "1e999")
     assert not same_output("[0.1, 0.05]", "[1e999, -1e999]")
     assert same_output("inf", "inf")  # what torch prints for an infinite rate, as text
+
+
+# --- check_scheduler's properties, decided in the grader -----------------------------------
+
+EXPONENTIAL = """\
+class MyExponential(LRScheduler):
+    def __init__(self, optimizer, gamma):
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+"""
+#: Schedulers with one property broken each, and the property check_scheduler names.
+BROKEN = {
+    "closed-form": EXPONENTIAL.replace(
+        "self.gamma**self.last_epoch", "self.gamma**(self.last_epoch + 1)"
+    ),
+    "resume": EXPONENTIAL.replace(  # a closed-form get_lr that forgets its step on load
+        "    def get_lr(self):\n",
+        "    def load_state_dict(self, state):\n        pass\n\n"
+        "    def get_lr(self):\n        return self._get_closed_form_lr()\n\n"
+        "    def _unused(self):\n",
+    ),
+    "param-groups": EXPONENTIAL.replace(
+        'return [group["lr"] * self.gamma for group in self.optimizer.param_groups]',
+        'return [group["lr"] * self.gamma ** (1 + i % 2) for i, group in enumerate(self.optimizer.param_groups)]',
+    ).replace(
+        "return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]",
+        "return [b * self.gamma ** ((1 + i % 2) * self.last_epoch) for i, b in enumerate(self.base_lrs)]",
+    ),
+    "no-warnings": EXPONENTIAL.replace(
+        "    def get_lr(self):\n",
+        "    def get_lr(self):\n        import warnings\n        warnings.warn('careful')\n",
+    ),
+    "runs": EXPONENTIAL.replace("self.gamma for group", "-self.gamma for group").replace(
+        "self.gamma**self.last_epoch", "(-self.gamma)**self.last_epoch"
+    ),
+}
+
+
+def _properties_of(source: str, seed: int = 0) -> dict[str, bool]:
+    from lrcourse.quiz.judge import judge_properties
+    from lrcourse.quiz.labs import learner_namespace, observe_properties
+
+    check = {"build": "MyExponential(opt, gamma=0.8)", "epochs": 12, "lr": 0.1}
+    check["param_groups"] = [{"lr": 0.1}, {"lr": 0.02}]
+    check["stop_after"] = 6
+    seen = observe_properties(learner_namespace(source), check)
+    return {name: ok for name, ok, _ in judge_properties(seen, 12)}
+
+
+def test_the_graders_properties_agree_with_check_scheduler_on_every_scheduler() -> None:
+    import lrcourse
+    from lrcourse.quiz.labs import learner_namespace
+
+    for name, source in {"none": EXPONENTIAL, **BROKEN}.items():
+        ours = _properties_of(source)
+        make = learner_namespace(source)["MyExponential"]
+        report = lrcourse.check_scheduler(
+            lambda opt, make=make: make(opt, gamma=0.8),
+            epochs=12,
+            param_groups=[{"lr": 0.1}, {"lr": 0.02}],
+        )
+        theirs = {c.name: c.status != "failed" for c in report.checks if c.name != "reference"}
+        assert ours == theirs, (name, ours, theirs)
+        if name != "none":
+            assert not ours[name], name
+
+
+def test_a_properties_check_fails_a_scheduler_whose_closed_form_disagrees() -> None:
+    question = next(
+        q for q in _code_questions() if q.id == "custom-schedulers.write-guarded-exponential"
+    )
+    for seed in range(2):
+        job = lab_job(question, BROKEN["closed-form"], random.Random(seed))
+        result = judge_lab(question, run_job(job), job)
+        assert not result.correct
+        assert any(
+            "FAILED properties: check_scheduler finds closed-form" in d for d in result.details
+        )
+
+
+def test_a_run_that_builds_the_forbidden_scheduler_goes_to_review_even_without_naming_it() -> None:
+    # The source hides the name (the audit catches that too); the run's own record of the MRO
+    # of what it built names it, and the grader reads that record.
+    question = next(q for q in _code_questions() if q.id == "lr-basics.halve-every-scheduler")
+    hidden = (
+        "class HalveEvery(getattr(lr_scheduler, 'Step' + 'LR')):\n"
+        "    def __init__(self, optimizer, every, last_epoch=-1):\n"
+        "        super().__init__(optimizer, every, 0.5, last_epoch)\n"
+    )
+    job = lab_job(question, hidden, random.Random(0))
+    result = judge_lab(question, run_job(job), job)
+    assert result.score == 0.0
+    assert result.review is not None and "torch.optim.lr_scheduler.StepLR" in result.review
+
+
+def test_graded_feedback_never_shows_a_value_checks_inputs_or_torchs_value() -> None:
+    question = next(q for q in _code_questions() if q.id == "lr-basics.weight-after-steps")
+    wrong = "def weight_after(w0, curvature, lr, steps):\n    return w0 + 1\n"
+    job = lab_job(question, wrong, random.Random(4))
+    private = judge_lab(question, run_job(job), job, reveal=False).text()
+    shown = judge_lab(question, run_job(job), job).text()
+    values = job["checks"][0]["values"]
+    assert "torch gives" in shown and f"w0={values['w0']:.6g}" in shown
+    assert "torch gives" not in private and "w0=" not in private
+    assert f"{values['w0']:.6g}" not in private
+
+
+def test_value_inputs_are_drawn_per_run_and_never_sent_as_expressions() -> None:
+    question = next(q for q in _code_questions() if q.id == "lr-range.suggest-min-over-ten")
+    first, second = (lab_job(question, "", random.Random(seed)) for seed in (1, 2))
+    assert first["checks"][1]["values"] != second["checks"][1]["values"]
+    assert "inputs" not in json.dumps(first) and "rng." not in json.dumps(first)

@@ -76,7 +76,7 @@ def test_each_kind_of_wrong_key_says_expected_versus_torch(capsys):
         in lines["wrong.multistep-multiple"]
     )
     assert (
-        "field 'reference': fails its checks: FAILED trace: group 0, step 2"
+        "field 'reference': fails its checks in the sandbox on drawn settings: FAILED trace: group 0, step 2"
         in lines["wrong.reference-fails"]
     )
     assert (
@@ -434,3 +434,43 @@ def test_a_bank_that_does_not_load_is_counted_as_skipped_not_verified(capsys):
     assert out.splitlines()[-1].endswith(
         "1 question(s) skipped (their bank did not load): see the problems"
     )
+
+
+def _one_question(name: str) -> str:
+    source = (ROOT / "quizzes" / "05-custom-schedulers.yaml").read_text()
+    start = source.index(f"  - id: {name}")
+    return source[start : source.index("\n  - id: ", start) + 1]
+
+
+def test_a_check_that_only_works_outside_the_sandbox_is_reported(tmp_path, capsys):
+    # Issue 22, item 1: `check_scheduler` called inside the run passed in this process and
+    # failed in the grader's sandbox, whose package view lacks it. Verify runs keys as the
+    # grader does, so that check is now a problem, not "every key holds".
+    question = _one_question("custom-schedulers.write-guarded-exponential").replace(
+        '      - {kind: properties, build: "MyExponential(opt, gamma=0.8)", epochs: 20}\n',
+        "      - kind: value\n"
+        "        expression: \"[c.detail for c in __import__('lrcourse').check_scheduler("
+        'lambda optimizer: MyExponential(optimizer, gamma=0.8)).failures()]"\n'
+        '        expected: "[]"\n',
+    )
+    assert "check_scheduler" in question
+    status, _, err = run(capsys, str(_bank(tmp_path, question)))
+    assert status == 1
+    assert "field 'reference': fails its checks in the sandbox on drawn settings" in err
+    assert "check_scheduler" in err
+
+
+def test_a_reference_the_grader_would_send_to_a_person_is_reported(tmp_path, capsys):
+    question = _one_question("lr-basics.halve-every-scheduler").replace(
+        "    reference: |\n      class HalveEvery(torch.optim.lr_scheduler.LRScheduler):",
+        "    reference: |\n      class HalveEvery(torch.optim.lr_scheduler.StepLR):",
+    )
+    question = question.replace(
+        "          def get_lr(self):\n              return [\n"
+        "                  base_lr * 0.5 ** (self.last_epoch // self.every) for base_lr in "
+        "self.base_lrs\n              ]\n",
+        "          pass\n",
+    )
+    status, _, err = run(capsys, str(_bank(tmp_path, question)))
+    assert status == 1
+    assert "the grader would send it to a person: line 1: torch.optim.lr_scheduler.StepLR" in err

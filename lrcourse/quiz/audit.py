@@ -1,0 +1,307 @@
+"""Read a learner's answer before it earns anything: what it has no business touching.
+
+A run's report is only what its own process says it observed, and no wall inside one Python
+process stops code from lying about that (it can walk the harness's frames, write the result
+descriptor itself, swap an observer's code). The grader therefore reads the *source* too, here,
+in its own process: :func:`audit_source` lists every construct a learner's answer to a scheduler
+or training-loop question has no use for, each with its line. An answer with any finding earns
+nothing silently: the grader files it as ``needs-review`` naming what and where, and a person
+decides (``lrcourse review``).
+
+What is flagged, and why each is enough:
+
+* **reaching into the process**: frames and tracebacks (``sys._getframe``, ``f_back``,
+  ``f_locals``, ``tb_frame``, ``gi_frame``...), ``gc``, ``inspect``, ``ctypes``, ``sys`` and its
+  ``modules``, function internals (``__code__``, ``__globals__``, ``__closure__``,
+  ``__subclasses__``, ``__builtins__``...);
+* **its own channel**: file descriptors and files (``os``, ``io``, ``open``, ``/proc``...);
+* **code from strings**: ``exec``, ``eval``, ``compile``, ``__import__``, ``globals()``,
+  ``vars()``, ``getattr``/``setattr``/``delattr`` with a computed name;
+* **changing what others rely on**: assigning or deleting an attribute of a module or of a
+  torch class (``lrcourse.check_scheduler = ...``, ``StepLR.get_lr = ...``), warning filters
+  (``warnings.simplefilter``, ``filterwarnings``, ``catch_warnings``, ``showwarning``);
+* **the answer the question forbids**: naming a class of the question's ``forbids`` (the very
+  scheduler the learner is asked to write), e.g. ``class HalveEvery(StepLR)``;
+* **any import** outside the few a scheduler or a loop needs (:data:`ALLOWED_IMPORTS`).
+
+The list errs towards a person looking: a false flag costs a reviewer a minute, a missed one a
+forged grade. ``tests/quiz/test_audit.py`` holds it to zero flags on the course's reference
+solutions and on a corpus of honest, varied learner answers.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Modules an answer may import: numbers, torch and the standard library's plain data tools.
+ALLOWED_IMPORTS = frozenset(
+    {
+        "math",
+        "cmath",
+        "torch",
+        "functools",
+        "itertools",
+        "collections",
+        "bisect",
+        "statistics",
+        "dataclasses",
+        "typing",
+        "numbers",
+        "fractions",
+        "decimal",
+        "copy",
+        "operator",
+        "abc",
+        "enum",
+        "heapq",
+        "random",
+        "numpy",
+        "warnings",
+        "__future__",
+    }
+)
+#: Parts of ``torch`` an answer has no use for: the process, files, other code.
+FORBIDDEN_TORCH = ("torch.utils.cpp_extension", "torch._C", "torch.hub", "torch.library")
+#: Built-in functions that run strings as code, reach names by string or open files.
+FORBIDDEN_CALLS = {
+    "exec": "runs a string as code",
+    "eval": "runs a string as code",
+    "compile": "compiles a string into code",
+    "__import__": "imports a module by name",
+    "globals": "reaches the module's names as a table",
+    "locals": "reaches the frame's names as a table",
+    "vars": "reaches an object's names as a table",
+    "open": "opens a file",
+    "breakpoint": "starts a debugger",
+    "input": "reads the terminal",
+    "memoryview": "reads raw memory",
+}
+#: Attributes through which code reaches frames, other code's internals or the interpreter.
+FORBIDDEN_ATTRIBUTES = {
+    "_getframe": "reads the interpreter's frames",
+    "f_back": "walks the interpreter's frames",
+    "f_locals": "reads a frame's variables",
+    "f_globals": "reads a frame's globals",
+    "f_builtins": "reads a frame's builtins",
+    "f_code": "reads a frame's code",
+    "tb_frame": "reaches a frame through a traceback",
+    "tb_next": "walks a traceback",
+    "gi_frame": "reaches a generator's frame",
+    "cr_frame": "reaches a coroutine's frame",
+    "ag_frame": "reaches an async generator's frame",
+    "__traceback__": "reaches frames through a traceback",
+    "__code__": "reads or replaces a function's code",
+    "__globals__": "reaches a function's module names",
+    "__closure__": "reaches a function's closure",
+    "__builtins__": "reaches the built-in names",
+    "__subclasses__": "walks the class tree",
+    "__bases__": "changes or walks a class's bases",
+    "__mro__": "walks the class tree",
+    "__getattribute__": "bypasses attribute look-up",
+    "__setattr__": "bypasses attribute assignment",
+    "__delattr__": "bypasses attribute deletion",
+    "__import__": "imports a module by name",
+    "__loader__": "reaches a module's loader",
+    "__spec__": "reaches a module's spec",
+    "__self__": "reaches a bound method's owner",
+    "__func__": "reaches a bound method's function",
+    "__defaults__": "changes a function's defaults",
+    "__kwdefaults__": "changes a function's defaults",
+    "modules": "reaches the loaded modules",
+}
+#: Attributes of ``warnings`` that change which warnings are seen.
+WARNING_FILTERS = (
+    "simplefilter",
+    "filterwarnings",
+    "resetwarnings",
+    "catch_warnings",
+    "showwarning",
+    "formatwarning",
+    "filters",
+)
+#: Names the learner's namespace holds before their code runs (``labs.torch_names``).
+PRELOADED_MODULES = ("torch", "lr_scheduler", "math")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One construct an answer has no business using: where, what, and why it matters."""
+
+    line: int
+    construct: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.construct} ({self.why})"
+
+
+def _root(node: ast.expr) -> ast.expr:
+    """Return the leftmost object of an attribute or subscript chain (``a`` of ``a.b[0].c``)."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node
+
+
+def _dotted(node: ast.expr) -> str:
+    """Return ``a.b.c`` for an attribute chain of names, else ``...``-shortened text."""
+    try:
+        text = ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse handles every parsed expression
+        text = "..."
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Auditor(ast.NodeVisitor):
+    def __init__(self, forbids: Iterable[str], scheduler_names: Iterable[str]) -> None:
+        self.forbids = set(forbids)
+        self.findings: list[Finding] = []
+        #: Names bound to modules (imports, the preloaded ones) or to torch's classes.
+        self.foreign = set(PRELOADED_MODULES) | set(scheduler_names) | {"LRScheduler"}
+        #: Names the answer bound to a module it imported (``import warnings as w``).
+        self.module_alias: dict[str, str] = {
+            name: name for name in ("torch", "math", "lr_scheduler")
+        }
+
+    def flag(self, node: ast.AST, construct: str, why: str) -> None:
+        self.findings.append(Finding(getattr(node, "lineno", 0), construct, why))
+
+    # --- imports ------------------------------------------------------------------------
+    def _check_module(self, node: ast.AST, module: str) -> None:
+        top = module.split(".")[0]
+        if top not in ALLOWED_IMPORTS:
+            self.flag(node, f"import {module}", "an answer has no use for this module")
+        elif module.startswith(FORBIDDEN_TORCH):
+            self.flag(node, f"import {module}", "reaches torch's internals")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._check_module(node, alias.name)
+            bound = alias.asname or alias.name.split(".")[0]
+            self.foreign.add(bound)
+            self.module_alias[bound] = alias.name if alias.asname else alias.name.split(".")[0]
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            self.flag(node, "a relative import", "an answer is not part of a package")
+        self._check_module(node, module)
+        for alias in node.names:
+            if alias.name == "*":
+                self.flag(node, f"from {module} import *", "binds names it does not show")
+            if alias.name in self.forbids:
+                self.flag(node, f"import of {alias.name}", "the question forbids this class")
+            if module == "warnings" and alias.name in WARNING_FILTERS:
+                self.flag(node, f"warnings.{alias.name}", "changes which warnings are seen")
+            if module == "sys" or alias.name in FORBIDDEN_ATTRIBUTES:
+                self.flag(node, f"from {module} import {alias.name}", "reaches the interpreter")
+            self.foreign.add(alias.asname or alias.name)
+        self.generic_visit(node)
+
+    # --- names and attributes -------------------------------------------------------------
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in self.forbids:
+            self.flag(node, node.id, "the question asks you to write this scheduler yourself")
+        if node.id == "__builtins__":
+            self.flag(node, node.id, FORBIDDEN_ATTRIBUTES["__builtins__"])
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in self.forbids:
+            self.flag(node, _dotted(node), "the question asks you to write this scheduler yourself")
+        why = FORBIDDEN_ATTRIBUTES.get(node.attr)
+        if why is not None:
+            self.flag(node, _dotted(node), why)
+        elif node.attr == "__dict__" and not (
+            isinstance(node.value, ast.Name) and node.value.id == "self"
+        ):
+            self.flag(node, _dotted(node), "reaches another object's names as a table")
+        root = _root(node)
+        if (
+            node.attr in WARNING_FILTERS
+            and isinstance(root, ast.Name)
+            and self.module_alias.get(root.id) == "warnings"
+        ):
+            self.flag(node, _dotted(node), "changes which warnings are seen")
+        if isinstance(node.ctx, ast.Store | ast.Del) and self._foreign_root(node):
+            verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
+            self.flag(node, _dotted(node), f"{verb} an attribute of a module or a torch class")
+        self.generic_visit(node)
+
+    def _foreign_root(self, node: ast.expr) -> bool:
+        root = _root(node)
+        return isinstance(root, ast.Name) and root.id in self.foreign
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, ast.Store | ast.Del) and self._foreign_root(node):
+            self.flag(node, _dotted(node), "changes a table of a module or a torch class")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str):
+            if node.value in self.forbids:
+                self.flag(node, repr(node.value), "names a class the question forbids")
+            if node.value.startswith(("/proc", "/dev", "/sys")):
+                self.flag(node, repr(node.value[:40]), "names a system file")
+        self.generic_visit(node)
+
+    # --- calls ------------------------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            why = FORBIDDEN_CALLS.get(func.id)
+            if why is not None:
+                self.flag(node, f"{func.id}()", why)
+            if func.id in ("getattr", "setattr", "delattr", "hasattr"):
+                name = node.args[1] if len(node.args) > 1 else None
+                computed = not (isinstance(name, ast.Constant) and isinstance(name.value, str))
+                if computed and func.id != "hasattr":
+                    self.flag(node, f"{func.id}() with a computed name", "reaches names by string")
+                target = node.args[0] if node.args else None
+                if func.id in ("setattr", "delattr") and target is not None:
+                    root = _root(target)
+                    if isinstance(root, ast.Name) and root.id in self.foreign:
+                        self.flag(
+                            node, f"{func.id}({_dotted(target)}, ...)", "changes a module or class"
+                        )
+        self.generic_visit(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            if name in self.foreign:
+                self.flag(node, f"global {name}", "rebinds a module or torch name")
+        self.generic_visit(node)
+
+
+def audit_source(
+    source: str, forbids: Iterable[str] = (), scheduler_names: Iterable[str] | None = None
+) -> list[Finding]:
+    """Return what ``source`` uses that an answer has no business touching, in line order.
+
+    ``forbids`` names the torch classes the question asks the learner to write themselves.
+    Source that does not parse has no findings (the run reports the syntax error).
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    if scheduler_names is None:
+        from lrcourse.trace import SCHEDULER_NAMES
+
+        scheduler_names = SCHEDULER_NAMES
+    auditor = _Auditor(forbids, scheduler_names)
+    try:
+        auditor.visit(tree)
+    except RecursionError:
+        return [Finding(1, "nesting deeper than Python reads", "code no one writes by hand")]
+    unique = {(f.line, f.construct): f for f in auditor.findings}
+    return sorted(unique.values(), key=lambda f: (f.line, f.construct))
+
+
+def review_reason(findings: list[Finding], limit: int = 5) -> str:
+    """Return the sentence a reviewer reads: what the answer used, and where."""
+    shown = "; ".join(str(f) for f in findings[:limit])
+    more = f"; and {len(findings) - limit} more" if len(findings) > limit else ""
+    return f"a person must look at this answer: it uses {shown}{more}"

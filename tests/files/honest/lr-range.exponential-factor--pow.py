@@ -1,0 +1,2 @@
+def sweep_factor(step):
+    return pow(10.0, step / 10)

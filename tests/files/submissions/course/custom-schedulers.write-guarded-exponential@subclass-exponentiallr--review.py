@@ -1,0 +1,2 @@
+class MyExponential(ExponentialLR):
+    pass
