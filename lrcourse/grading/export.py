@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -140,11 +139,11 @@ class ItemStats:
 
 
 def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    if len(xs) < 2 or statistics.pvariance(xs) == 0 or statistics.pvariance(ys) == 0:
+    """Return Pearson's r, or None where it is undefined (under two students, or no spread)."""
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:
         return None
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    return cov / math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
 
 
 def item_analysis(manifest: Manifest, rows: Sequence[GradeRow]) -> list[ItemStats]:
