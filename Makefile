@@ -5,6 +5,17 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# The pins (torch==2.13.0's CPU build among them) and the stored notebook outputs are made on
+# Python 3.11: check it before anything else, with a message that says what to do.
+PYTHON_VERSION := $(shell python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(PYTHON_VERSION),3.11)
+ifneq ($(MAKECMDGOALS),help)
+$(error lrcourse needs Python 3.11 (python3 is $(or $(PYTHON_VERSION),missing)). Install 3.11 \
+  (e.g. `uv python install 3.11`, pyenv, or your distribution's python3.11) and put it first on \
+  PATH as python3; 3.10 is too old for the pins, and 3.12/3.13 have no torch==2.13.0 CPU build \
+  in requirements.txt. To only use the course, `pip install lrcourse` works on 3.11 (README))
+endif
+endif
 STAMP := $(VENV)/.installed
 HTML := _build/html/index.html
 
@@ -28,25 +39,18 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
 # Stored widget state would be embedded in the book (dead weight, and a CDN loader); jupytext's
 # pairing metadata is an authoring detail, cells' run times are churn. None belongs in a committed
-# notebook. The kernelspec does: without it a fresh JupyterLab asks "Select Kernel" before Run All.
-define STRIP_NOTEBOOK_METADATA
-import sys, nbformat
-for path in sys.argv[1:]:
-    nb = nbformat.read(path, as_version=4)
-    for key in ("widgets", "jupytext"):
-        nb.metadata.pop(key, None)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    for cell in nb.cells:  # when each cell ran: churn that conflicts on every merge, read by nobody
-        cell.metadata.pop("execution", None)
-    nbformat.write(nb, path)
-endef
-export STRIP_NOTEBOOK_METADATA
+# notebook; nbstripout drops them (its defaults: widgets, cells' execution times; jupytext added)
+# and keeps the outputs, counts, cell ids and the kernelspec (without it a fresh JupyterLab asks
+# "Select Kernel" before Run All).
+STRIP_NOTEBOOK_METADATA = $(VENV)/bin/nbstripout --keep-output --keep-count --keep-id \
+	--extra-keys "metadata.jupytext"
 
-.PHONY: help setup book test check lint unit nbval nbval-kernels book-strict browser lab serve bench notebooks clean quiz-verify
+.PHONY: help setup book test check lint typecheck unit nbval nbval-kernels wheelhouse wheel-test book-strict book-check browser lab serve bench notebooks clean quiz-verify
 
 help:
 	@echo "make book   - set up .venv, build the book executing every notebook"
-	@echo "make test   - set up .venv, run ruff, unit tests, strict nbval (also on generic kernels), strict book build, browser tests"
+	@echo "make test   - set up .venv, run ruff, mypy, unit tests, strict nbval (also on generic kernels and from the"
+	@echo "              installed wheel outside the clone), strict book build, browser tests"
 	@echo "make lab    - open the course in JupyterLab"
 	@echo "make serve  - serve the built book on http://127.0.0.1:8000"
 	@echo "make bench  - run the benchmarks in benchmarks/"
@@ -78,13 +82,40 @@ book-strict: $(STAMP) $(CACHE_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output . --warningiserror --nitpick --keep-going
 	@echo "Book built with zero warnings: $(CURDIR)/$(HTML)"
 
+# make test's strict build. nbval has just shown that executing each notebook reproduces its
+# stored outputs, so this build shows the stored outputs (execute_notebooks: off) instead of
+# executing every notebook a fourth time; pages that set execution_mode: force (the generated
+# pages, chapter 7's quiz twin) still run. make book and make book-strict (the publish workflow)
+# execute everything. The derived config sits beside _config.yml's settings with the local
+# extensions' folders made absolute (jupyter-book reads them relative to the config file).
+STORED_OUTPUTS_CONFIG := _build/_config.stored-outputs.yml
+define STORED_OUTPUTS
+import pathlib, sys, yaml
+config = yaml.safe_load(pathlib.Path("_config.yml").read_text())
+config["execute"]["execute_notebooks"] = "off"
+extensions = config["sphinx"]["local_extensions"]
+config["sphinx"]["local_extensions"] = {k: str(pathlib.Path(v).resolve()) for k, v in extensions.items()}
+pathlib.Path(sys.argv[1]).write_text(yaml.safe_dump(config, sort_keys=False))
+endef
+export STORED_OUTPUTS
+
+book-check: $(STAMP) $(CACHE_STAMP)
+	$(PY) -c "$$STORED_OUTPUTS" $(STORED_OUTPUTS_CONFIG)
+	$(VENV)/bin/jupyter-book build . --path-output . --config $(STORED_OUTPUTS_CONFIG) \
+		--warningiserror --nitpick --keep-going
+	@echo "Book built from the stored outputs with zero warnings: $(CURDIR)/$(HTML)"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# mypy's settings (and the modules still waiting for their annotations) are in pyproject.toml.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
 unit: $(STAMP)
-	$(VENV)/bin/pytest -m "not browser" -p no:cacheprovider
+	$(VENV)/bin/pytest -m "not browser and not wheel" -p no:cacheprovider
 
 NBVAL = $(VENV)/bin/pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env -n 2 --dist loadfile $(if $(NB),$(NB),$(NOTEBOOKS))
@@ -95,12 +126,28 @@ nbval: $(STAMP)
 # The stored outputs must hold on any CPU, not only on the one that executed them. Two runs stand
 # in for other machines: torch's generic kernels (no AVX2/AVX-512 paths) and MKL's reproducible
 # code path. Both must pass strict nbval unchanged (training demos report seeds' means at the
-# precision their spread justifies, and runs at the edge of stability as categories).
+# precision their spread justifies, and runs at the edge of stability as categories). The MKL run
+# is the wheel test's: the same strict nbval, from the installed wheel, each notebook alone.
 nbval-kernels: $(STAMP)
 	ATEN_CPU_CAPABILITY=default $(NBVAL)
-	MKL_CBWR=COMPATIBLE $(NBVAL)
 
-browser: $(STAMP) book-strict
+# The wheel test installs offline (pip --no-index) from this folder, filled here at the pins of
+# requirements.txt from pip's cache (make setup downloaded them) or the index, like make setup.
+WHEELHOUSE := .cache/wheelhouse
+$(WHEELHOUSE)/.filled: requirements.txt pyproject.toml | $(STAMP)
+	$(PY) -m pip download --quiet --no-build-isolation -d $(WHEELHOUSE) -c requirements.txt \
+		. nbval pytest pytest-xdist ipykernel
+	rm -f $(WHEELHOUSE)/lrcourse-*
+	touch $@
+
+wheelhouse: $(WHEELHOUSE)/.filled
+
+# Build the wheel, install it in a fresh venv outside the clone, use every command and run every
+# notebook alone in an empty folder under strict nbval (MKL_CBWR=COMPATIBLE): tests/packaging/.
+wheel-test: $(STAMP) $(WHEELHOUSE)/.filled
+	$(VENV)/bin/pytest -p no:cacheprovider -m wheel -s tests/packaging/test_wheel.py
+
+browser: $(STAMP) book-check
 	bash tests/browser/ensure_chromium.sh
 	$(VENV)/bin/pytest -p no:cacheprovider -m browser
 
@@ -108,7 +155,7 @@ browser: $(STAMP) book-strict
 quiz-verify: $(STAMP)
 	$(VENV)/bin/lrcourse quiz verify
 
-test: lint quiz-verify unit nbval nbval-kernels browser
+test: lint typecheck quiz-verify unit nbval nbval-kernels wheel-test browser
 	@echo "All checks passed."
 
 check: test
@@ -116,7 +163,7 @@ check: test
 notebooks: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.store_widget_state=False $(if $(NB),$(NB),$(NOTEBOOKS))
-	$(PY) -c "$$STRIP_NOTEBOOK_METADATA" $(if $(NB),$(NB),$(NOTEBOOKS))
+	$(STRIP_NOTEBOOK_METADATA) $(if $(NB),$(NB),$(NOTEBOOKS))
 
 # JupyterLab opens on the notebooks without asking "Jupyter news?" and without looking for updates
 # (no request leaves the machine); the answer is stored in the project's own settings folder.

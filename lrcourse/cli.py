@@ -14,6 +14,7 @@ import argparse
 import atexit
 import gc
 import importlib
+import importlib.metadata
 import os
 import shlex
 import sys
@@ -29,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand group that is installed."""
     parser = argparse.ArgumentParser(
         prog="lrcourse", description="Learning-rate schedulers in PyTorch: course tools."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"lrcourse {importlib.metadata.version('lrcourse')}"
     )
     subparsers = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:

@@ -145,7 +145,7 @@ def scheduler_class(name: str) -> type:
 
 def scheduler_parameters(name: str) -> dict[str, inspect.Parameter]:
     """Return the constructor parameters of scheduler ``name``, without ``self`` and ``optimizer``."""
-    signature = inspect.signature(scheduler_class(name).__init__)
+    signature = inspect.signature(scheduler_class(name))
     return {
         key: parameter
         for key, parameter in signature.parameters.items()
@@ -325,6 +325,7 @@ def trace_scheduler(
             nonlocal taken
             try:
                 if needs_metric:
+                    assert metric_values is not None  # checked above: one value per step
                     scheduler.step(metric_values[taken])
                 else:
                     scheduler.step()

@@ -1,52 +1,66 @@
-"""Sphinx extension: a page that moved leaves a redirect at its old address.
+"""Sphinx extension: a page that moved leaves a redirect at its old address (sphinx-reredirects).
 
 Until issue 16 each chapter had two pages (``book/<slug>.html`` and its notebook); the notebook is
 now the chapter's one page. A bookmark or a link to an old address lands on a small page that
-sends the reader on (``<meta http-equiv="refresh">``, plus a plain link when refresh is off).
-Moves are listed in ``_config.yml`` (``lrcourse_redirects: {old: new}``, docnames); a move to a
-page that is not in the book is a build warning, and a redirect never overwrites a real page.
+sends the reader on (``<meta http-equiv="refresh">``, plus a plain link when refresh is off:
+``book/_ext/redirect.html``). Moves are listed in ``_config.yml`` as docnames
+(``lrcourse_redirects: {old: new}``); this extension turns them into sphinx-reredirects' relative
+``redirects`` and checks them: a move to a page that is not in the book, or from a page that still
+is one, is a build warning and writes nothing (sphinx-reredirects would overwrite a real page).
 """
 
 from __future__ import annotations
 
-import html
 import posixpath
-from pathlib import Path
 from typing import Any
 
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-
-def redirect_page(old: str, new: str) -> str:
-    """The HTML left at ``old``.html, pointing (relatively) at ``new``.html."""
-    target = posixpath.relpath(f"{new}.html", posixpath.dirname(old) or ".")
-    href = html.escape(target, quote=True)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="refresh" content="0; url={href}">\n'
-        f'<link rel="canonical" href="{href}">\n<title>This page has moved</title>\n</head>\n'
-        f'<body><p>This page has moved: <a href="{href}">{href}</a>.</p></body>\n</html>\n'
-    )
+#: The page left at an old address; ``${to_uri}`` is sphinx-reredirects' placeholder.
+TEMPLATE = "book/_ext/redirect.html"
 
 
-def write_redirects(app: Any, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    for old, new in app.config.lrcourse_redirects.items():
-        if new not in app.env.found_docs:
+def relative_target(old: str, new: str) -> str:
+    """Return the address of ``new``.html relative to the folder of ``old``.html."""
+    return posixpath.relpath(f"{new}.html", posixpath.dirname(old) or ".")
+
+
+def checked_redirects(redirects: dict[str, str], docs: set[str]) -> dict[str, str]:
+    """Return ``{old: relative target}`` for each move that is sound; warn about the others."""
+    sound = {}
+    for old, new in redirects.items():
+        if new not in docs:
             logger.warning("redirect %s -> %s: %s is not a page of the book", old, new, new)
-            continue
-        if old in app.env.found_docs:
+        elif old in docs:
             logger.warning("redirect %s -> %s: %s is still a page of the book", old, new, old)
-            continue
-        page = Path(app.outdir) / f"{old}.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(redirect_page(old, new), encoding="utf-8")
+        else:
+            sound[old] = relative_target(old, new)
+    return sound
+
+
+def _configure(app: Any, config: Any) -> None:
+    # sphinx-reredirects reads `redirects` and the template when it writes, at html-collect-pages.
+    if not config.redirect_html_template_file:
+        config.redirect_html_template_file = TEMPLATE
+    config.redirects = {
+        old: relative_target(old, new) for old, new in config.lrcourse_redirects.items()
+    }
+
+
+def _check(app: Any) -> list[Any]:
+    # Runs before sphinx-reredirects' own html-collect-pages handler (lower priority number).
+    sound = checked_redirects(app.config.lrcourse_redirects, app.env.found_docs)
+    for old in list(app.config.redirects):
+        if old not in sound:
+            del app.config.redirects[old]
+    return []
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.setup_extension("sphinx_reredirects")
     app.add_config_value("lrcourse_redirects", {}, "html")
-    app.connect("build-finished", write_redirects)
+    app.connect("config-inited", _configure)
+    app.connect("html-collect-pages", _check, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

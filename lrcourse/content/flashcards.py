@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lrcourse.quiz.bank import bank_paths, load_bank
+from lrcourse.quiz.bank import bank_paths, load_bank, quiz_dir
+from lrcourse.quiz.errors import QuizBankError
 from lrcourse.quiz.model import Difficulty, Explain, Flashcard
 
 #: The decks, beginner → advanced, keyed by the banks' ``difficulty``.
@@ -54,6 +55,7 @@ def review_cards(folder: Path | None = None) -> list[ReviewCard]:
         loaded = load_bank(path)
         bank = loaded.bank
         for position, question in enumerate(bank.questions):
+            back: tuple[str, ...]
             if isinstance(question, Flashcard):
                 front, back = question.front, (question.back,)
             elif isinstance(question, Explain):
@@ -141,5 +143,14 @@ class FlashcardDeck:
 
 
 def flashcard_deck(folder: Path | None = None) -> FlashcardDeck:
-    """Return the flashcard deck built from every chapter bank in ``folder`` (default: quizzes/)."""
-    return FlashcardDeck(tuple(review_cards(folder)))
+    """Return the flashcard deck built from every chapter bank in ``folder`` (default: quizzes/).
+
+    Raise :class:`~lrcourse.quiz.errors.QuizBankError` when the banks are missing or hold no
+    flashcard or explain question: an empty deck on the page would hide a broken install.
+    """
+    cards = tuple(review_cards(folder))
+    if not cards:
+        raise QuizBankError(
+            [f"{folder or quiz_dir()}: no flashcard or explain questions in its banks"]
+        )
+    return FlashcardDeck(cards)

@@ -17,8 +17,8 @@ def describe_figure(figure: Figure) -> str:
     E.g. "The 15 schedulers…; 15 panels of learning rate against optimizer step: LambdaLR, …".
     """
     parts = []
-    if figure._suptitle is not None and figure._suptitle.get_text():
-        parts.append(figure._suptitle.get_text())
+    if figure.get_suptitle():
+        parts.append(figure.get_suptitle())
     panels = [ax for ax in figure.axes if ax.get_visible()]
     phrases = []
     for ax in panels:
@@ -31,7 +31,8 @@ def describe_figure(figure: Figure) -> str:
         parts.append(f"{len(panels)} panels of {phrases[0]}: " + ", ".join(titles))
     else:
         for ax, phrase, title in zip(panels, phrases, titles, strict=True):
-            labels = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+            labels = [str(line.get_label()) for line in ax.lines]
+            labels = [label for label in labels if not label.startswith("_")]
             curves = f" ({', '.join(labels)})" if labels else ""
             lead = f"{title}: " if title and phrase else title
             parts.append(" ".join(f"{lead}{phrase}{curves}".split()))

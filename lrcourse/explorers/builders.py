@@ -162,7 +162,7 @@ def spec_with_defaults(item: str | SchedulerSpec | tuple, horizon: Horizon) -> S
                 " or use compose_explorer() / plateau_explorer()"
             )
         spec = SchedulerSpec(spec.name, params)
-    if controls_for(spec.name).derived is not None:
+    if row.derived is not None:
         spec = SchedulerSpec(spec.name, {**spec.params, **row.derived(horizon)})
     return spec
 

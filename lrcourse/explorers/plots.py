@@ -90,6 +90,7 @@ def plot_traces(
     default), else linear from 0; pass ``log=True`` or ``False`` to choose.
     """
     traces = [traces] if isinstance(traces, ScheduleTrace) else list(traces)
+    figure: Figure
     if momentum:
         figure = course_figure(6.4, 4.8)
         lr_ax, momentum_ax = figure.subplots(2, 1, sharex=True)

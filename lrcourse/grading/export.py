@@ -36,7 +36,6 @@ equivalent and are listed as skipped (a comment in each file).
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -218,11 +217,11 @@ class ItemStats:
 
 
 def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    if len(xs) < 2 or statistics.pvariance(xs) == 0 or statistics.pvariance(ys) == 0:
+    """Return Pearson's r, or None where it is undefined (under two students, or no spread)."""
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:
         return None
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    return cov / math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
 
 
 def item_analysis(manifest: Manifest, rows: Sequence[GradeRow]) -> list[ItemStats]:

@@ -278,18 +278,45 @@ def load_bank(path: str | os.PathLike[str]) -> LoadedBank:
     return LoadedBank(path=path, bank=parse_bank(path, text))
 
 
+#: Where an installed wheel keeps the banks: ``quizzes/`` is packaged as ``lrcourse/banks``.
+PACKAGED_BANKS = Path(__file__).resolve().parents[1] / "banks"
+#: Where a clone (and an editable install) keeps them: ``quizzes/`` at the top of the repository.
+SOURCE_BANKS = Path(__file__).resolve().parents[2] / "quizzes"
+
+
 def quiz_dir() -> Path:
-    """Return the folder of bank files: ``$LRCOURSE_QUIZ_DIR`` or the course's ``quizzes/``."""
+    """Return the folder of bank files: ``$LRCOURSE_QUIZ_DIR``, the wheel's or the clone's banks.
+
+    Raise :class:`QuizBankError` naming every place looked in when none of them exists: a course
+    without its banks is a broken install, never an empty course.
+    """
     override = os.environ.get("LRCOURSE_QUIZ_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "quizzes"
+    for folder in (PACKAGED_BANKS, SOURCE_BANKS):
+        if folder.is_dir():
+            return folder
+    raise QuizBankError(
+        [
+            f"the quiz banks are missing: neither {PACKAGED_BANKS} (an installed wheel) nor "
+            f"{SOURCE_BANKS} (a clone) exists; reinstall lrcourse or set LRCOURSE_QUIZ_DIR"
+        ]
+    )
 
 
 def bank_paths(folder: Path | None = None) -> list[Path]:
-    """Return the chapter bank files ``NN-<slug>.yaml`` in ``folder``, in chapter order."""
+    """Return the chapter bank files ``NN-<slug>.yaml`` in ``folder``, in chapter order.
+
+    Raise :class:`QuizBankError` when ``folder`` does not exist or holds no bank file: every
+    caller (``quiz list``, the flashcard deck, ``assign``) would otherwise show an empty course.
+    """
     folder = folder or quiz_dir()
-    return sorted(p for p in folder.glob("*.yaml") if BANK_NAME.match(p.stem))
+    if not folder.is_dir():
+        raise QuizBankError([f"{folder}: no such folder of quiz banks"])
+    paths = sorted(p for p in folder.glob("*.yaml") if BANK_NAME.match(p.stem))
+    if not paths:
+        raise QuizBankError([f"{folder}: no quiz bank files (NN-<slug>.yaml) in this folder"])
+    return paths
 
 
 def find_bank(name: str, folder: Path | None = None) -> LoadedBank:

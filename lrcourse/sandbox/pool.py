@@ -75,7 +75,7 @@ from typing import Any, BinaryIO, Literal
 from lrcourse.errors import LRCourseError
 from lrcourse.sandbox._cleanup import remove_tree
 
-ProbeKind = Literal["run", "call", "expression", "trace_scheduler"]
+ProbeKind = Literal["run", "call", "expression", "trace_scheduler", "lab"]
 Status = Literal[
     "ok",
     "error",

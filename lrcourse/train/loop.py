@@ -216,6 +216,7 @@ class TrainingRun:
 
         metrics = self.evaluate(torch.stack(loss_sums).sum() / task.train_size)
         if self.needs_metric:
+            assert self.monitor is not None  # runs.check_metric_use refuses monitor=None
             self._step_scheduler(metrics[self.monitor])
         elif self.step_per == "epoch":
             self._step_scheduler()

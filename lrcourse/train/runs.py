@@ -50,7 +50,8 @@ def make_optimizer(
         )
     try:
         params = model.parameters() if isinstance(model, nn.Module) else model
-        return optimizer_class(params, lr=lr, **options)
+        build: Callable[..., torch.optim.Optimizer] = optimizer_class  # SGD(params, lr=...), ...
+        return build(params, lr=lr, **options)
     except (TypeError, ValueError) as error:
         raise TrainingConfigError(f"optimizer {optimizer}(lr={lr}, ...): {error}") from None
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import functools
 import gzip
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -96,15 +95,15 @@ def _digits_mlp(hidden: int) -> Callable[[], nn.Module]:
 
 
 def digits_file() -> Path:
-    """Return the path of ``digits.csv.gz``, the file scikit-learn ships and ``load_digits`` reads.
+    """Return the path of ``digits.csv.gz``, shipped in ``lrcourse/data`` (see its README.md).
 
-    Found without importing scikit-learn (that import alone takes seconds on a busy machine);
-    a test checks the result equals ``sklearn.datasets.load_digits()``.
+    It is the file scikit-learn ships and ``load_digits`` reads, byte for byte: a test checks the
+    file's hash and the arrays read from it against hashes of ``sklearn.datasets.load_digits()``.
     """
-    spec = importlib.util.find_spec("sklearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise TrainingConfigError("the digits task needs scikit-learn: pip install scikit-learn")
-    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    path = Path(__file__).resolve().parents[1] / "data" / "digits.csv.gz"
+    if not path.is_file():
+        raise TrainingConfigError(f"the digits task's data is missing: {path}; reinstall lrcourse")
+    return path
 
 
 @functools.cache

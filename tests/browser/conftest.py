@@ -12,6 +12,7 @@ import http.server
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -122,3 +123,31 @@ def book_url() -> Iterator[str]:
         pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book` first")
     with serve_directory(BUILT_BOOK) as url:
         yield url
+
+
+@dataclass(frozen=True)
+class LabServer:
+    """The session's JupyterLab: its base URL, the folder it serves, where quizzes save progress."""
+
+    url: str
+    root: Path
+    progress: Path
+
+    def folder(self, name: str) -> Path:
+        """Return a new folder ``name`` under the served root (a test's notebooks go there)."""
+        path = self.root / name
+        path.mkdir()
+        return path
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """One JupyterLab for the whole session (a start costs seconds); each test uses a subfolder."""
+    from tests.browser.jupyterlab_server import running_jupyterlab
+
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root, progress = base / "work", base / "progress"
+    root.mkdir()
+    extra_env = {"LRCOURSE_PROGRESS_FILE_DIR": str(progress)}
+    with running_jupyterlab(root, base / "state", extra_env) as url:
+        yield LabServer(url=url, root=root, progress=progress)

@@ -161,16 +161,20 @@ def running_jupyterlab(
 
 
 def run_all_cells(tab) -> None:
-    """Run > Run All Cells once the kernel is idle; retry if the first cell never starts.
+    """Run all cells once the notebook's kernel is idle; retry if the first cell never starts.
 
     Right after opening, JupyterLab may replace the session's kernel; a run requested during that
     switch is dropped, so the first cell's prompt (``[1]:``) is the proof that cells really ran.
+    The app is exposed to the page (``expose_app_in_browser``): the test waits on the kernel's
+    status itself, not on a fixed pause.
     """
+    tab.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget")
     for _attempt in range(3):
-        tab.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for()
-        tab.wait_for_timeout(1500)
-        tab.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        tab.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+        tab.wait_for_function(
+            "window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+            " === 'idle'"
+        )
+        tab.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         try:
             tab.locator(".jp-InputPrompt", has_text="[1]:").first.wait_for(timeout=45_000)
             return

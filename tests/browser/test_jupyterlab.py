@@ -6,33 +6,28 @@ folder and is shut down, kernels included, whatever the test's outcome.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import nbformat
 import pytest
 
 from tests.browser.conftest import ROOT
-from tests.browser.jupyterlab_server import run_all_cells, running_jupyterlab, write_notebook
+from tests.browser.jupyterlab_server import run_all_cells, write_notebook
 
 CHAPTER = ROOT / "notebooks" / "01_learning_rate.ipynb"
 RUN_TIMEOUT_MS = 180_000
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[str]:
-    """Start JupyterLab on a copy of chapter 1 and return its base URL (no token)."""
-    work = tmp_path / "work"
-    work.mkdir()
+def lab(jupyterlab) -> str:
+    """Put a copy of chapter 1 in a folder of the session's JupyterLab; return the folder's URL."""
+    work = jupyterlab.folder("chapter-one")
     write_notebook(work / CHAPTER.name, nbformat.read(CHAPTER, as_version=4))
-    with running_jupyterlab(work, tmp_path / "state") as url:
-        yield url
+    return f"{jupyterlab.url}/lab/tree/{work.name}"
 
 
 def test_jupyterlab_runs_chapter_one_and_a_keyboard_slider_redraws(page, lab, tmp_path):
     tab, requests = page
     tab.set_default_timeout(RUN_TIMEOUT_MS)
-    tab.goto(f"{lab}/lab/tree/{CHAPTER.name}?reset", wait_until="domcontentloaded")
+    tab.goto(f"{lab}/{CHAPTER.name}?reset", wait_until="domcontentloaded")
     tab.locator(".jp-Notebook").first.wait_for()
     run_all_cells(tab)
 

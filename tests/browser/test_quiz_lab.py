@@ -7,31 +7,26 @@ to a temporary folder the test reads back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.browser.jupyterlab_server import running_jupyterlab, write_notebook
+from tests.browser.jupyterlab_server import write_notebook
 
 QUESTION = "lr-basics.where-lr-is-applied"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """Start JupyterLab over a folder holding one quiz notebook; yield (notebook url, progress dir)."""
-    root = tmp_path_factory.mktemp("lab")
-    work, progress = root / "work", root / "progress"
-    work.mkdir()
+def lab(jupyterlab) -> tuple[str, Path]:
+    """Put one quiz notebook in a folder of the session's JupyterLab; return (its url, progress dir)."""
+    work = jupyterlab.folder("quiz")
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_code_cell(f'import lrcourse\nlrcourse.show_question("{QUESTION}")')
     ]
     write_notebook(work / "quiz.ipynb", notebook)
-    extra_env = {"LRCOURSE_PROGRESS_FILE_DIR": str(progress)}
-    with running_jupyterlab(work, root / "state", extra_env) as url:
-        yield f"{url}/lab/tree/quiz.ipynb", progress
+    return f"{jupyterlab.url}/lab/tree/quiz/quiz.ipynb", jupyterlab.progress
 
 
 def test_answering_a_question_in_jupyterlab_grades_and_saves_it(page, lab):

@@ -293,18 +293,6 @@ def test_unknown_task_lists_the_tasks(no_training):
         compare_schedules({"s": SchedulerSpec("StepLR", {"step_size": 1})}, task="mnist")
 
 
-def test_digits_are_exactly_scikit_learns_load_digits():
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images, labels = lrcourse.train.tasks.load_digits_tensors()
-    assert torch.equal(images, torch.tensor(digits.data, dtype=torch.float64))
-    assert torch.equal(labels, torch.tensor(digits.target, dtype=torch.int64))
-    task = lrcourse.load_task("digits")
-    assert (task.train_size, len(task.val_targets)) == (1438, 359)
-    assert set(task.train_inputs.unique().tolist()) <= {k / 16 for k in range(17)}
-
-
 def test_a_list_of_specs_is_labelled_by_the_specs():
     specs = [
         SchedulerSpec("StepLR", {"step_size": 1}),
