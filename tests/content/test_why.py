@@ -245,3 +245,146 @@ def test_reduce_lr_on_plateau_neither_writes_nor_needs_initial_lr():
 )
 def test_the_misleading_sentence_is_gone(page: str, sentence: str) -> None:
     assert sentence not in prose_of(page)
+
+
+# Imprecise: "Adam's step stays about lr".
+def adam_step_over_lr(gradient) -> float:
+    weights = torch.nn.Parameter(torch.zeros(1000, dtype=torch.float64))
+    optimizer = torch.optim.Adam([weights], lr=1e-3)
+    sizes = []
+    for step in range(1000):
+        before = weights.detach().clone()
+        weights.grad = gradient(step)
+        optimizer.step()
+        if step >= 500:
+            sizes.append((weights.detach() - before).abs().mean().item() / 1e-3)
+    return sum(sizes) / len(sizes)
+
+
+def test_adams_step_is_lr_for_a_steady_gradient_and_about_a_fifth_of_it_on_pure_noise():
+    """ch2 section 7: a fraction of lr set by the gradient's signal-to-noise ratio."""
+    noise = torch.randn(1000, 1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    steady = adam_step_over_lr(lambda step: torch.ones(1000, dtype=torch.float64))
+    noisy = adam_step_over_lr(lambda step: noise[step])
+    assert round(steady, 2) == 1.0
+    assert round(noisy, 2) == 0.18
+
+
+def test_adams_first_step_moves_every_weight_by_lr_whatever_the_gradient():
+    """ch6 section 4 (the first step is lr x sign(g)): the averages are not "empty"."""
+    weights = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
+    optimizer = torch.optim.Adam([weights], lr=0.01)
+    weights.grad = torch.tensor([1e-3, -3.0, 200.0], dtype=torch.float64)
+    optimizer.step()
+    assert weights.detach().tolist() == pytest.approx([-0.01, 0.01, -0.01], rel=1e-3)
+
+
+# Imprecise: step(epoch) is deprecated except CosineAnnealingWarmRestarts' fractional epochs.
+def test_warm_restarts_takes_a_fractional_epoch_without_a_warning():
+    import warnings
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    restarts = lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()
+        restarts.step(2.75)
+    assert restarts.T_cur == pytest.approx(0.75)
+    step_lr = lr_scheduler.StepLR(optimizer, step_size=2)
+    with pytest.warns(UserWarning, match="epoch parameter"):
+        step_lr.step(5)
+
+
+# Imprecise: OneCycleLR's "final lr" is an extrapolation past its schedule.
+def test_one_cycle_get_last_lr_after_the_run_lies_past_the_schedule():
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    one_cycle = lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=100)
+    used = []
+    for _ in range(100):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        one_cycle.step()
+    assert used[-1] == pytest.approx(1.0 / (25 * 1e4))  # max_lr / (div_factor x final_div_factor)
+    assert one_cycle.get_last_lr()[0] > 100 * used[-1]  # the cosine has turned back up
+
+
+# Imprecise: which schedulers keep ReduceLROnPlateau's cuts (ch6 section 3).
+PLATEAU_NEIGHBOURS = {
+    "ExponentialLR": lambda o: lr_scheduler.ExponentialLR(o, 0.9),
+    "StepLR": lambda o: lr_scheduler.StepLR(o, 2, 0.5),
+    "MultiStepLR": lambda o: lr_scheduler.MultiStepLR(o, [2, 4], 0.5),
+    "MultiplicativeLR": lambda o: lr_scheduler.MultiplicativeLR(o, lambda epoch: 0.9),
+    "LinearLR": lambda o: lr_scheduler.LinearLR(o, 1.0, 0.2, total_iters=8),
+    "ConstantLR": lambda o: lr_scheduler.ConstantLR(o, factor=0.5, total_iters=3),
+    "PolynomialLR": lambda o: lr_scheduler.PolynomialLR(o, total_iters=10, power=2.0),
+    "CosineAnnealingLR": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=10),
+}
+
+
+def rate_after_six_epochs(build, with_plateau: bool, **options) -> float:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    schedule = build(optimizer, **options)
+    plateau = lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
+    for _ in range(6):
+        optimizer.step()
+        schedule.step()
+        if with_plateau:
+            plateau.step(1.0)  # flat metric: a cut from the second epoch on, five in all
+    return optimizer.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("name", list(PLATEAU_NEIGHBOURS))
+def test_a_chainable_schedule_keeps_every_plateau_cut(name):
+    build = PLATEAU_NEIGHBOURS[name]
+    alone, both = rate_after_six_epochs(build, False), rate_after_six_epochs(build, True)
+    assert both == pytest.approx(alone * 0.5**5)
+
+
+def test_a_cosine_with_eta_min_keeps_only_part_of_the_cuts_and_lambdalr_erases_them():
+    cosine = lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.01)  # noqa: E731
+    alone, both = rate_after_six_epochs(cosine, False), rate_after_six_epochs(cosine, True)
+    assert 0.5**5 * alone < both < alone
+    lam = lambda o: lr_scheduler.LambdaLR(o, lambda epoch: 0.9**epoch)  # noqa: E731
+    assert rate_after_six_epochs(lam, True) == pytest.approx(
+        rate_after_six_epochs(lam, False) * 0.5
+    )
+
+
+# Imprecise: ChainedScheduler's factors multiply only for chainable children.
+def test_a_lambdalr_child_of_chainedscheduler_erases_the_factors_before_it():
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    chained = lr_scheduler.ChainedScheduler(
+        [
+            lr_scheduler.ExponentialLR(optimizer, 0.9),
+            lr_scheduler.LambdaLR(optimizer, lambda step: 0.5),
+        ]
+    )
+    for _ in range(3):
+        optimizer.step()
+        chained.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)  # not 0.1 x 0.9**3 x 0.5
+
+
+@pytest.mark.parametrize(
+    ("page", "sentence"),
+    [
+        ("notebooks/02_scheduler_family.ipynb", "its step stays about `lr` long"),
+        (
+            "notebooks/06_combining_and_warmup.ipynb",
+            "running averages of the gradient are still empty",
+        ),
+        ("notebooks/06_combining_and_warmup.ipynb", "their factors multiply. Neither"),
+        (
+            "notebooks/06_combining_and_warmup.ipynb",
+            "a later `LambdaLR` or `CosineAnnealingLR` reads `initial_lr` and goes back to it",
+        ),
+        ("notebooks/08_modern_practice.ipynb", "**three times** the constant rate's best"),
+        ("notebooks/08_modern_practice.ipynb", "its warm-up starts at 0."),
+        ("notebooks/02_scheduler_family.ipynb", "`tests/content/test_formulas.py`"),
+        ("notebooks/06_combining_and_warmup.ipynb", "`tests/content/test_claims.py`"),
+        ("notebooks/myth_busters.ipynb", "strict nbval"),
+        ("quizzes/05-custom-schedulers.yaml", "wrong after a resume"),
+    ],
+)
+def test_the_imprecise_sentence_is_gone(page: str, sentence: str) -> None:
+    assert sentence not in prose_of(page)
