@@ -388,3 +388,50 @@ def test_a_lambdalr_child_of_chainedscheduler_erases_the_factors_before_it():
 )
 def test_the_imprecise_sentence_is_gone(page: str, sentence: str) -> None:
     assert sentence not in prose_of(page)
+
+
+# 2026 practice (ch8 section 12): lr as a Tensor for a compiled optimizer.
+def test_a_scheduler_writes_a_tensor_lr_in_place():
+    weight = torch.nn.Parameter(torch.zeros(3))
+    optimizer = torch.optim.AdamW([weight], lr=torch.tensor(1e-3))
+    rate_tensor = optimizer.param_groups[0]["lr"]
+    scheduler = lr_scheduler.CosineAnnealingLR(optimizer, T_max=4)
+    for _ in range(2):
+        weight.grad = torch.ones(3)
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] is rate_tensor
+    assert rate_tensor.item() == pytest.approx(5e-4, rel=1e-6)
+
+
+def compiled_step_frames(lr) -> int:
+    """How many times dynamo compiles a step() wrapped in torch.compile over 5 scheduled rates."""
+    import warnings
+
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    weight = torch.nn.Parameter(torch.zeros(4))
+    optimizer = torch.optim.Adam([weight], lr=lr)
+    scheduler = lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    counter = CompileCounter()
+
+    @torch.compile(backend=counter)
+    def step():
+        optimizer.step()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(5):
+            weight.grad = torch.ones(4)
+            step()
+            scheduler.step()
+    torch._dynamo.reset()
+    return counter.frame_count
+
+
+@pytest.mark.slow
+def test_a_float_lr_recompiles_the_compiled_step_and_a_tensor_lr_does_not():
+    """ch8 section 12: a float lr changed by a scheduler costs a recompile; a Tensor lr none."""
+    assert compiled_step_frames(0.01) >= 2
+    assert compiled_step_frames(torch.tensor(0.01)) == 1
