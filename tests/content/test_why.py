@@ -435,3 +435,30 @@ def test_a_float_lr_recompiles_the_compiled_step_and_a_tensor_lr_does_not():
     """ch8 section 12: a float lr changed by a scheduler costs a recompile; a Tensor lr none."""
     assert compiled_step_frames(0.01) >= 2
     assert compiled_step_frames(torch.tensor(0.01)) == 1
+
+
+def test_a_tensor_lr_survives_a_checkpoint_resume_and_get_last_lr_returns_tensors():
+    def build():
+        weight = torch.nn.Parameter(torch.zeros(3))
+        optimizer = torch.optim.AdamW([weight], lr=torch.tensor(1e-3))
+        return weight, optimizer, lr_scheduler.CosineAnnealingLR(optimizer, T_max=6)
+
+    def train(weight, optimizer, scheduler, steps):
+        for _ in range(steps):
+            weight.grad = torch.ones(3)
+            optimizer.step()
+            scheduler.step()
+
+    straight = build()
+    train(*straight, steps=5)
+    first = build()
+    train(*first, steps=2)
+    saved = (first[1].state_dict(), first[2].state_dict())
+    resumed = build()
+    resumed[1].load_state_dict(saved[0])
+    resumed[2].load_state_dict(saved[1])
+    train(*resumed, steps=3)
+    assert float(resumed[1].param_groups[0]["lr"]) == pytest.approx(
+        float(straight[1].param_groups[0]["lr"])
+    )
+    assert isinstance(straight[2].get_last_lr()[0], torch.Tensor)
