@@ -69,8 +69,7 @@ class _Curated:
     use_case: str
 
 
-PER_EPOCH = "epoch"
-PER_BATCH = "batch"
+PER_BATCH = "batch (designed for it)"
 EITHER = "epoch or batch"
 WITH_METRIC = "epoch, with the metric"
 AS_CHILDREN = "as its children"
@@ -83,16 +82,16 @@ _CURATED: dict[str, _Curated] = {
     ),
     "MultiplicativeLR": _Curated(
         ("lr_lambda",),
-        PER_EPOCH,
+        EITHER,
         "Multiply the current rate by f(n) at every step (recursive rule).",
     ),
     "StepLR": _Curated(
         ("step_size", "gamma"),
-        PER_EPOCH,
-        "Classic decay: multiply by gamma every step_size epochs.",
+        EITHER,
+        "Classic decay: multiply by gamma every step_size steps (epochs, if stepped per epoch).",
     ),
     "MultiStepLR": _Curated(
-        ("milestones", "gamma"), PER_EPOCH, "Multiply by gamma at hand-picked epochs."
+        ("milestones", "gamma"), EITHER, "Multiply by gamma at hand-picked step counts (epochs)."
     ),
     "ConstantLR": _Curated(
         ("factor", "total_iters"),
@@ -104,7 +103,7 @@ _CURATED: dict[str, _Curated] = {
         EITHER,
         "Linear warm-up (or linear decay) between two factors of the rate.",
     ),
-    "ExponentialLR": _Curated(("gamma",), PER_EPOCH, "Smooth decay: multiply by gamma every step."),
+    "ExponentialLR": _Curated(("gamma",), EITHER, "Smooth decay: multiply by gamma every step."),
     "PolynomialLR": _Curated(
         ("total_iters", "power"), EITHER, "Decay to zero in total_iters steps along a polynomial."
     ),
@@ -139,7 +138,9 @@ _CURATED: dict[str, _Curated] = {
         "One scheduler after another, switching at milestones (warm-up → decay).",
     ),
     "ChainedScheduler": _Curated(
-        ("schedulers",), AS_CHILDREN, "Several schedulers at once; their factors multiply."
+        ("schedulers",),
+        AS_CHILDREN,
+        "Several schedulers at once; chainable children's factors multiply.",
     ),
 }
 
@@ -178,7 +179,7 @@ def scheduler_reference() -> tuple[SchedulerInfo, ...]:
 def scheduler_reference_markdown() -> str:
     """Return the cheat sheet as a Markdown table (required parameters have no ``=default``)."""
     lines = [
-        "| scheduler | key parameters (torch defaults) | `step()` per | use it for |",
+        "| scheduler | key parameters (torch defaults) | `step()` per (its lengths count these) | use it for |",
         "| --- | --- | --- | --- |",
     ]
     for info in scheduler_reference():

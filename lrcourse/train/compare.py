@@ -23,7 +23,7 @@ from lrcourse.errors import TrainingConfigError
 from lrcourse.train.device import pick_device
 from lrcourse.train.live import LiveProgress
 from lrcourse.train.loop import RunHistory, StepPer, check_epochs
-from lrcourse.train.runs import RunSetup, Schedule, schedule_label
+from lrcourse.train.runs import RunSetup, Schedule, make_optimizer, schedule_label
 from lrcourse.train.seeds import SeedRun, seed_list
 from lrcourse.train.stats import format_mean_sd, mean_sd
 from lrcourse.train.tasks import Task, load_task
@@ -38,6 +38,9 @@ class Comparison:
     seed: int
     device: str
     runs: tuple[RunHistory, ...]
+    #: What every run held equal besides the schedule: the optimizer as torch built it, and the
+    #: batch size (e.g. ``"SGD(momentum=0.9) · batch 64"``). Printed in each table's title.
+    setting: str = ""
 
     @property
     def seeds(self) -> tuple[int, ...]:
@@ -83,7 +86,7 @@ class Comparison:
 
         seeds = self.seeds
         named = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds, mean ± sd"
-        title = f"{self.task} · {self.epochs} epochs · {named}"
+        title = " · ".join(filter(None, [self.task, self.setting, f"{self.epochs} epochs", named]))
         text_lines = [title, line(header), "-" * len(line(header))]
         return "\n".join(text_lines + [line(cells) for cells in rows])
 
@@ -149,7 +152,8 @@ class Comparison:
             for row in [header, *rows]
         ]
         seeds = self.seeds
-        title = f"{self.task} · {self.epochs} epochs · {len(seeds)} seeds, mean ± sd · * best peak"
+        named = f"{len(seeds)} seeds, mean ± sd · * best peak"
+        title = " · ".join(filter(None, [self.task, self.setting, f"{self.epochs} epochs", named]))
         return "\n".join([title, lines[0], "-" * len(lines[0]), *lines[1:]])
 
     def sweep_table(self) -> None:
@@ -383,4 +387,30 @@ def compare_schedules(
         seed=seed,
         device=str(chosen_device),
         runs=tuple(run.history() for run in runs),
+        setting=f"{optimizer_setting(setup)} · batch {setup.task.batch_size}",
     )
+
+
+#: Optimizer options a table title names when torch's value differs from "off".
+_NAMED_OPTIONS = ("momentum", "nesterov", "betas", "weight_decay")
+
+
+def optimizer_setting(setup: RunSetup) -> str:
+    """Return the optimizer as torch builds it for ``setup``, e.g. ``"SGD(momentum=0.9)"``.
+
+    Read back from a real optimizer's param group (so library defaults such as the demos' SGD
+    momentum show): momentum, nesterov, Adam's betas and weight decay, each when it is on.
+    """
+    built = make_optimizer(
+        [torch.zeros(1, requires_grad=True)],
+        setup.optimizer,
+        lr=setup.lr,
+        optimizer_params=setup.optimizer_params,
+    )
+    group = built.param_groups[0]
+    named = [
+        f"{name}={tuple(group[name]) if name == 'betas' else group[name]}"
+        for name in _NAMED_OPTIONS
+        if group.get(name) not in (None, 0, 0.0, False)
+    ]
+    return f"{type(built).__name__}({', '.join(named)})"

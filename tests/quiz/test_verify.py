@@ -127,7 +127,7 @@ def test_quiz_list_prints_every_question_of_a_bank(capsys):
     status = main(["quiz", "list", str(ROOT / "quizzes" / "01-learning-rate.yaml")])
     lines = capsys.readouterr().out.splitlines()
     assert status == 0 and len(lines) == 12
-    assert "01-learning-rate  steplr.after-three-steps  predict  hard" in lines
+    assert "01-learning-rate  steplr.after-three-steps  predict  medium" in lines
 
 
 # --- the wrong-key corpus: one bank per way an author states a wrong key --------------------

@@ -322,11 +322,14 @@ def test_ch8_at_the_highest_peak_every_decay_ends_below_the_constant_rate(chapte
     )
 
 
+CH8_BATCH_PEAKS = {32: (0.05, 0.1, 0.2), 128: (0.1, 0.2, 0.4, 0.8)}
+
+
 @pytest.fixture(scope="module")
 def batch_sizes() -> dict[tuple[int, float], RunHistory]:
     task, epochs = load_task("noisy-digits"), 15
     runs = {}
-    for batch, peaks in [(32, [0.05]), (128, [0.05, 0.1, 0.2])]:
+    for batch, peaks in CH8_BATCH_PEAKS.items():
         per_epoch = math.ceil(task.train_size / batch)
         warmup_cosine = SchedulerSpec(
             "SequentialLR",
@@ -343,24 +346,47 @@ def batch_sizes() -> dict[tuple[int, float], RunHistory]:
             task=task,
             epochs=epochs,
             batch_size=batch,
-            lr=peaks,
+            lr=list(peaks),
             step_per="batch",
         )
         runs.update({(batch, run.lr): run for run in result.runs})
     return runs
 
 
+def _best_batch_peak(runs: dict[tuple[int, float], RunHistory], batch: int) -> float:
+    return min(CH8_BATCH_PEAKS[batch], key=lambda peak: runs[batch, peak].val_loss[-1])
+
+
+def test_ch8_batch_32s_best_mean_is_at_0_1_level_with_0_2_and_below_0_05(batch_sizes):
+    assert _best_batch_peak(batch_sizes, 32) == 0.1
+    assert_lower("ch8 batch 32: 0.1 < 0.05", batch_sizes[32, 0.1], batch_sizes[32, 0.05])
+    assert_level("ch8 batch 32: 0.1 vs 0.2", batch_sizes[32, 0.1], batch_sizes[32, 0.2])
+
+
+def test_ch8_batch_128s_best_mean_is_at_0_4_level_with_0_8_and_below_0_2(batch_sizes):
+    assert _best_batch_peak(batch_sizes, 128) == 0.4
+    assert_level("ch8 batch 128: 0.4 vs 0.8", batch_sizes[128, 0.4], batch_sizes[128, 0.8])
+    assert_lower(
+        "ch8 batch 128: linear 0.4 < sqrt 0.2", batch_sizes[128, 0.4], batch_sizes[128, 0.2]
+    )
+
+
 def test_ch8_a_four_times_larger_batch_at_the_same_rate_ends_higher(batch_sizes):
-    assert_lower("ch8 batch 32 < batch 128, same lr", batch_sizes[32, 0.05], batch_sizes[128, 0.05])
+    assert_lower("ch8 batch 32 < batch 128, lr 0.1", batch_sizes[32, 0.1], batch_sizes[128, 0.1])
 
 
-def test_ch8_scaled_by_the_linear_rule_the_larger_batch_ends_level(batch_sizes):
-    assert_level("ch8 batch 32 vs batch 128 at 4x lr", batch_sizes[32, 0.05], batch_sizes[128, 0.2])
+def test_ch8_at_the_smaller_rates_four_times_the_rate_makes_up_for_four_times_the_batch(
+    batch_sizes,
+):
+    assert_level(
+        "ch8 batch 32 at 0.05 vs batch 128 at 0.2", batch_sizes[32, 0.05], batch_sizes[128, 0.2]
+    )
 
 
-def test_ch8_the_square_root_rule_lands_between_for_sgd(batch_sizes):
-    assert_lower("ch8 batch 128: sqrt < same", batch_sizes[128, 0.1], batch_sizes[128, 0.05])
-    assert_lower("ch8 batch 128: linear < sqrt", batch_sizes[128, 0.2], batch_sizes[128, 0.1])
+def test_ch8_at_their_best_rates_the_larger_batch_still_ends_a_little_higher(batch_sizes):
+    assert_lower(
+        "ch8 best: batch 32 at 0.1 < batch 128 at 0.4", batch_sizes[32, 0.1], batch_sizes[128, 0.4]
+    )
 
 
 # ---- chapter 7 and myth 13: the range test's candidates -------------------------------------
@@ -467,4 +493,101 @@ def test_ch1_large_then_small_ends_below_the_small_constant(noise_floor):
         "ch1 0.3-then-0.03 < constant 0.03",
         noise_floor["0.3, then 0.03"],
         noise_floor["constant 0.03"],
+    )
+
+
+# ---- chapter 1: the same schedules on clean labels (issue 25, item 4) -----------------------
+
+
+@pytest.fixture(scope="module")
+def clean_digits() -> dict[str, RunHistory]:
+    result = over_seeds(
+        {
+            "constant 0.3": SchedulerSpec("ConstantLR", {"factor": 1.0, "total_iters": 0}),
+            "constant 0.03": SchedulerSpec("ConstantLR", {"factor": 0.1, "total_iters": 1000}),
+            "0.3, then 0.03": SchedulerSpec("StepLR", {"step_size": 6, "gamma": 0.1}),
+        },
+        task="digits",
+        epochs=12,
+        lr=0.3,
+    )
+    return {label: result[label] for label in ("constant 0.3", "constant 0.03", "0.3, then 0.03")}
+
+
+def test_ch1_on_clean_digits_the_large_constant_and_the_step_decay_end_level(clean_digits):
+    assert_level(
+        "ch1 clean: constant 0.3 vs 0.3-then-0.03",
+        clean_digits["constant 0.3"],
+        clean_digits["0.3, then 0.03"],
+    )
+
+
+def test_ch1_on_clean_digits_the_decay_narrows_the_spread_over_seeds(clean_digits):
+    """The decayed run's seeds end closer together; the constant's worst seed is about 2x median."""
+    large = sorted(finals(clean_digits["constant 0.3"]))
+    decayed = sorted(finals(clean_digits["0.3, then 0.03"]))
+    ratio = mean_sd(large)[1] / mean_sd(decayed)[1]
+    print(f"\nCLAIM ch1 clean sd constant 0.3 / sd decayed: {ratio:.1f}")
+    assert ratio > 2
+    assert round(large[-1] / ((large[3] + large[4]) / 2)) == 2
+    assert round(decayed[-1] / ((decayed[3] + decayed[4]) / 2)) == 1
+
+
+def test_ch1_on_clean_digits_the_small_constant_ends_worst(clean_digits):
+    small = clean_digits["constant 0.03"]
+    assert_lower("ch1 clean: constant 0.3 < constant 0.03", clean_digits["constant 0.3"], small)
+    assert_lower("ch1 clean: 0.3-then-0.03 < constant 0.03", clean_digits["0.3, then 0.03"], small)
+
+
+def test_ch1_the_noise_floor_is_what_the_decay_lowers(clean_digits, noise_floor):
+    """The step decay's gain over the constant 0.3 is far larger on noisy labels than on clean."""
+
+    def gain(runs: dict[str, RunHistory]) -> float:
+        differences = [
+            c - d
+            for c, d in zip(
+                finals(runs["constant 0.3"]), finals(runs["0.3, then 0.03"]), strict=True
+            )
+        ]
+        return mean_sd(differences)[0]
+
+    print(
+        f"\nCLAIM ch1 decay gain noisy / clean: {gain(noise_floor):.3f} / {gain(clean_digits):.3f}"
+    )
+    assert gain(noise_floor) > 5 * abs(gain(clean_digits))
+
+
+# ---- chapter 2: how much of OneCycleLR's lead at a peak of 1 is its momentum cycling ---------
+
+
+@pytest.fixture(scope="module")
+def one_cycle_momentum() -> dict[str, RunHistory]:
+    result = over_seeds(
+        {
+            "cycling": SchedulerSpec("OneCycleLR", {}),
+            "held": SchedulerSpec("OneCycleLR", {"cycle_momentum": False}),
+            "StepLR": SchedulerSpec("StepLR", {"step_size": 5, "gamma": 0.3}),
+        },
+        task="noisy-digits",
+        epochs=15,
+        batch_size=128,
+        lr=1.0,
+    )
+    return {label: result[label] for label in ("cycling", "held", "StepLR")}
+
+
+def test_ch2_one_cycle_with_momentum_held_at_0_9_ends_higher_and_wider(one_cycle_momentum):
+    assert_lower(
+        "ch2 OneCycleLR cycling < held", one_cycle_momentum["cycling"], one_cycle_momentum["held"]
+    )
+    held, cycling = (mean_sd(finals(one_cycle_momentum[k]))[1] for k in ("held", "cycling"))
+    print(f"\nCLAIM ch2 OneCycleLR sd held / cycling: {held / cycling:.1f}")
+    assert held > 1.5 * cycling
+
+
+def test_ch2_one_cycle_with_momentum_held_is_level_with_steplr_at_a_peak_of_1(one_cycle_momentum):
+    assert_level(
+        "ch2 OneCycleLR held vs StepLR at 1.0",
+        one_cycle_momentum["held"],
+        one_cycle_momentum["StepLR"],
     )
