@@ -206,11 +206,15 @@ def add_checksums() -> Step:
     return step
 
 
-def notebook_text(notebook: NotebookNode) -> str:
-    """Return every string in the notebook (sources, metadata) joined, unescaped, for scanning."""
+def notebook_text(notebook: object) -> str:
+    """Return every string in the notebook (sources, metadata) joined, unescaped, for scanning.
+
+    Any JSON-like value is walked the same way: a notebook, a list of its cells, or a question's
+    ``model_dump()``.
+    """
     parts: list[str] = []
 
-    def walk(value: Any) -> None:
+    def walk(value: object) -> None:
         if isinstance(value, str):
             parts.append(value)
         elif isinstance(value, dict):

@@ -78,8 +78,12 @@ class ExportOptions:
 
 def _grade_lines(
     manifest: Manifest, rows: Sequence[GradeRow], options: ExportOptions
-) -> list[tuple[str, str]]:
-    """Return ``(student, points text)`` for every student with a hand-in or on the roster."""
+) -> list[tuple[str, str | None]]:
+    """Return ``(student, points text)`` for every student with a hand-in or on the roster.
+
+    The points are None for a roster student with no hand-in: :func:`_cell` writes what
+    ``options.missing`` asks for there.
+    """
     earned = totals(rows)
     students = sorted({*earned, *manifest.roster_ids()})
     return [(s, points_text(earned[s]) if s in earned else None) for s in students]

@@ -255,7 +255,9 @@ def _plan(
         submission = _submission(student, chosen, problem, len(found), manifest)
         before = earlier.get(student)
         if before is not None and before["content_hash"] != submission.content_hash:
-            held = int(before.get("lms_order") or 0)
+            # An INTEGER NOT NULL column (default 0) written from HandInInfo.lms_order, an int.
+            order = before.get("lms_order")
+            held = order if isinstance(order, int) else 0
             if chosen.lms_submission and held > chosen.lms_submission:
                 detail = (
                     f"an older upload (Canvas file id {chosen.lms_submission}) than the one "
@@ -314,7 +316,11 @@ def _plan(
             detail = f"replaces the hand-in graded before ({str(before.get('path'))[:120]})"
             report.findings.append(Finding("replaced", chosen.label, detail))
         same = before is not None and before["content_hash"] == submission.content_hash
-        if same and (before["late_factor"], before["note"]) != (info.late_factor, info.late_note):
+        if (
+            same
+            and before is not None  # implied by ``same``; said again for the type checker
+            and (before["late_factor"], before["note"]) != (info.late_factor, info.late_note)
+        ):
             detail = (
                 f"lateness now {info.late_note or 'on time'} (kept {info.late_factor:g} of the "
                 f"points; was {before['late_factor']:g}: {before['note'] or 'on time'})"

@@ -198,7 +198,7 @@ def _walk(
             # A student's own zip (a Canvas entry, or a zip in a Moodle folder): the dates of its
             # members were chosen by the student; the zip file's own time stands for them all.
             own = bool(CANVAS_NAME.match(entry.name)) or any(MOODLE_FOLDER.match(p) for p in parts)
-            with handle:  # type: ignore[attr-defined]
+            with handle:
                 for inner in zip_entries(handle, label, budget, findings):
                     if own:
                         inner = Entry(

@@ -31,6 +31,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from lrcourse.errors import LRCourseError
 from lrcourse.quiz.model import Predict, QuestionModel
@@ -78,7 +79,7 @@ def _char_offset(code: str, starts: list[int], line: int, byte_column: int) -> i
     return starts[line - 1] + len(text.encode("utf-8")[:byte_column].decode("utf-8"))
 
 
-def _is_number(node: ast.expr) -> bool:
+def _is_number(node: ast.expr) -> TypeGuard[ast.Constant]:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
@@ -103,7 +104,7 @@ def variable_parameters(code: str) -> list[Parameter]:
             node.arg == "milestones"
             and isinstance(value, ast.List)
             and bool(value.elts)
-            and all(_is_number(e) and type(e.value) is int for e in value.elts)  # type: ignore[attr-defined]
+            and all(_is_number(e) and type(e.value) is int for e in value.elts)
         )
         if not (plain or milestones) or value.end_lineno is None or value.end_col_offset is None:
             continue

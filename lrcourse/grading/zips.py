@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import IO
 
 #: A notebook larger than this is not read (the hand-in is flagged for review).
 MAX_NOTEBOOK_BYTES = 5 * 1024 * 1024
@@ -84,7 +85,7 @@ def _member_time(info: zipfile.ZipInfo) -> datetime | None:
 
 
 def zip_entries(
-    source: object,
+    source: IO[bytes],
     label: str,
     budget: Budget,
     findings: list[Finding],
@@ -97,7 +98,7 @@ def zip_entries(
     member or byte budget, encrypted, a path leaving the zip) is a finding, never silent.
     """
     try:
-        archive = zipfile.ZipFile(source)  # type: ignore[arg-type]
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         yield Entry((), label, None, None, f"not a readable zip file ({error})")
         return
@@ -180,7 +181,7 @@ def zip_entries(
             yield Entry(inner, member_label, content, modified)
 
 
-def open_zip(name: str, parent: int) -> tuple[object | None, float, str | None]:
+def open_zip(name: str, parent: int) -> tuple[IO[bytes] | None, float, str | None]:
     """Return an open file of the zip ``name`` (a regular file under the cap), or why not."""
     try:
         fd = os.open(name, OPEN_FLAGS, dir_fd=parent)

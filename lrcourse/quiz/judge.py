@@ -31,7 +31,6 @@ observations that come back against torch with the same settings, here:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from typing import Any
 
 from lrcourse.quiz.errors import QuizAnswerError
@@ -72,9 +71,13 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _close(a: Sequence[Any], b: Sequence[Any], rel: float = 1e-9) -> bool:
-    """Return True when both are equally long lists of finite numbers within ``rel`` of each other."""
-    if not isinstance(a, list | tuple) or len(a) != len(b):
+def _close(a: object, b: object, rel: float = 1e-9) -> bool:
+    """Return True when both are equally long lists of finite numbers within ``rel`` of each other.
+
+    Either side may come from a run (``last_lr`` against ``reloaded_last_lr``), so neither is
+    trusted to be a list: a number or ``None`` there is simply not close.
+    """
+    if not isinstance(a, list | tuple) or not isinstance(b, list | tuple) or len(a) != len(b):
         return False
     for x, y in zip(a, b, strict=True):
         fx, fy = finite(x), finite(y)

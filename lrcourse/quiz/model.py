@@ -76,9 +76,10 @@ class _Common(_Strict):
             shown["options"] = [
                 PublicOption(key=o["key"], text=o["text"]) for o in data.get("options") or []
             ]
-        if self.type in ("code", "fix-loop"):
+        # Every concrete question declares its own ``type`` literal; _Common has none to read.
+        if data["type"] in ("code", "fix-loop"):
             shown["shown_code"] = data["starter"]
-        elif self.type == "predict" or data.get("show_code"):
+        elif data["type"] == "predict" or data.get("show_code"):
             shown["shown_code"] = data["code"]
         return PublicQuestion(**shown)
 

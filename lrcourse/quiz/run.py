@@ -29,7 +29,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from lrcourse.quiz.errors import QuizBankError
 
@@ -96,7 +96,14 @@ def run_snippet(code: str) -> SnippetOutput:
     buffer, errors = io.StringIO(), io.StringIO()
     shown: list[str] = []
 
-    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         shown.append(f"{category.__name__}: {message}")
         text = warnings.formatwarning(message, category, filename, lineno, line)
         (file or sys.stderr).write(text)
@@ -239,7 +246,7 @@ def run_lab(job: dict[str, Any], timeout: float, *, isolated: bool = True) -> La
     rest = {key: value for key, value in job.items() if key != "source"}
     result = _sandbox().run(
         job["source"],
-        Probe("lab", args={"runner": LAB_RUNNER, "job": rest}),  # type: ignore[arg-type]
+        Probe("lab", args={"runner": LAB_RUNNER, "job": rest}),
         Limits(wall_s=timeout, cpu_s=timeout),
     )
     if result.status == "ok" and isinstance(result.value, dict):

@@ -113,6 +113,17 @@ def test_observations_of_the_wrong_shape_are_refused(observations) -> None:
         judge_lab(CODE, observations, lab_job(CODE, ""))
 
 
+@pytest.mark.parametrize("bad", [5, 0.1, None, "0.1"], ids=["int", "float", "none", "text"])
+def test_a_reloaded_rate_that_is_not_a_list_fails_the_state_dict_check(bad) -> None:
+    # The run writes both sides of this comparison: a number there once crashed the grader
+    # with a TypeError (len() of an int) instead of failing the check.
+    job = lab_job(CODE, "")
+    seen = _observed_trace([[0.1] * 6] * 2, [0.1, 0.1])
+    seen["observations"][1]["reloaded_last_lr"] = bad
+    result = judge_lab(CODE, seen, job)
+    assert "after load_state_dict the reloaded get_last_lr() differs" in result.details[1]
+
+
 def test_the_fix_loop_reports_missing_zero_grad_and_backward() -> None:
     no_zero_grad = loop().replace("            optimizer.zero_grad()\n", "")
     result = check_fix_loop(LOOP, no_zero_grad, isolated=False)
