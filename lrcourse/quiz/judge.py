@@ -180,14 +180,6 @@ def _torch_reference(expression: str, **names: Any) -> Any:
     return eval(expression, {**torch_names(), **names})
 
 
-def _same_rates(a: Any, b: Any) -> bool:
-    return (
-        isinstance(a, list)
-        and len(a) == len(b)
-        and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    )
-
-
 def _rate_table(value: Any, what: str) -> list[list[Any]]:
     if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
         raise ObservationError(f"the run's {what} are not a table of rates")
