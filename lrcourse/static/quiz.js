@@ -56,9 +56,12 @@
       result.notes = notes;
       return result;
     }
+    // A format slip (1,6 · lr = 1.6 · 1 - 0.001) is a message, not an attempt: like a blank answer
+    // it is not scored, not saved and does not open the solution.
+    var slip = A.formatProblem(type, answer, key.output);
+    if (slip) { return { score: 0, correct: false, text: slip, empty: true }; }
     if (type === "numeric") {
       var value = A.parseNumber(answer);
-      if (value === null) { return { score: 0, correct: false, text: "'" + answer.trim() + "' is not a number: type e.g. 0.05 or 5e-2." }; }
       var allowed = Math.max(key.abs, key.rel * Math.abs(key.key));
       if (Math.abs(value - key.key) <= allowed) { return { score: 1, correct: true, text: "Right: " + fmt(key.key) + "." }; }
       return { score: 0, correct: false, text: "Not quite: " + fmt(value) + " is " + (value > key.key ? "too high." : "too low.") };
@@ -81,7 +84,7 @@
   }
 
   function verdict(result) {
-    if (result.empty) { return ""; }
+    if (result.empty) { return "lrquiz-message"; }
     return result.correct ? "lrquiz-right" : (result.score > 0 ? "lrquiz-partial" : "lrquiz-wrong");
   }
 
@@ -114,6 +117,7 @@
     var qid = section.getAttribute("data-qid");
     var reveal = section.querySelector(".lrquiz-reveal");
     if (reveal) { reveal.addEventListener("click", function () { revealSolution(section); }); }
+    if (section.getAttribute("data-type") === "explain") { setUpExplain(section, bank, qid, saved); return; }
     var data = section.querySelector("script.lrquiz-self-check");
     var button = section.querySelector(".lrquiz-check");
     if (!data || !button) { return; }
@@ -150,6 +154,42 @@
     }
   }
 
+  // An explain question: the checklist (the model answer) and the worked solution open only once
+  // the learner has written something and asks to compare; the text is saved as it is typed.
+  function setUpExplain(section, bank, qid, saved) {
+    var box = section.querySelector(".lrquiz-input");
+    var button = section.querySelector(".lrquiz-compare");
+    var feedback = section.querySelector(".lrquiz-feedback");
+    if (!box || !button) { return; }
+    function keep(compared) {
+      if (!bank) { return; }
+      var state = load(bank);
+      var before = (state.explanations || {})[qid] || {};
+      state.explanations = state.explanations || {};
+      state.explanations[qid] = { text: box.value, compared: compared || !!before.compared };
+      store(bank, state);
+    }
+    function compare(save) {
+      if (A.isBlank(box.value)) {
+        feedback.className = "lrquiz-feedback lrquiz-message";
+        feedback.textContent = "Write your explanation first: the model answer opens after you have.";
+        return;
+      }
+      feedback.className = "lrquiz-feedback";
+      feedback.textContent = "Compare your explanation with the checklist below.";
+      section.querySelector(".lrquiz-checklist").hidden = false;
+      revealSolution(section);
+      if (save) { keep(true); }
+    }
+    box.addEventListener("input", function () { keep(false); });
+    button.addEventListener("click", function () { compare(true); });
+    var previous = saved && saved.explanations && saved.explanations[qid];
+    if (previous && typeof previous.text === "string") {
+      box.value = previous.text;
+      if (previous.compared) { compare(false); }
+    }
+  }
+
   function reset(quiz) {
     forget(quiz.getAttribute("data-bank"));
     quiz.querySelectorAll(".lrquiz-q").forEach(function (section) {
@@ -159,6 +199,7 @@
       var box = section.querySelector(".lrquiz-feedback");
       if (box) { box.textContent = ""; box.className = "lrquiz-feedback"; }
       section.querySelectorAll(".lrquiz-solution").forEach(function (s) { s.hidden = true; s.open = false; });
+      section.querySelectorAll(".lrquiz-checklist").forEach(function (c) { c.hidden = true; });
       var reveal = section.querySelector(".lrquiz-reveal");
       if (reveal) { reveal.hidden = false; }
     });
