@@ -10,6 +10,7 @@
  */
 (function () {
   "use strict";
+  var DASHES = ["7 4", "2 3", "9 3 2 3"];
   var SVG = "http://www.w3.org/2000/svg";
   var COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
   var WIDTH = 640, MARGIN = { left: 64, right: 12, top: 12, bottom: 36 };
@@ -253,15 +254,25 @@
         }
         var attrs = { d: d, fill: "none", stroke: c.color, "stroke-width": 2, class: "lrc-curve", "data-label": c.label };
         if (c.style === "points") { attrs.stroke = "none"; }
+        // Schedules that share a stretch (StepLR and MultiStepLR until their last drop) must not
+        // hide each other: each later curve is dashed, in its own pattern, over the first.
+        var dash = mine.length > 1 && i > 0 && c.style !== "points" ? DASHES[(i - 1) % DASHES.length] : null;
+        if (dash) { attrs["stroke-dasharray"] = dash; }
         if (/alone$|^patience$/.test(c.label)) { attrs["stroke-dasharray"] = "5 4"; attrs["stroke-width"] = 1.2; }
         el("path", attrs, g, true);
         if (c.style === "points" || c.style === "xy") {
           pts.forEach(function (pt) { el("circle", { cx: pt[0], cy: pt[1], r: 2.2, fill: c.color }, g, true); });
         }
         if (mine.length > 1) {
+          // The legend sits inside the plot's right edge, as wide as its longest label (about
+          // 6.3 px a character at 11 px), so a long label is not cut off by the frame.
+          var longest = Math.max.apply(null, mine.map(function (m) { return String(m.label).length; }));
+          var lx = Math.max(L + 4, R - 26 - 6.3 * longest);
           var ly = T + 14 + 14 * i;
-          el("line", { x1: R - 150, x2: R - 132, y1: ly - 4, y2: ly - 4, stroke: c.color, "stroke-width": 2 }, g, true);
-          el("text", { x: R - 128, y: ly, "font-size": 11 }, g, true).textContent = c.label;
+          var key = { x1: lx, x2: lx + 18, y1: ly - 4, y2: ly - 4, stroke: c.color, "stroke-width": 2 };
+          if (attrs["stroke-dasharray"]) { key["stroke-dasharray"] = attrs["stroke-dasharray"]; }
+          el("line", key, g, true);
+          el("text", { x: lx + 22, y: ly, "font-size": 11 }, g, true).textContent = c.label;
         }
       });
     });

@@ -269,3 +269,25 @@ def test_a_larger_plateau_threshold_counts_fewer_improvements():
     small = improvements()
     explorer.controls["threshold"].value = 0.1
     assert improvements() < small
+
+
+def test_the_compare_explorer_starts_where_the_chapter_says_not_snapped():
+    from lrcourse.explorers.builders import compare_model
+
+    schedules = [("StepLR", {"step_size": 3}), ("MultiStepLR", {"milestones": [3, 6]})]
+    (epochs,) = [c for c in compare_model(schedules, epochs=12).controls if c.name == "epochs"]
+    assert epochs.default == 12 and 12 in epochs.values() and epochs.index_of(12) == 1
+    (plain,) = [c for c in compare_model(schedules).controls if c.name == "epochs"]
+    assert plain.values() == (10, 20, 30, 40)
+
+
+def test_overlapping_schedules_are_drawn_in_different_line_styles():
+    from lrcourse import SchedulerSpec
+    from lrcourse.display.figure import course_figure
+    from lrcourse.explorers.plots import draw_traces
+    from lrcourse.trace import trace_schedule
+
+    specs = [("StepLR", {"step_size": 3}), ("MultiStepLR", {"milestones": [3, 6]})]
+    traces = [trace_schedule(SchedulerSpec(*spec), epochs=12) for spec in specs]
+    lines = draw_traces(course_figure().subplots(), traces)
+    assert len({str(line.get_linestyle()) for line in lines}) == 2
