@@ -15,7 +15,7 @@ import pytest
 from lrcourse import show_quiz
 from lrcourse.quiz.bank import find_bank
 from lrcourse.quiz.check import numeric_key, predict_key
-from tests.browser.jupyterlab_server import run_all_cells, running_jupyterlab, write_notebook
+from tests.browser.jupyterlab_server import KERNELSPEC, run_all_cells, running_jupyterlab
 
 BANK = "learning-rate"
 
@@ -34,7 +34,8 @@ def lab(tmp_path_factory) -> Iterator[str]:
     ]
     cell.execution_count = 1
     notebook.cells = [cell]
-    write_notebook(work / "quiz.ipynb", notebook)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    nbformat.write(notebook, work / "quiz.ipynb")  # outputs kept (write_notebook clears them)
     extra_env = {"LRCOURSE_PROGRESS_FILE_DIR": str(root / "progress")}
     with running_jupyterlab(work, root / "state", extra_env) as url:
         yield f"{url}/lab/tree/quiz.ipynb"
