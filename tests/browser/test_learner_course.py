@@ -146,3 +146,28 @@ def test_quiz_markdown_draws_tables(tab):
     assert table.count() == 1 and "| lr |" not in question.inner_text()
     assert table.locator("th").first.inner_text() == "lr"
     assert _serious_axe(tab, f"#{question.get_attribute('id')}") == []
+
+
+def test_equations_are_centred_code_fits_100_columns_and_names_stay_whole(tab):
+    tab.goto(f"{tab.site}/{CHAPTER_ONE}", wait_until="networkidle")
+    offsets = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('.bd-article div.math > math')).map(m => {
+            const box = m.parentElement.getBoundingClientRect(), eq = m.getBoundingClientRect();
+            return Math.abs((eq.left + eq.right) / 2 - (box.left + box.right) / 2) / box.width;
+        })"""
+    )
+    assert offsets and max(offsets) < 0.05, offsets  # was flush right (row-reverse)
+    tab.goto(f"{tab.site}/notebooks/02_scheduler_family.html", wait_until="networkidle")
+    rows = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('.bd-article div.cell_input pre')).map(pre =>
+            [Math.max(...pre.innerText.split('\\n').map(l => l.length)),
+             pre.scrollWidth > pre.clientWidth + 1])"""
+    )
+    if tab.viewport_size["width"] >= 1200:  # on a phone a long line scrolls inside its box
+        assert [r for r in rows if r[0] <= 100 and r[1]] == []
+    broken = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('.bd-article table code span.pre'))
+            .filter(s => s.getClientRects().length > 1).map(s => s.textContent)"""
+    )
+    assert broken == []  # "Multiplicati veLR" no more
+    assert _serious_axe(tab, ".bd-article") == []
