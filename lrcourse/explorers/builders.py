@@ -369,7 +369,7 @@ def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> Ex
         better = [i for i, flag in enumerate(improved) if flag]
         series = (
             Series("lr", trace.lr),
-            Series("metric: not better enough", tuple(metrics), panel=1, style="points", x=ends),
+            Series("metric", tuple(metrics), panel=1, style="points", x=ends),
             Series("best so far", tuple(best), panel=1, style="steps", x=ends),
             Series(
                 "metric: beat best by > threshold",

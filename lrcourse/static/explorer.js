@@ -290,7 +290,14 @@
     // A learning-rate trace holds one point per optimizer step, its x the (fractional) epoch.
     var indexName = xName === "epoch" ? "optimizer step" : "#";
     var head = el("tr", {}, el("thead", {}, table));
-    [indexName, xName].concat(cols.map(function (c) { return c.label === "lr" ? "rate (lr)" : c.label; }))
+    // widgets.py's column_name: "rate (lr)", or the panel's quantity before a setting's label.
+    function columnName(c) {
+      var ylabel = (panels[c.panel] || {}).ylabel || "";
+      if (c.label === "lr") return "rate (lr)";
+      if (ylabel && ylabel !== "learning rate" && String(c.label).indexOf(ylabel) < 0) return ylabel + " (" + c.label + ")";
+      return c.label;
+    }
+    [indexName, xName].concat(cols.map(columnName))
       .forEach(function (text) { el("th", { scope: "col" }, head).textContent = text; });
     var body = el("tbody", {}, table);
     pickRows(cols[0].y.length, 12).forEach(function (i) {

@@ -171,3 +171,28 @@ def test_equations_are_centred_code_fits_100_columns_and_names_stay_whole(tab):
     )
     assert broken == []  # "Multiplicati veLR" no more
     assert _serious_axe(tab, ".bd-article") == []
+
+
+def test_explorer_legends_fit_overlaps_show_and_columns_name_their_quantity(tab):
+    tab.goto(f"{tab.site}/notebooks/03_steplr_vs_multisteplr.html", wait_until="networkidle")
+    overflow = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('div.lrc-explorer svg')).flatMap(svg => {
+            const right = svg.getBoundingClientRect().right;
+            return Array.from(svg.querySelectorAll('text'))
+                .filter(t => t.getBoundingClientRect().right > right + 1).map(t => t.textContent);
+        })"""
+    )
+    assert overflow == []  # no legend or label cut by the frame
+    dashed = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('div.lrc-explorer')).map(root =>
+            Array.from(root.querySelectorAll('path.lrc-curve')).map(p => p.getAttribute('stroke-dasharray')))"""
+    )
+    compare = [curves for curves in dashed if len(curves) >= 2]
+    assert compare and all(
+        c[0] is None and c[1] for c in compare
+    )  # StepLR solid, MultiStepLR dashed
+    tab.goto(f"{tab.site}/{CHAPTER_ONE}", wait_until="networkidle")
+    heads = tab.locator("div.lrc-explorer table th").all_inner_texts()
+    assert any(h.startswith("loss (lr=") for h in heads) and not any(
+        h.startswith("lr=") for h in heads
+    )

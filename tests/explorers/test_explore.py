@@ -171,7 +171,7 @@ def test_plateau_explorer_shows_metric_improvements_and_patience_counter_from_to
     view = plateau_explorer({"patience": 2, "factor": 0.5}, metric="loss that flattens at 1.0")
     frame = view.explorer.panel.frame
     by_label = {s.label: s for s in frame.series}
-    metrics = by_label["metric: not better enough"].y
+    metrics = by_label["metric"].y
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
     lrs, bad, better = [], [], []
@@ -291,3 +291,16 @@ def test_overlapping_schedules_are_drawn_in_different_line_styles():
     traces = [trace_schedule(SchedulerSpec(*spec), epochs=12) for spec in specs]
     lines = draw_traces(course_figure().subplots(), traces)
     assert len({str(line.get_linestyle()) for line in lines}) == 2
+
+
+def test_a_values_column_says_which_quantity_it_holds():
+    from lrcourse.explorers.builders import descent_model
+    from lrcourse.explorers.widgets import column_name, values_table
+
+    model = descent_model(0.05)
+    frame = model.compute(model.default_settings())
+    assert column_name("lr=0.05", "loss") == "loss (lr=0.05)"  # ch1 headed the loss "lr=0.05"
+    assert column_name("lr") == "rate (lr)" and column_name("StepLR", "learning rate") == "StepLR"
+    assert column_name("metric", "metric") == "metric"
+    ylabels = [panel.ylabel for panel in model.panels]
+    assert "<th>loss (lr=0.05)</th>" in values_table(frame, "loss", "step", ylabels)
