@@ -109,7 +109,22 @@
     }
   }
 
+  // A figure is drawn at twice its display size; on a phone a three-panel figure is shown small,
+  // so a tap opens the image itself, where the reader can zoom.
+  function zoomableFigures() {
+    document.querySelectorAll(".bd-article div.cell_output img").forEach(function (img) {
+      if (img.closest("a") || !img.getAttribute("src")) { return; }
+      var link = document.createElement("a");
+      link.href = img.getAttribute("src");
+      link.className = "lrc-figure-link";
+      link.title = "Open the figure at full size";
+      img.parentNode.insertBefore(link, img);
+      link.appendChild(img);
+    });
+  }
+
   function init() {
+    zoomableFigures();
     secondarySidebarForTheTheme();
     joinCompoundsInSearch();
     collapsePredictions();

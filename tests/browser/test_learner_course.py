@@ -196,3 +196,21 @@ def test_explorer_legends_fit_overlaps_show_and_columns_name_their_quantity(tab)
     assert any(h.startswith("loss (lr=") for h in heads) and not any(
         h.startswith("lr=") for h in heads
     )
+
+
+def test_figures_are_not_dimmed_in_dark_mode_explorers_follow_the_theme_and_zoom(tab):
+    tab.goto(f"{tab.site}/{CHAPTER_ONE}", wait_until="networkidle")
+    dark = tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    figures = tab.locator(".bd-article div.cell_output img")
+    assert figures.count() >= 1
+    assert figures.evaluate_all("imgs => imgs.map(i => getComputedStyle(i).filter)") == ["none"] * (
+        figures.count()
+    )
+    links = figures.evaluate_all("imgs => imgs.map(i => i.closest('a.lrc-figure-link')?.href)")
+    assert all(links), "every figure opens at full size on a tap"
+    text_fill = tab.evaluate(
+        "getComputedStyle(document.querySelector('div.lrc-explorer svg text')).fill"
+    )
+    black = "rgb(0, 0, 0)"
+    assert (text_fill != black) if dark else (text_fill == black)
+    assert _serious_axe(tab, ".bd-article") == []
