@@ -86,23 +86,34 @@ def _book_dashboard(banks: list[LoadedBank]) -> str:
     for loaded in banks:
         bank = loaded.bank
         graded = sum(q.type in GRADED_IN_BROWSER for q in bank.questions)
+        in_lab = sum(q.type in ("code", "fix-loop") for q in bank.questions)
         # The book's flashcards page deals every flashcard and explain question as a card.
         cards = [q.id for q in bank.questions if q.type in REVIEWED_AS_CARDS]
         ids = html.escape(json.dumps(cards), quote=True)
         rows.append(
-            f'<tr data-bank="{html.escape(loaded.stem)}" data-graded="{graded}" data-cards="{ids}">'
+            f'<tr data-bank="{html.escape(loaded.stem)}" data-graded="{graded}" '
+            f'data-lab="{in_lab}" data-cards="{ids}">'
             f'<th scope="row">{bank.chapter}. {html.escape(bank.title)}</th>'
             f'<td data-field="answered">0 of {graded}</td><td data-field="score">0 / {graded}</td>'
-            f'<td data-field="known">0 of {len(cards)}</td></tr>'
+            f'<td data-field="known">0 of {len(cards)}</td><td data-field="lab">{in_lab}</td></tr>'
         )
     return (
         '<div class="lrc-dashboard"><table><caption>Your progress in this browser</caption>'
-        '<thead><tr><th scope="col">Chapter</th><th scope="col">Questions answered</th>'
-        '<th scope="col">Score</th><th scope="col">Flashcards known</th></tr></thead>'
+        '<thead><tr><th scope="col">Chapter</th><th scope="col">Questions answered here</th>'
+        '<th scope="col">Score</th><th scope="col">Flashcards known</th>'
+        '<th scope="col">Code questions (JupyterLab)</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         '<p class="lrc-dashboard-total" role="status"></p>'
-        '<button type="button" class="lrc-dashboard-reset" hidden>'
-        "Forget every answer and flashcard mark in this browser</button></div>"
+        "<p>Code questions are checked in JupyterLab (<code>make lab</code>, then the chapter's "
+        "<code>lrcourse.show_quiz</code> cell); their progress is saved there, not here.</p>"
+        '<div class="lrc-dashboard-actions" hidden>'
+        '<button type="button" class="lrc-dashboard-export">Export my progress (JSON file)</button>'
+        '<label class="lrc-dashboard-import">Import progress from a file '
+        '<input type="file" accept="application/json,.json"></label>'
+        '<button type="button" class="lrc-dashboard-reset">'
+        "Forget every answer and flashcard mark in this browser</button>"
+        '<button type="button" class="lrc-dashboard-undo" hidden>Undo: bring them back</button>'
+        '<p class="lrc-dashboard-message" role="status" aria-live="polite"></p></div></div>'
     )
 
 

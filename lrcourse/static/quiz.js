@@ -191,7 +191,10 @@
   }
 
   function reset(quiz) {
-    forget(quiz.getAttribute("data-bank"));
+    var bank = quiz.getAttribute("data-bank"), kept = null;
+    try { kept = window.localStorage.getItem(STORAGE_PREFIX + bank); } catch (e) { kept = null; }
+    forget(bank);
+    offerUndo(quiz, kept);
     quiz.querySelectorAll(".lrquiz-q").forEach(function (section) {
       section.removeAttribute("data-score");
       section.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (i) { i.checked = false; });
@@ -204,6 +207,26 @@
       if (reveal) { reveal.hidden = false; }
     });
     updateScore(quiz);
+  }
+
+  // A reset acts at once but can be undone (until the page is left): the saved answers come
+  // back and the page reloads them.
+  function offerUndo(quiz, kept) {
+    var undo = quiz.querySelector(".lrquiz-undo");
+    if (!undo) {
+      undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "lrquiz-undo";
+      undo.textContent = "Undo the reset";
+      quiz.querySelector(".lrquiz-reset").insertAdjacentElement("afterend", undo);
+      undo.addEventListener("click", function () {
+        var saved = undo.getAttribute("data-kept");
+        if (saved) { try { window.localStorage.setItem(STORAGE_PREFIX + quiz.getAttribute("data-bank"), saved); } catch (e) { /* full */ } }
+        window.location.reload();
+      });
+    }
+    undo.hidden = !kept;
+    if (kept) { undo.setAttribute("data-kept", kept); }
   }
 
   // Exposed so tests can hold these rules to check.py's, case by case.

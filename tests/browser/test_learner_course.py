@@ -214,3 +214,48 @@ def test_figures_are_not_dimmed_in_dark_mode_explorers_follow_the_theme_and_zoom
     black = "rgb(0, 0, 0)"
     assert (text_fill != black) if dark else (text_fill == black)
     assert _serious_axe(tab, ".bd-article") == []
+
+
+def test_the_dashboard_says_what_is_left_undoes_a_reset_and_carries_progress(tab, tmp_path):
+    tab.goto(f"{tab.site}/{CHAPTER_ONE}", wait_until="networkidle")
+    question = _question(tab, "lr-basics.where-lr-is-applied")
+    question.get_by_label("optimizer.step()").check()
+    question.get_by_role("button", name="Check").click()
+    quiz = tab.locator('div.lrquiz[data-bank="01-learning-rate"]')
+    quiz.get_by_role("button", name="Reset this quiz").click()
+    assert quiz.locator(".lrquiz-score").inner_text().endswith("(0 answered)")
+    quiz.get_by_role("button", name="Undo the reset").click()
+    tab.wait_for_load_state("networkidle")
+    assert (
+        _question(tab, "lr-basics.where-lr-is-applied")
+        .get_by_label("optimizer.step()")
+        .is_checked()
+    )
+
+    tab.goto(f"{tab.site}/book/progress.html", wait_until="networkidle")
+    row = tab.locator('.lrc-dashboard tr[data-bank="01-learning-rate"]')
+    assert row.locator("[data-field=answered]").inner_text() == "1 of 8"
+    assert int(row.locator("[data-field=lab]").inner_text()) >= 1  # code questions: in the Lab
+    assert "JupyterLab" in tab.locator(".lrc-dashboard").inner_text()
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="Export my progress (JSON file)").click()
+    exported = tmp_path / "progress.json"
+    download.value.save_as(exported)
+    tab.get_by_role("button", name="Forget every answer and flashcard mark in this browser").click()
+    assert row.locator("[data-field=answered]").inner_text() == "0 of 8"
+    tab.get_by_role("button", name="Undo: bring them back").click()
+    assert row.locator("[data-field=answered]").inner_text() == "1 of 8"
+    tab.get_by_role("button", name="Forget every answer and flashcard mark in this browser").click()
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"something": "else"}')
+    tab.get_by_label("Import progress from a file").set_input_files(bad)
+    message = tab.locator(".lrc-dashboard-message")
+    tab.wait_for_function(
+        "document.querySelector('.lrc-dashboard-message').innerText.includes('nothing was changed')"
+    )
+    tab.get_by_label("Import progress from a file").set_input_files(exported)
+    tab.wait_for_function(
+        "document.querySelector('.lrc-dashboard-message').innerText.startsWith('Imported')"
+    )
+    assert row.locator("[data-field=answered]").inner_text() == "1 of 8" and message.is_visible()
+    assert _serious_axe(tab, ".lrc-dashboard") == []
