@@ -50,7 +50,14 @@
       var notes = answer.map(function (p) { return key.feedback[p]; });
       if (type === "single") {
         var right = answer[0] === key.answers[0];
-        return { score: right ? 1 : 0, correct: right, text: right ? "Right." : "Not quite.", notes: notes };
+        var verdictWord = right ? "Right" : "Not quite";
+        var note = notes[0] || "";
+        // "Right. Right: the update…": when the option's feedback opens with the verdict, it is the
+        // verdict (said once, as the Lab widget does).
+        if (note.replace(/<[^>]*>/g, "").indexOf(verdictWord) === 0) {
+          return { score: right ? 1 : 0, correct: right, text: "", leadHtml: note, notes: [] };
+        }
+        return { score: right ? 1 : 0, correct: right, text: verdictWord + ".", notes: notes };
       }
       var result = A.gradeMultiple(key.answers, answer);
       result.notes = notes;
@@ -93,7 +100,9 @@
     box.className = "lrquiz-feedback " + verdict(result);
     box.textContent = "";
     var lead = document.createElement("p");
-    lead.textContent = result.text;  // quiz.css marks it ✓ ◐ ✗ by its class, as the widget does
+    // quiz.css marks it ✓ ◐ ✗ by its class, as the widget does; leadHtml is the bank's feedback,
+    // rendered from its Markdown at build time.
+    if (result.leadHtml) { lead.innerHTML = result.leadHtml; } else { lead.textContent = result.text; }
     box.appendChild(lead);
     if (result.notes && result.notes.length) {
       var list = document.createElement("ul");

@@ -259,3 +259,13 @@ def test_the_dashboard_says_what_is_left_undoes_a_reset_and_carries_progress(tab
     )
     assert row.locator("[data-field=answered]").inner_text() == "1 of 8" and message.is_visible()
     assert _serious_axe(tab, ".lrc-dashboard") == []
+
+
+def test_a_right_choice_says_right_once(tab):
+    tab.goto(f"{tab.site}/{CHAPTER_ONE}", wait_until="networkidle")
+    question = _question(tab, "lr-basics.where-lr-is-applied")
+    question.get_by_label("optimizer.step()").check()
+    question.get_by_role("button", name="Check").click()
+    feedback = question.locator(".lrquiz-feedback").inner_text()
+    assert feedback.startswith("Right: ") and feedback.count("Right") == 1  # not "Right. Right:"
+    assert "lrquiz-right" in question.locator(".lrquiz-feedback").get_attribute("class")

@@ -60,7 +60,7 @@ def test_choice_question_right_and_wrong_with_feedback_and_score(quiz):
     tab.keyboard.press("Tab")
     assert tab.evaluate("document.activeElement.className") == "lrquiz-check"
     tab.keyboard.press("Enter")
-    assert feedback.inner_text().startswith("Right.")
+    assert feedback.inner_text().startswith("Right")
     assert root.locator(".lrquiz-score").inner_text() == "Score: 1 / 8 (1 answered)"
 
 
