@@ -266,6 +266,23 @@ def column_name(label: str, ylabel: str = "") -> str:
     return label
 
 
+def epoch_text(x: float, steps_per_epoch: int) -> str:
+    """Return an epoch position as a learner counts it: ``2`` at an epoch's start, ``2 + 3/4``
+    three batches into epoch 2 of 4 batches each (not ``2.75``). ``explorer.js`` does the same."""
+    whole = math.floor(x + 1e-9)
+    batch = round((x - whole) * steps_per_epoch)
+    if steps_per_epoch <= 1 or batch == 0:
+        return f"{whole:g}" if abs(x - whole) < 1e-9 else f"{x:.4g}"
+    return f"{whole} + {batch}/{steps_per_epoch}"
+
+
+def _steps_per_epoch(xs: Sequence[float]) -> int:
+    """Return how many points one epoch holds in an evenly spaced x (1 when it is per epoch)."""
+    if len(xs) < 2 or xs[1] <= xs[0]:
+        return 1
+    return max(1, round(1 / (xs[1] - xs[0])))
+
+
 def values_table(
     frame: Frame | None,
     label: str = "lr",
@@ -287,8 +304,14 @@ def values_table(
     ] or [column_name(label)]
     index_name = "optimizer step" if xlabel == "epoch" else "#"
     head = "".join(f"<th>{html.escape(name)}</th>" for name in [index_name, xlabel, *names])
+    first = shown[0] if shown else None
+    per_epoch = _steps_per_epoch(first.xs()) if first is not None and xlabel == "epoch" else 1
+
+    def x_text(x: float) -> str:
+        return epoch_text(x, per_epoch) if xlabel == "epoch" else f"{x:.4g}"
+
     body = "".join(
-        f"<tr><td>{i}</td><td>{x:.4g}</td>"
+        f"<tr><td>{i}</td><td>{x_text(x)}</td>"
         + "".join(f"<td title='{v!r}'>{v:.4g}</td>" for v in values)
         + "</tr>"
         for i, x, values in rows

@@ -51,6 +51,13 @@
   // A value as a person reads it: 4 significant digits (0.05000000000000001 reads 0.05).
   function rounded(v) { return isFinite(v) ? String(+v.toPrecision(4)) : String(v); }
 
+  // widgets.py's epoch_text: "2 + 3/4" (three batches into epoch 2), not "2.75".
+  function epochText(x, perEpoch) {
+    var whole = Math.floor(x + 1e-9), batch = Math.round((x - whole) * perEpoch);
+    if (perEpoch <= 1 || batch === 0) { return Math.abs(x - whole) < 1e-9 ? String(whole) : rounded(x); }
+    return whole + " + " + batch + "/" + perEpoch;
+  }
+
   function pickRows(count, maxRows) {
     var rows = [];
     if (count <= maxRows) { for (var i = 0; i < count; i++) rows.push(i); return rows; }
@@ -300,10 +307,11 @@
     [indexName, xName].concat(cols.map(columnName))
       .forEach(function (text) { el("th", { scope: "col" }, head).textContent = text; });
     var body = el("tbody", {}, table);
+    var xs0 = cols[0].x, perEpoch = xs0.length > 1 && xs0[1] > xs0[0] ? Math.max(1, Math.round(1 / (xs0[1] - xs0[0]))) : 1;
     pickRows(cols[0].y.length, 12).forEach(function (i) {
       var row = el("tr", { "data-step": i }, body);
       el("td", {}, row).textContent = i;
-      el("td", {}, row).textContent = rounded(cols[0].x[i]);
+      el("td", {}, row).textContent = xName === "epoch" ? epochText(cols[0].x[i], perEpoch) : rounded(cols[0].x[i]);
       cols.forEach(function (c) {
         var full = String(c.y[i]);
         el("td", { class: "lrc-number", "data-exact": full, title: full }, row).textContent = exact ? full : rounded(c.y[i]);

@@ -5,6 +5,7 @@ Markdown draws tables. Light, dark and phone; axe stays at 0 serious/critical on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -269,3 +270,17 @@ def test_a_right_choice_says_right_once(tab):
     feedback = question.locator(".lrquiz-feedback").inner_text()
     assert feedback.startswith("Right: ") and feedback.count("Right") == 1  # not "Right. Right:"
     assert "lrquiz-right" in question.locator(".lrquiz-feedback").get_attribute("class")
+
+
+def test_explorer_tables_count_epochs_and_batches_not_fractions(tab):
+    tab.goto(f"{tab.site}/notebooks/02_scheduler_family.html", wait_until="networkidle")
+    cells = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('div.lrc-explorer table.lrc-values')).flatMap(t => {
+            const heads = Array.from(t.querySelectorAll('th')).map(h => h.textContent);
+            const col = heads.indexOf('epoch');
+            return col < 0 ? [] : Array.from(t.querySelectorAll('tbody tr'))
+                .map(r => r.children[col].textContent);
+        })"""
+    )
+    assert cells, "chapter 2's explorers show epoch columns"
+    assert [c for c in cells if not re.fullmatch(r"\d+( \+ \d+/\d+)?", c)] == []

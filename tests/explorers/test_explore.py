@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -304,3 +306,15 @@ def test_a_values_column_says_which_quantity_it_holds():
     assert column_name("metric", "metric") == "metric"
     ylabels = [panel.ylabel for panel in model.panels]
     assert "<th>loss (lr=0.05)</th>" in values_table(frame, "loss", "step", ylabels)
+
+
+def test_a_batch_position_reads_as_epoch_plus_batches_not_a_fraction():
+    from lrcourse.explorers.builders import scheduler_model
+    from lrcourse.explorers.widgets import epoch_text, values_table
+
+    assert epoch_text(2.75, 4) == "2 + 3/4" and epoch_text(3.0, 4) == "3"
+    assert epoch_text(5.0, 1) == "5" and epoch_text(0.25, 4) == "0 + 1/4"
+    model = scheduler_model("OneCycleLR", None, epochs=5, steps_per_epoch=4, step_per="batch")
+    table = values_table(model.compute(model.default_settings()), "lr", "epoch")
+    cells = re.findall(r"<tr><td>\d+</td><td>([^<]*)</td>", table)
+    assert cells and all(re.fullmatch(r"\d+( \+ \d/4)?", cell) for cell in cells), cells
