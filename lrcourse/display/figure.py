@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 #: Longest alt text a figure carries (screen readers read all of it).
 MAX_ALT = 600
+
+#: Figures are drawn at this many pixels per displayed pixel: sharp on phones and HiDPI screens.
+PIXEL_DENSITY = 2
 
 
 def describe_figure(figure: Figure) -> str:
@@ -57,9 +61,25 @@ class CourseFigure(Figure):
     """
 
     def _repr_png_(self) -> bytes:
+        """Return the PNG at :data:`PIXEL_DENSITY` times the figure's size in pixels."""
         buffer = io.BytesIO()
-        FigureCanvasAgg(self).print_png(buffer, metadata={"Description": describe_figure(self)})
+        canvas = FigureCanvasAgg(self)
+        dpi = self.dpi
+        try:
+            self.dpi = dpi * PIXEL_DENSITY
+            canvas.print_png(buffer, metadata={"Description": describe_figure(self)})
+        finally:
+            self.dpi = dpi
         return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        """Return the dense PNG with its display size (JupyterLab and the book show it at that
+        size, so it is sharp on a phone or a high-density screen, not twice as large)."""
+        width = round(float(self.get_size_inches()[0]) * self.dpi)  # height follows the image
+        return (
+            {"image/png": self._repr_png_(), "text/plain": repr(self)},
+            {"image/png": {"width": width}},
+        )
 
 
 def course_figure(width: float = 6.4, height: float = 3.2) -> CourseFigure:

@@ -167,6 +167,15 @@ def spec_with_defaults(item: str | SchedulerSpec | tuple, horizon: Horizon) -> S
     return spec
 
 
+def _compare_epochs(control: Control) -> Control:
+    """Return the compare explorer's epochs slider: 10 to 40 by 10, on a finer grid when the
+    chapter starts it elsewhere (``epochs=12`` gets 10, 12, ... 40), so the slider, the code and
+    the text agree instead of the slider snapping 12 to 10."""
+    default = int(control.default)
+    step = math.gcd(default, 10) or 10
+    return replace(control, static=True, low=min(10, default), high=max(40, default), step=step)
+
+
 def compare_model(schedules: Sequence[Any], **options: Any) -> ExplorerModel:
     """Return a model overlaying 2-4 schedules (names or specs) on one axes, sharing the loop."""
     _check_options(options, LOOP_OPTIONS, "compare_explorer")
@@ -180,7 +189,7 @@ def compare_model(schedules: Sequence[Any], **options: Any) -> ExplorerModel:
         controls_for(as_spec(item).name)  # fail early on an unknown name
     controls = loop_controls("epoch", options)
     controls = tuple(
-        replace(c, static=True, low=10, high=40, step=10, default=c.default)
+        _compare_epochs(c)
         if c.name == "epochs" and c.low == EPOCHS.low
         else replace(c, static=True, low=-2, high=0, step=0.5)
         if c.name == "lr" and c.low == LR.low
@@ -360,7 +369,7 @@ def plateau_model(params: Mapping[str, Any] | None = None, **options: Any) -> Ex
         better = [i for i, flag in enumerate(improved) if flag]
         series = (
             Series("lr", trace.lr),
-            Series("metric: not better enough", tuple(metrics), panel=1, style="points", x=ends),
+            Series("metric", tuple(metrics), panel=1, style="points", x=ends),
             Series("best so far", tuple(best), panel=1, style="steps", x=ends),
             Series(
                 "metric: beat best by > threshold",

@@ -40,6 +40,10 @@ def x_values(trace: ScheduleTrace, x: XAxis) -> Sequence[float]:
     return trace.epochs if x == "epoch" else list(trace.steps)
 
 
+#: The first curve solid, the others dashed, each in its own pattern (overlaps stay visible).
+LINESTYLES = ("-", (0, (6, 3)), (0, (1.5, 2.5)), (0, (8, 3, 2, 3)))
+
+
 def draw_traces(
     ax: Axes,
     traces: Sequence[ScheduleTrace],
@@ -58,8 +62,14 @@ def draw_traces(
     for trace in traces:
         for group in groups if groups is not None else range(len(trace.lrs)):
             label = trace.label if len(trace.lrs) == 1 else f"{trace.label} · group {group}"
+            # Each later curve dashed in its own pattern: schedules that share a stretch
+            # (StepLR and MultiStepLR until the last drop) do not hide each other.
             (line,) = ax.plot(
-                x_values(trace, x), trace.lrs[group], label=label, drawstyle=drawstyle
+                x_values(trace, x),
+                trace.lrs[group],
+                label=label,
+                drawstyle=drawstyle,
+                linestyle=LINESTYLES[len(lines) % len(LINESTYLES)],
             )
             lines.append(line)
     ax.set_xlabel("epoch" if x == "epoch" else "optimizer step")

@@ -255,7 +255,40 @@ def control_widget(control: Control) -> widgets.Widget:
     return widgets.Dropdown(options=options, index=index, **common)
 
 
-def values_table(frame: Frame | None, label: str = "lr", xlabel: str = "epoch") -> str:
+def column_name(label: str, ylabel: str = "") -> str:
+    """Return a values-table column's name: ``rate (lr)`` for the rate; a curve named after a
+    setting on another quantity's panel says which quantity it holds (``loss (lr=0.05)``, not
+    ``lr=0.05``). ``explorer.js`` names the book's columns by the same rule."""
+    if label == "lr":
+        return "rate (lr)"
+    if ylabel and ylabel != "learning rate" and ylabel not in label:
+        return f"{ylabel} ({label})"
+    return label
+
+
+def epoch_text(x: float, steps_per_epoch: int) -> str:
+    """Return an epoch position as a learner counts it: ``2`` at an epoch's start, ``2 + 3/4``
+    three batches into epoch 2 of 4 batches each (not ``2.75``). ``explorer.js`` does the same."""
+    whole = math.floor(x + 1e-9)
+    batch = round((x - whole) * steps_per_epoch)
+    if steps_per_epoch <= 1 or batch == 0:
+        return f"{whole:g}" if abs(x - whole) < 1e-9 else f"{x:.4g}"
+    return f"{whole} + {batch}/{steps_per_epoch}"
+
+
+def _steps_per_epoch(xs: Sequence[float]) -> int:
+    """Return how many points one epoch holds in an evenly spaced x (1 when it is per epoch)."""
+    if len(xs) < 2 or xs[1] <= xs[0]:
+        return 1
+    return max(1, round(1 / (xs[1] - xs[0])))
+
+
+def values_table(
+    frame: Frame | None,
+    label: str = "lr",
+    xlabel: str = "epoch",
+    ylabels: Sequence[str] = (),
+) -> str:
     """Return an HTML table of the frame's values at evenly spaced steps, with named columns.
 
     Columns: the optimizer step (for a rate trace; ``#`` otherwise), the x value under the
@@ -265,14 +298,20 @@ def values_table(frame: Frame | None, label: str = "lr", xlabel: str = "epoch") 
     if frame is None:
         return ""
     rows = table_rows(frame)
-    names = [frame.series[i].label for i in frame.table if i < len(frame.series)] or [label]
+    shown = [frame.series[i] for i in frame.table if i < len(frame.series)]
+    names = [
+        column_name(s.label, ylabels[s.panel] if s.panel < len(ylabels) else "") for s in shown
+    ] or [column_name(label)]
     index_name = "optimizer step" if xlabel == "epoch" else "#"
-    head = "".join(
-        f"<th>{html.escape(name)}</th>"
-        for name in [index_name, xlabel, *("rate (lr)" if n == "lr" else n for n in names)]
-    )
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in [index_name, xlabel, *names])
+    first = shown[0] if shown else None
+    per_epoch = _steps_per_epoch(first.xs()) if first is not None and xlabel == "epoch" else 1
+
+    def x_text(x: float) -> str:
+        return epoch_text(x, per_epoch) if xlabel == "epoch" else f"{x:.4g}"
+
     body = "".join(
-        f"<tr><td>{i}</td><td>{x:.4g}</td>"
+        f"<tr><td>{i}</td><td>{x_text(x)}</td>"
         + "".join(f"<td title='{v!r}'>{v:.4g}</td>" for v in values)
         + "</tr>"
         for i, x, values in rows
@@ -315,7 +354,10 @@ class Explorer:
         if ok and self.panel.frame is not None:
             self.caption.value = f"<code>{html.escape(self.panel.frame.caption)}</code>"
             xlabel = self.model.panels[0].xlabel if self.model.panels else "epoch"
-            self.table.value = values_table(self.panel.frame, self.model.table_label, xlabel)
+            ylabels = [panel.ylabel for panel in self.model.panels]
+            self.table.value = values_table(
+                self.panel.frame, self.model.table_label, xlabel, ylabels
+            )
         return ok
 
 

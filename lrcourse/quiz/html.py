@@ -26,7 +26,7 @@ from markdown_it import MarkdownIt
 from lrcourse.quiz.check import numeric_key, predict_key
 from lrcourse.quiz.model import QuestionModel
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")  # ch7 Q6 has a table
 _RENDERED: Counter[str] = Counter()
 GRADED_IN_BROWSER = ("single", "multiple", "numeric", "predict")
 
@@ -102,7 +102,7 @@ def _solution(q: QuestionModel) -> str:
     )
     reveal = (
         ""
-        if q.type in GRADED_IN_BROWSER
+        if q.type in GRADED_IN_BROWSER or q.type == "explain"  # explain: Compare opens it
         else '<button type="button" class="lrquiz-reveal">I have tried: show the solution</button>'
     )
     return (
@@ -157,10 +157,15 @@ def question_html(q: QuestionModel, number: int) -> str:
         )
     elif q.type == "explain":
         items = "".join(f"<li>{render_markdown(item, inline=True)}</li>" for item in q.checklist)
+        # The checklist is the model answer: hidden until the learner has written something
+        # and asks to compare (quiz.js); the text is kept in this browser across reloads.
         body += (
-            f'<label for="{dom}-input">Your explanation (stays in this page)</label>'
+            f'<label for="{dom}-input">Your explanation (saved in this browser)</label>'
             f'<textarea id="{dom}-input" class="lrquiz-input" rows="4"></textarea>'
-            f"<p>Then check it covers:</p><ul>{items}</ul>"
+            '<button type="button" class="lrquiz-compare">Compare with the model answer</button>'
+            '<div class="lrquiz-feedback" role="status" aria-live="polite"></div>'
+            f'<div class="lrquiz-checklist" hidden><p>A full answer covers:</p><ul>{items}</ul>'
+            "</div>"
         )
     else:
         body += _lab(q)

@@ -14,11 +14,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from lrcourse.quiz.check import Result, check_answer
+from lrcourse.quiz.check import Result, check_answer, predict_key
 from lrcourse.quiz.errors import QuizAnswerError
 from lrcourse.quiz.html import render_markdown
-from lrcourse.quiz.model import QuestionModel
-from lrcourse.quiz.parse import is_blank
+from lrcourse.quiz.model import Predict, QuestionModel
+from lrcourse.quiz.parse import format_problem, is_blank
 from lrcourse.quiz.progress import Progress
 
 #: JupyterLab does not load the book's quiz.css; this one rule makes code boxes monospace.
@@ -161,8 +161,13 @@ class QuestionWidget:
                 [(str(i), item) for i, item in enumerate(q.checklist)], single=False
             )
             self.boxes = checklist.boxes
-            note = widgets.HTML("Then tick what your explanation covers:")
-            return widgets.VBox([self.text, note, checklist.box])
+            # The checklist is the model answer: it opens once the learner has written (submit).
+            note = widgets.HTML("Now tick what your explanation covers:")
+            self.checklist = widgets.VBox(
+                [note, checklist.box], layout=widgets.Layout(display="none")
+            )
+            self.check_button.description = "Compare"
+            return widgets.VBox([self.text, self.checklist])
         self.card_back = widgets.HTML()
         return self.card_back
 
@@ -208,6 +213,15 @@ class QuestionWidget:
 
     def submit(self, answer: Any = None) -> Result | None:
         """Grade ``answer`` (default: what is entered), show the feedback, save it; return it."""
+        if self.question.type == "explain" and self.checklist.layout.display == "none":
+            if not self.text.value.strip():
+                self.feedback.value = (
+                    "<i>Write your explanation first: the checklist opens then.</i>"
+                )
+                return None
+            self.open_checklist()
+            self.feedback.value = "<i>Tick what your explanation covers, then Check.</i>"
+            return None
         answer = self.answer() if answer is None else answer
         if is_blank(answer) and self.question.type != "explain":
             # A blank answer is not an attempt: not graded, not saved, the solution stays shut.
@@ -215,6 +229,12 @@ class QuestionWidget:
             self.feedback.value = (
                 f"<i>{'Pick an option' if choose else 'Type an answer'} first.</i>"
             )
+            return None
+        slip = self.format_problem(answer)
+        if slip is not None:
+            # A format slip (1,6 · lr = 1.6 · 1 - 0.001) is a message, not an attempt: not
+            # graded, not saved, the solution stays shut (the book's quiz.js does the same).
+            self.feedback.value = f"<i class='lrquiz-message'>{html.escape(slip)}</i>"
             return None
         self.feedback.value = "<i>checking…</i>"
         try:
@@ -228,6 +248,19 @@ class QuestionWidget:
         self.progress.record(self.question.id, saved, result.score, result.correct, result.text())
         self._on_change()
         return result
+
+    def format_problem(self, answer: Any) -> str | None:
+        """Return the message for a typed answer not in the form asked (see ``format_problem``)."""
+        q = self.question
+        if not isinstance(answer, str) or q.type not in ("numeric", "predict"):
+            return None
+        expected = predict_key(q) if isinstance(q, Predict) else None
+        return format_problem(q.type, answer, expected)
+
+    def open_checklist(self) -> None:
+        """Show an explain question's checklist (after the learner has written)."""
+        self.checklist.layout.display = None
+        self.check_button.description = "Check"
 
     def show_hint(self) -> None:
         """Show the hint."""
@@ -250,6 +283,8 @@ class QuestionWidget:
         if saved is None:
             return
         self.set_answer(saved.answer)
+        if self.question.type == "explain":
+            self.open_checklist()
         result = Result(saved.score, saved.correct, saved.feedback)
         self.feedback.value = _result_html(result) + (
             f"<i>(restored: {saved.attempts} attempt(s) so far)</i>"

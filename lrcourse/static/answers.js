@@ -7,6 +7,9 @@
   var QUOTES = "'\"`";
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   var OUTPUT_REL_TOL = 1e-6;
+  var NOT_FINITE = /^[+-]?(inf|nan)$/i;
+  var DECIMAL_COMMA = /\d,\d/;
+  var ARITHMETIC = /[\d.)]\s*(\*\*|[-+*\/^])\s*[\d.(]/;
 
   function stripQuotes(token) {
     var start = 0, end = token.length;
@@ -43,6 +46,29 @@
     return false;
   }
 
+  // parse.py's format_problem: a format slip (1,6 · lr = 1.6 · 1 - 0.001) is a message, not an attempt.
+  function slipText(text, kind) {
+    var typed = String(text).trim().split(/\s+/).join(" ");
+    var shown = typed.length <= 40 ? typed : typed.slice(0, 39) + "\u2026";
+    if (text.indexOf("=") >= 0) { return "Type only the value, not an assignment: '" + shown + "' is not " + kind + "."; }
+    if (DECIMAL_COMMA.test(text)) { return "Write decimals with a dot (1.6, not 1,6): '" + shown + "' is not " + kind + "."; }
+    if (ARITHMETIC.test(text)) { return "Work the value out and type the result: '" + shown + "' is a calculation, not " + kind + "."; }
+    return "'" + shown + "' is not " + kind + ": type e.g. 0.05 or 5e-2.";
+  }
+
+  function isValue(token) { return tokenNumber(token) !== null || NOT_FINITE.test(stripQuotes(token)); }
+
+  function formatProblem(kind, text, expected) {
+    if (kind === "numeric") { return parseNumber(text) !== null ? null : slipText(text, "one number"); }
+    if (kind !== "predict" || expected === null || expected === undefined) { return null; }
+    var values = answerTokens(expected);
+    if (!values.length || !values.every(isValue)) { return null; }
+    var given = answerTokens(text);
+    if (!given.every(isValue)) { return slipText(text, "a list of the values it prints"); }
+    if (DECIMAL_COMMA.test(text) && given.length !== values.length) { return slipText(text, "a list of the values it prints"); }
+    return null;
+  }
+
   // check.py's same_output: same token count, numbers within 1e-6 relative, words exactly.
   function sameOutput(expected, given) {
     var a = answerTokens(expected), b = answerTokens(given);
@@ -76,7 +102,7 @@
   }
 
   var api = { answerTokens: answerTokens, tokenNumber: tokenNumber, parseNumber: parseNumber,
-              isBlank: isBlank, sameOutput: sameOutput, gradeMultiple: gradeMultiple };
+              isBlank: isBlank, formatProblem: formatProblem, sameOutput: sameOutput, gradeMultiple: gradeMultiple };
   if (typeof module !== "undefined" && module.exports) { module.exports = api; }
   root.lrcourseAnswers = api;
 })(typeof window !== "undefined" ? window : globalThis);

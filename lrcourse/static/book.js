@@ -6,8 +6,19 @@
   "use strict";
 
   // An output right below a "Predict" prompt stays behind a summary until the learner clicks:
-  // the prompt asks for a prediction, so the answer must not sit in view. Interactive outputs
-  // (explorers, quizzes) are left open: moving them is the experiment.
+  // the prompt asks for a prediction, so the answer must not sit in view. What follows it up to
+  // and including the next output (the figure or table that shows the same answer again, and
+  // the prose between) is folded with it, and opens with the same click. The fold stops at a
+  // heading, at the next prompt and at an interactive output (explorers and quizzes stay open:
+  // moving them is the experiment).
+  function interactive(node) {
+    return node.querySelector && node.querySelector(".lrc-explorer, .lrquiz, input, select, textarea");
+  }
+  function stopsFold(node) {
+    return /^H[1-6]$/.test(node.tagName) || node.tagName === "SECTION" ||
+      (node.tagName === "P" && node.firstElementChild && node.firstElementChild.tagName === "STRONG") ||
+      interactive(node);
+  }
   function collapsePredictions() {
     document.querySelectorAll(".bd-article p > strong:first-child").forEach(function (strong) {
       if (!/^Predict/.test(strong.textContent.trim())) { return; }
@@ -18,7 +29,7 @@
       }
       if (!node) { return; }
       var output = node.querySelector(".cell_output");
-      if (output.closest(".lrc-reveal") || output.querySelector(".lrc-explorer, .lrquiz, input, select")) { return; }
+      if (output.closest(".lrc-reveal") || interactive(output)) { return; }
       var details = document.createElement("details");
       details.className = "lrc-reveal";
       var summary = document.createElement("summary");
@@ -26,6 +37,24 @@
       details.appendChild(summary);
       output.parentNode.insertBefore(details, output);
       details.appendChild(output);
+      // What else answers it: the following nodes up to and including the next output.
+      var folded = [];
+      var next = node.nextElementSibling;
+      while (next && !stopsFold(next)) {
+        folded.push(next);
+        if (next.classList.contains("cell") && next.querySelector(".cell_output")) { break; }
+        next = next.nextElementSibling;
+      }
+      if (!folded.length) { return; }
+      folded.forEach(function (n) { n.hidden = true; n.classList.add("lrc-folded"); });
+      var note = document.createElement("p");
+      note.className = "lrc-folded-note";
+      note.textContent = "The rest of this step (it shows the answer) opens with the output above.";
+      node.parentNode.insertBefore(note, folded[0]);
+      details.addEventListener("toggle", function () {
+        folded.forEach(function (n) { n.hidden = !details.open; });
+        note.hidden = details.open;
+      });
     });
   }
 
@@ -80,7 +109,22 @@
     }
   }
 
+  // A figure is drawn at twice its display size; on a phone a three-panel figure is shown small,
+  // so a tap opens the image itself, where the reader can zoom.
+  function zoomableFigures() {
+    document.querySelectorAll(".bd-article div.cell_output img").forEach(function (img) {
+      if (img.closest("a") || !img.getAttribute("src")) { return; }
+      var link = document.createElement("a");
+      link.href = img.getAttribute("src");
+      link.className = "lrc-figure-link";
+      link.title = "Open the figure at full size";
+      img.parentNode.insertBefore(link, img);
+      link.appendChild(img);
+    });
+  }
+
   function init() {
+    zoomableFigures();
     secondarySidebarForTheTheme();
     joinCompoundsInSearch();
     collapsePredictions();

@@ -10,6 +10,7 @@
  */
 (function () {
   "use strict";
+  var DASHES = ["7 4", "2 3", "9 3 2 3"];
   var SVG = "http://www.w3.org/2000/svg";
   var COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
   var WIDTH = 640, MARGIN = { left: 64, right: 12, top: 12, bottom: 36 };
@@ -49,6 +50,13 @@
 
   // A value as a person reads it: 4 significant digits (0.05000000000000001 reads 0.05).
   function rounded(v) { return isFinite(v) ? String(+v.toPrecision(4)) : String(v); }
+
+  // widgets.py's epoch_text: "2 + 3/4" (three batches into epoch 2), not "2.75".
+  function epochText(x, perEpoch) {
+    var whole = Math.floor(x + 1e-9), batch = Math.round((x - whole) * perEpoch);
+    if (perEpoch <= 1 || batch === 0) { return Math.abs(x - whole) < 1e-9 ? String(whole) : rounded(x); }
+    return whole + " + " + batch + "/" + perEpoch;
+  }
 
   function pickRows(count, maxRows) {
     var rows = [];
@@ -253,15 +261,25 @@
         }
         var attrs = { d: d, fill: "none", stroke: c.color, "stroke-width": 2, class: "lrc-curve", "data-label": c.label };
         if (c.style === "points") { attrs.stroke = "none"; }
+        // Schedules that share a stretch (StepLR and MultiStepLR until their last drop) must not
+        // hide each other: each later curve is dashed, in its own pattern, over the first.
+        var dash = mine.length > 1 && i > 0 && c.style !== "points" ? DASHES[(i - 1) % DASHES.length] : null;
+        if (dash) { attrs["stroke-dasharray"] = dash; }
         if (/alone$|^patience$/.test(c.label)) { attrs["stroke-dasharray"] = "5 4"; attrs["stroke-width"] = 1.2; }
         el("path", attrs, g, true);
         if (c.style === "points" || c.style === "xy") {
           pts.forEach(function (pt) { el("circle", { cx: pt[0], cy: pt[1], r: 2.2, fill: c.color }, g, true); });
         }
         if (mine.length > 1) {
+          // The legend sits inside the plot's right edge, as wide as its longest label (about
+          // 6.3 px a character at 11 px), so a long label is not cut off by the frame.
+          var longest = Math.max.apply(null, mine.map(function (m) { return String(m.label).length; }));
+          var lx = Math.max(L + 4, R - 26 - 6.3 * longest);
           var ly = T + 14 + 14 * i;
-          el("line", { x1: R - 150, x2: R - 132, y1: ly - 4, y2: ly - 4, stroke: c.color, "stroke-width": 2 }, g, true);
-          el("text", { x: R - 128, y: ly, "font-size": 11 }, g, true).textContent = c.label;
+          var key = { x1: lx, x2: lx + 18, y1: ly - 4, y2: ly - 4, stroke: c.color, "stroke-width": 2 };
+          if (attrs["stroke-dasharray"]) { key["stroke-dasharray"] = attrs["stroke-dasharray"]; }
+          el("line", key, g, true);
+          el("text", { x: lx + 22, y: ly, "font-size": 11 }, g, true).textContent = c.label;
         }
       });
     });
@@ -279,13 +297,21 @@
     // A learning-rate trace holds one point per optimizer step, its x the (fractional) epoch.
     var indexName = xName === "epoch" ? "optimizer step" : "#";
     var head = el("tr", {}, el("thead", {}, table));
-    [indexName, xName].concat(cols.map(function (c) { return c.label === "lr" ? "rate (lr)" : c.label; }))
+    // widgets.py's column_name: "rate (lr)", or the panel's quantity before a setting's label.
+    function columnName(c) {
+      var ylabel = (panels[c.panel] || {}).ylabel || "";
+      if (c.label === "lr") return "rate (lr)";
+      if (ylabel && ylabel !== "learning rate" && String(c.label).indexOf(ylabel) < 0) return ylabel + " (" + c.label + ")";
+      return c.label;
+    }
+    [indexName, xName].concat(cols.map(columnName))
       .forEach(function (text) { el("th", { scope: "col" }, head).textContent = text; });
     var body = el("tbody", {}, table);
+    var xs0 = cols[0].x, perEpoch = xs0.length > 1 && xs0[1] > xs0[0] ? Math.max(1, Math.round(1 / (xs0[1] - xs0[0]))) : 1;
     pickRows(cols[0].y.length, 12).forEach(function (i) {
       var row = el("tr", { "data-step": i }, body);
       el("td", {}, row).textContent = i;
-      el("td", {}, row).textContent = rounded(cols[0].x[i]);
+      el("td", {}, row).textContent = xName === "epoch" ? epochText(cols[0].x[i], perEpoch) : rounded(cols[0].x[i]);
       cols.forEach(function (c) {
         var full = String(c.y[i]);
         el("td", { class: "lrc-number", "data-exact": full, title: full }, row).textContent = exact ? full : rounded(c.y[i]);

@@ -50,15 +50,25 @@
       var notes = answer.map(function (p) { return key.feedback[p]; });
       if (type === "single") {
         var right = answer[0] === key.answers[0];
-        return { score: right ? 1 : 0, correct: right, text: right ? "Right." : "Not quite.", notes: notes };
+        var verdictWord = right ? "Right" : "Not quite";
+        var note = notes[0] || "";
+        // "Right. Right: the update…": when the option's feedback opens with the verdict, it is the
+        // verdict (said once, as the Lab widget does).
+        if (note.replace(/<[^>]*>/g, "").indexOf(verdictWord) === 0) {
+          return { score: right ? 1 : 0, correct: right, text: "", leadHtml: note, notes: [] };
+        }
+        return { score: right ? 1 : 0, correct: right, text: verdictWord + ".", notes: notes };
       }
       var result = A.gradeMultiple(key.answers, answer);
       result.notes = notes;
       return result;
     }
+    // A format slip (1,6 · lr = 1.6 · 1 - 0.001) is a message, not an attempt: like a blank answer
+    // it is not scored, not saved and does not open the solution.
+    var slip = A.formatProblem(type, answer, key.output);
+    if (slip) { return { score: 0, correct: false, text: slip, empty: true }; }
     if (type === "numeric") {
       var value = A.parseNumber(answer);
-      if (value === null) { return { score: 0, correct: false, text: "'" + answer.trim() + "' is not a number: type e.g. 0.05 or 5e-2." }; }
       var allowed = Math.max(key.abs, key.rel * Math.abs(key.key));
       if (Math.abs(value - key.key) <= allowed) { return { score: 1, correct: true, text: "Right: " + fmt(key.key) + "." }; }
       return { score: 0, correct: false, text: "Not quite: " + fmt(value) + " is " + (value > key.key ? "too high." : "too low.") };
@@ -81,7 +91,7 @@
   }
 
   function verdict(result) {
-    if (result.empty) { return ""; }
+    if (result.empty) { return "lrquiz-message"; }
     return result.correct ? "lrquiz-right" : (result.score > 0 ? "lrquiz-partial" : "lrquiz-wrong");
   }
 
@@ -90,7 +100,9 @@
     box.className = "lrquiz-feedback " + verdict(result);
     box.textContent = "";
     var lead = document.createElement("p");
-    lead.textContent = result.text;  // quiz.css marks it ✓ ◐ ✗ by its class, as the widget does
+    // quiz.css marks it ✓ ◐ ✗ by its class, as the widget does; leadHtml is the bank's feedback,
+    // rendered from its Markdown at build time.
+    if (result.leadHtml) { lead.innerHTML = result.leadHtml; } else { lead.textContent = result.text; }
     box.appendChild(lead);
     if (result.notes && result.notes.length) {
       var list = document.createElement("ul");
@@ -114,6 +126,7 @@
     var qid = section.getAttribute("data-qid");
     var reveal = section.querySelector(".lrquiz-reveal");
     if (reveal) { reveal.addEventListener("click", function () { revealSolution(section); }); }
+    if (section.getAttribute("data-type") === "explain") { setUpExplain(section, bank, qid, saved); return; }
     var data = section.querySelector("script.lrquiz-self-check");
     var button = section.querySelector(".lrquiz-check");
     if (!data || !button) { return; }
@@ -150,8 +163,47 @@
     }
   }
 
+  // An explain question: the checklist (the model answer) and the worked solution open only once
+  // the learner has written something and asks to compare; the text is saved as it is typed.
+  function setUpExplain(section, bank, qid, saved) {
+    var box = section.querySelector(".lrquiz-input");
+    var button = section.querySelector(".lrquiz-compare");
+    var feedback = section.querySelector(".lrquiz-feedback");
+    if (!box || !button) { return; }
+    function keep(compared) {
+      if (!bank) { return; }
+      var state = load(bank);
+      var before = (state.explanations || {})[qid] || {};
+      state.explanations = state.explanations || {};
+      state.explanations[qid] = { text: box.value, compared: compared || !!before.compared };
+      store(bank, state);
+    }
+    function compare(save) {
+      if (A.isBlank(box.value)) {
+        feedback.className = "lrquiz-feedback lrquiz-message";
+        feedback.textContent = "Write your explanation first: the model answer opens after you have.";
+        return;
+      }
+      feedback.className = "lrquiz-feedback";
+      feedback.textContent = "Compare your explanation with the checklist below.";
+      section.querySelector(".lrquiz-checklist").hidden = false;
+      revealSolution(section);
+      if (save) { keep(true); }
+    }
+    box.addEventListener("input", function () { keep(false); });
+    button.addEventListener("click", function () { compare(true); });
+    var previous = saved && saved.explanations && saved.explanations[qid];
+    if (previous && typeof previous.text === "string") {
+      box.value = previous.text;
+      if (previous.compared) { compare(false); }
+    }
+  }
+
   function reset(quiz) {
-    forget(quiz.getAttribute("data-bank"));
+    var bank = quiz.getAttribute("data-bank"), kept = null;
+    try { kept = window.localStorage.getItem(STORAGE_PREFIX + bank); } catch (e) { kept = null; }
+    forget(bank);
+    offerUndo(quiz, kept);
     quiz.querySelectorAll(".lrquiz-q").forEach(function (section) {
       section.removeAttribute("data-score");
       section.querySelectorAll("input[type=radio], input[type=checkbox]").forEach(function (i) { i.checked = false; });
@@ -159,10 +211,31 @@
       var box = section.querySelector(".lrquiz-feedback");
       if (box) { box.textContent = ""; box.className = "lrquiz-feedback"; }
       section.querySelectorAll(".lrquiz-solution").forEach(function (s) { s.hidden = true; s.open = false; });
+      section.querySelectorAll(".lrquiz-checklist").forEach(function (c) { c.hidden = true; });
       var reveal = section.querySelector(".lrquiz-reveal");
       if (reveal) { reveal.hidden = false; }
     });
     updateScore(quiz);
+  }
+
+  // A reset acts at once but can be undone (until the page is left): the saved answers come
+  // back and the page reloads them.
+  function offerUndo(quiz, kept) {
+    var undo = quiz.querySelector(".lrquiz-undo");
+    if (!undo) {
+      undo = document.createElement("button");
+      undo.type = "button";
+      undo.className = "lrquiz-undo";
+      undo.textContent = "Undo the reset";
+      quiz.querySelector(".lrquiz-reset").insertAdjacentElement("afterend", undo);
+      undo.addEventListener("click", function () {
+        var saved = undo.getAttribute("data-kept");
+        if (saved) { try { window.localStorage.setItem(STORAGE_PREFIX + quiz.getAttribute("data-bank"), saved); } catch (e) { /* full */ } }
+        window.location.reload();
+      });
+    }
+    undo.hidden = !kept;
+    if (kept) { undo.setAttribute("data-kept", kept); }
   }
 
   // Exposed so tests can hold these rules to check.py's, case by case.

@@ -351,9 +351,16 @@ class SeedRun:
         ]
 
     def latest_means(self) -> dict[str, float]:
-        """Return the last epoch's train loss, val loss and accuracy, averaged over live seeds."""
-        live = [k for k, failed in enumerate(self.failed()) if not failed]
-        result = {}
+        """Return the last epoch's train loss, val loss and accuracy, averaged over the seeds that
+        have not diverged so far, and ``diverged``: how many have.
+
+        Mid-run, only a blow-up counts against a seed. "Did not learn" (:meth:`failed`) judges a
+        finished run: after one epoch at a modest rate no seed is yet below ``STALL_FRACTION`` of
+        its first loss, and applying that test here would drop every seed (a ``nan`` that reads
+        as divergence) or skew the mean towards the seeds that happened to start fast.
+        """
+        live = [k for k in range(len(self.seeds)) if self.diverged_at[k] is None]
+        result: dict[str, float] = {"diverged": float(len(self.seeds) - len(live))}
         for name, curves in (
             ("train_loss", self.train_loss),
             ("val_loss", self.val_loss),

@@ -61,7 +61,7 @@ def test_steplr_myth_is_marked_wrong_and_torchs_print_right(page, book_url):
     assert feedback.inner_text().startswith("Not quite.")
     question.get_by_label(step_lr_printed("end"), exact=True).check()
     question.get_by_role("button", name="Check").click()
-    assert feedback.inner_text().startswith("Right.")
+    assert feedback.inner_text().startswith("Right")
     assert requests.external() == [], f"requests left 127.0.0.1: {requests.external()}"
 
 
@@ -94,5 +94,5 @@ def test_cosine_restart_myth_is_graded_against_torch(page, book_url, label, righ
     option.check()
     question.get_by_role("button", name="Check").click()
     verdict = question.locator(".lrquiz-feedback").inner_text()
-    assert verdict.startswith("Right.") is right
+    assert verdict.startswith("Right") is right
     assert requests.external() == [], f"requests left 127.0.0.1: {requests.external()}"

@@ -209,7 +209,7 @@ def test_quiz_answers_and_score_survive_a_reload_and_reset_forgets_them(browser,
     predict = _question(root, "steplr.after-three-steps")
     assert single.get_by_label("optimizer.step()").is_checked()
     assert predict.get_by_label("What does it print?").input_value() == "0.5"
-    assert single.locator(".lrquiz-feedback").inner_text().startswith("Right.")
+    assert single.locator(".lrquiz-feedback").inner_text().startswith("Right")
     assert root.locator(".lrquiz-score").inner_text() == "Score: 1 / 8 (2 answered)"
 
     tab.goto(f"{site}/book/progress.html", wait_until="networkidle")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -171,7 +173,7 @@ def test_plateau_explorer_shows_metric_improvements_and_patience_counter_from_to
     view = plateau_explorer({"patience": 2, "factor": 0.5}, metric="loss that flattens at 1.0")
     frame = view.explorer.panel.frame
     by_label = {s.label: s for s in frame.series}
-    metrics = by_label["metric: not better enough"].y
+    metrics = by_label["metric"].y
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2, factor=0.5)
     lrs, bad, better = [], [], []
@@ -269,3 +271,50 @@ def test_a_larger_plateau_threshold_counts_fewer_improvements():
     small = improvements()
     explorer.controls["threshold"].value = 0.1
     assert improvements() < small
+
+
+def test_the_compare_explorer_starts_where_the_chapter_says_not_snapped():
+    from lrcourse.explorers.builders import compare_model
+
+    schedules = [("StepLR", {"step_size": 3}), ("MultiStepLR", {"milestones": [3, 6]})]
+    (epochs,) = [c for c in compare_model(schedules, epochs=12).controls if c.name == "epochs"]
+    assert epochs.default == 12 and 12 in epochs.values() and epochs.index_of(12) == 1
+    (plain,) = [c for c in compare_model(schedules).controls if c.name == "epochs"]
+    assert plain.values() == (10, 20, 30, 40)
+
+
+def test_overlapping_schedules_are_drawn_in_different_line_styles():
+    from lrcourse import SchedulerSpec
+    from lrcourse.display.figure import course_figure
+    from lrcourse.explorers.plots import draw_traces
+    from lrcourse.trace import trace_schedule
+
+    specs = [("StepLR", {"step_size": 3}), ("MultiStepLR", {"milestones": [3, 6]})]
+    traces = [trace_schedule(SchedulerSpec(*spec), epochs=12) for spec in specs]
+    lines = draw_traces(course_figure().subplots(), traces)
+    assert len({str(line.get_linestyle()) for line in lines}) == 2
+
+
+def test_a_values_column_says_which_quantity_it_holds():
+    from lrcourse.explorers.builders import descent_model
+    from lrcourse.explorers.widgets import column_name, values_table
+
+    model = descent_model(0.05)
+    frame = model.compute(model.default_settings())
+    assert column_name("lr=0.05", "loss") == "loss (lr=0.05)"  # ch1 headed the loss "lr=0.05"
+    assert column_name("lr") == "rate (lr)" and column_name("StepLR", "learning rate") == "StepLR"
+    assert column_name("metric", "metric") == "metric"
+    ylabels = [panel.ylabel for panel in model.panels]
+    assert "<th>loss (lr=0.05)</th>" in values_table(frame, "loss", "step", ylabels)
+
+
+def test_a_batch_position_reads_as_epoch_plus_batches_not_a_fraction():
+    from lrcourse.explorers.builders import scheduler_model
+    from lrcourse.explorers.widgets import epoch_text, values_table
+
+    assert epoch_text(2.75, 4) == "2 + 3/4" and epoch_text(3.0, 4) == "3"
+    assert epoch_text(5.0, 1) == "5" and epoch_text(0.25, 4) == "0 + 1/4"
+    model = scheduler_model("OneCycleLR", None, epochs=5, steps_per_epoch=4, step_per="batch")
+    table = values_table(model.compute(model.default_settings()), "lr", "epoch")
+    cells = re.findall(r"<tr><td>\d+</td><td>([^<]*)</td>", table)
+    assert cells and all(re.fullmatch(r"\d+( \+ \d/4)?", cell) for cell in cells), cells

@@ -74,7 +74,7 @@ def test_twin_of_plateau_carries_metric_and_counter():
     layout = payload["layouts"][payload["frames"][0]["l"]]
     assert [entry[0] for entry in layout] == [
         "lr",
-        "metric: not better enough",
+        "metric",
         "best so far",
         "metric: beat best by > threshold",
         "num_bad_epochs",

@@ -13,7 +13,13 @@ import torch
 
 from lrcourse.quiz.bank import find_question
 from lrcourse.quiz.check import check_multiple, check_numeric, check_predict, same_output
-from lrcourse.quiz.parse import answer_tokens, is_blank, parse_number, token_number
+from lrcourse.quiz.parse import (
+    answer_tokens,
+    format_problem,
+    is_blank,
+    parse_number,
+    token_number,
+)
 from tests.quiz.helpers import exponential_sweep_printout
 
 ANSWERS_JS = Path(__file__).resolve().parents[2] / "lrcourse" / "static" / "answers.js"
@@ -144,3 +150,42 @@ def test_browser_select_all_feedback_matches_python():
         python = check_multiple(question, picked)
         assert in_browser["text"] == python.feedback, picked
         assert in_browser["score"] == pytest.approx(python.score), picked
+
+
+# (kind, typed, printout or None, the slip's message starts with …; None: graded as an attempt)
+SLIP_CASES = [
+    ("numeric", "1,6", None, "Write decimals with a dot"),
+    ("numeric", "lr = 1.6", None, "Type only the value, not an assignment"),
+    ("numeric", "1 - 0.001", None, "Work the value out"),
+    ("numeric", "1/20", None, "Work the value out"),
+    ("numeric", "fast", None, "'fast' is not one number"),
+    ("numeric", "0.05 0.1", None, "'0.05 0.1' is not one number"),
+    ("numeric", "1.6", None, None),
+    ("numeric", "[5e-2]", None, None),
+    ("numeric", "-0.5", None, None),
+    ("predict", "1,6", "1.6", "Write decimals with a dot"),
+    ("predict", "lr = 0.05", "0.05", "Type only the value"),
+    ("predict", "1 - 0.001", "0.999", "Work the value out"),
+    ("predict", "0,1 0,05", "[0.1, 0.05]", "Write decimals with a dot"),
+    ("predict", "0.1, 0.05", "[0.1, 0.05]", None),  # a comma between values is a separator
+    ("predict", "0.1 0.05 0.025", "[0.1, 0.05]", None),  # a wrong count is a wrong answer
+    ("predict", "0.1 nan", "[0.1, 0.05]", None),  # torch prints nan: a (wrong) prediction
+    ("predict", "ValueError", "TypeError", None),  # torch prints a word: any word is graded
+    ("predict", "tensor 0.5", "tensor([0.5000])", None),
+]
+
+
+def test_a_format_slip_is_a_message_not_a_graded_answer():
+    for kind, typed, printout, message in SLIP_CASES:
+        problem = format_problem(kind, typed, printout)
+        if message is None:
+            assert problem is None, typed
+        else:
+            assert problem is not None and problem.startswith(message), (typed, problem)
+            assert typed.split()[0] in problem  # it quotes what was typed
+
+
+def test_browser_format_slips_match_python():
+    calls = [["formatProblem", kind, typed, printout] for kind, typed, printout, _ in SLIP_CASES]
+    for (kind, typed, printout, _), in_browser in zip(SLIP_CASES, _node(calls), strict=True):
+        assert in_browser == format_problem(kind, typed, printout), typed

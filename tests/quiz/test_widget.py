@@ -120,7 +120,8 @@ def test_book_twin_keys_come_from_torch(progress_dir):
 
 def test_book_twin_is_accessible_markup(progress_dir):
     html = show_quiz("learning-rate").static_html
-    assert html.count('aria-live="polite"') == 8 + 1  # one per browser-graded question + score
+    # one per browser-graded question, one per explain question (its Compare), one for the score
+    assert html.count('aria-live="polite"') == 8 + 1 + 1
     for input_id in re.findall(r'<(?:input|textarea) [^>]*id="([^"]+)"', html):
         assert f'<label for="{input_id}">' in html
     assert html.count('<button type="button" class="lrquiz-check">Check</button>') == 8
@@ -191,3 +192,63 @@ def test_progress_view_counts_answers_score_and_known_flashcards(progress_dir):
     assert book.count("<tr data-bank=") == len(
         list((Path(lrcourse.__file__).parents[1] / "quizzes").glob("0*.yaml"))
     )
+
+
+def test_a_format_slip_is_a_message_not_an_attempt(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    numeric = question_widget(quiz, "lr-basics.one-sgd-step")
+    predict = question_widget(quiz, "steplr.after-three-steps")
+    for widget, typed, message in [
+        (numeric, "1,6", "Write decimals with a dot"),
+        (numeric, "lr = 1.6", "Type only the value"),
+        (numeric, "1 - 0.001", "Work the value out"),
+        (predict, "lr = 0.025", "Type only the value"),
+        (predict, "0,025", "Write decimals with a dot"),
+    ]:
+        widget.text.value = typed
+        assert widget.submit() is None, typed
+        assert message in widget.feedback.value and "✗" not in widget.feedback.value
+        assert widget.solution_button.disabled, typed  # the solution stays shut
+    assert "answered 0 of 12" in quiz.score.value
+    assert not (progress_dir / "01-learning-rate.json").exists()  # nothing saved
+    numeric.text.value = "2.4"  # a well-formed wrong answer is an attempt (the key is 1.6)
+    assert numeric.submit().score == 0 and not numeric.solution_button.disabled
+    assert "answered 1 of 12" in quiz.score.value
+
+
+def test_an_explain_question_shows_its_checklist_only_after_the_learner_writes(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    explain = question_widget(quiz, "lr-basics.why-schedule")
+    assert explain.checklist.layout.display == "none"
+    assert explain.submit() is None and "Write your explanation first" in explain.feedback.value
+    assert explain.checklist.layout.display == "none" and explain.solution_button.disabled
+    explain.text.value = "A large rate moves fast early; a small one settles late."
+    assert explain.submit() is None  # the first Compare opens the checklist, grades nothing
+    assert explain.checklist.layout.display != "none" and "answered 0 of" in quiz.score.value
+    next(iter(explain.boxes.values())).value = True
+    assert explain.submit() is not None and not explain.solution_button.disabled
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    assert question_widget(reopened, "lr-basics.why-schedule").checklist.layout.display != "none"
+
+
+def test_the_notebook_stores_no_quiz_and_no_answer_only_what_to_draw():
+    from lrcourse.display.dual_view import BOOK_PART_MIME
+    from lrcourse.quiz.check import numeric_key
+
+    view = show_quiz("learning-rate")
+    bundle = view._repr_mimebundle_()
+    assert "text/html" not in bundle  # JupyterLab shows text/plain until the cell runs
+    assert bundle["text/plain"].startswith("Quiz: ") and "Run this cell" in bundle["text/plain"]
+    loaded = find_bank("learning-rate")
+    assert bundle[BOOK_PART_MIME] == {
+        "part": "quiz",
+        "bank": loaded.stem,
+        "questions": [q.id for q in loaded.bank.questions],
+    }
+    stored = json.dumps(bundle)
+    numeric = next(q for q in loaded.bank.questions if q.type == "numeric")
+    assert repr(numeric_key(numeric)) not in stored and "lrquiz-self-check" not in stored
+    assert "lrquiz-self-check" in view.static_html  # the book's build draws the graded quiz
+    assert repr(numeric_key(numeric)) in view.static_html
