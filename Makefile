@@ -173,9 +173,10 @@ $(LAB_NOTIFICATIONS):
 	mkdir -p $(@D)
 	echo '{"fetchNews": "false", "checkForUpdates": false}' > $@
 
+# Learners work on clean copies in lab/ (outputs cleared, so a prediction's answer is not already
+# on screen; never overwritten, never committed); as root it adds --allow-root: tools/lab.py.
 lab: $(STAMP) $(LAB_NOTIFICATIONS)
-	$(VENV)/bin/jupyter lab --LabApp.news_url=None \
-		--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate notebooks/
+	$(PY) tools/lab.py
 
 serve: $(STAMP)
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
