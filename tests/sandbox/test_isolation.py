@@ -169,7 +169,10 @@ def test_a_run_is_in_a_session_of_its_own_without_a_terminal(report: dict) -> No
         assert seen["session_leader"] is True, name
         assert seen["tty_nr"] == 0, (name, seen["tty_nr"])  # no controlling terminal
         assert seen["isatty"] == [False] * 4, name
-        assert seen["tiocsti"] == ["ENOTTY"] * 4, (name, seen["tiocsti"])
+        # fds 0-2 are pipes; fd 3 was the report channel until the harness moved it to a drawn
+        # number (then it is closed): either way, no descriptor takes a keystroke.
+        assert seen["tiocsti"][:3] == ["ENOTTY"] * 3, (name, seen["tiocsti"])
+        assert seen["tiocsti"][3] in ("ENOTTY", "EBADF"), (name, seen["tiocsti"])
 
 
 def test_dev_holds_only_the_harmless_devices(report: dict) -> None:
