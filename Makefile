@@ -74,11 +74,18 @@ $(CACHE_STAMP): $(EXECUTION_INPUTS) requirements.txt
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
-book: $(STAMP) $(CACHE_STAMP)
+# The book's scripts and styles are copied by Sphinx only when some page is rebuilt: a change to
+# one of them clears the parsed pages (not the execution cache), so the next build copies them.
+STATIC_STAMP := _build/.static-inputs
+$(STATIC_STAMP): $(wildcard lrcourse/static/*)
+	rm -rf _build/.doctrees
+	mkdir -p _build && touch $@
+
+book: $(STAMP) $(CACHE_STAMP) $(STATIC_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output . 
 	@echo "Book built: $(CURDIR)/$(HTML)"
 
-book-strict: $(STAMP) $(CACHE_STAMP)
+book-strict: $(STAMP) $(CACHE_STAMP) $(STATIC_STAMP)
 	$(VENV)/bin/jupyter-book build . --path-output . --warningiserror --nitpick --keep-going
 	@echo "Book built with zero warnings: $(CURDIR)/$(HTML)"
 
@@ -99,7 +106,7 @@ pathlib.Path(sys.argv[1]).write_text(yaml.safe_dump(config, sort_keys=False))
 endef
 export STORED_OUTPUTS
 
-book-check: $(STAMP) $(CACHE_STAMP)
+book-check: $(STAMP) $(CACHE_STAMP) $(STATIC_STAMP)
 	$(PY) -c "$$STORED_OUTPUTS" $(STORED_OUTPUTS_CONFIG)
 	$(VENV)/bin/jupyter-book build . --path-output . --config $(STORED_OUTPUTS_CONFIG) \
 		--warningiserror --nitpick --keep-going

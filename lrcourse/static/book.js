@@ -64,11 +64,14 @@
     document.querySelectorAll(".bd-article pre, .bd-article .table-wrapper, .bd-content div.cell_output, .bd-content div.cell_input")
       .forEach(function (box) {
         var scrolls = box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible";
-        if (scrolls && !box.hasAttribute("tabindex")) {
+        // Sphinx gives code boxes tabindex="-1" (no tab stop): a box that scrolls needs one.
+        var tabindex = box.getAttribute("tabindex");
+        if (scrolls && (tabindex === null || tabindex === "-1")) {
           box.setAttribute("tabindex", "0");
-          box.setAttribute("data-lrc-scroll", "1");
+          box.setAttribute("data-lrc-scroll", tabindex === null ? "none" : tabindex);
         } else if (!scrolls && box.getAttribute("data-lrc-scroll")) {
-          box.removeAttribute("tabindex");
+          var before = box.getAttribute("data-lrc-scroll");  // what the box had before: put back
+          if (before === "none") { box.removeAttribute("tabindex"); } else { box.setAttribute("tabindex", before); }
           box.removeAttribute("data-lrc-scroll");
         }
       });
@@ -113,6 +116,14 @@
   // so a tap opens the image itself, where the reader can zoom.
   function zoomableFigures() {
     document.querySelectorAll(".bd-article div.cell_output img").forEach(function (img) {
+      // A figure shown below its drawn size is already a link to the image (Sphinx's
+      // image-reference): that link is the tap target.
+      var sphinxLink = img.closest("a.image-reference");
+      if (sphinxLink) {
+        sphinxLink.classList.add("lrc-figure-link");
+        sphinxLink.title = "Open the figure at full size";
+        return;
+      }
       if (img.closest("a") || !img.getAttribute("src")) { return; }
       var link = document.createElement("a");
       link.href = img.getAttribute("src");
@@ -131,6 +142,8 @@
     labelCheatSheet();
     focusableScrollers();
     window.addEventListener("resize", focusableScrollers);
+    // A box inside a fold has no width until the fold opens: look again whenever one opens.
+    document.addEventListener("toggle", focusableScrollers, true);
   }
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); }

@@ -8,6 +8,9 @@ def test_chapter_one_shows_its_figures_without_leaving_localhost(page, book_url)
     tab.goto(f"{book_url}/notebooks/01_learning_rate.html", wait_until="networkidle")
     images = tab.locator("div.cell_output img")
     assert images.count() >= 2, "chapter 1 should show its loss/path figures"
+    # The first figure answers a "Predict" prompt: folded until the reader opens it.
+    for summary in tab.locator("details.lrc-reveal > summary").all():
+        summary.click()
     first = images.first
     first.scroll_into_view_if_needed()
     assert first.is_visible()
