@@ -6,8 +6,9 @@ need the keys, and computing one means importing torch (seconds) and running the
 key is still computed by running the real torch classes (:func:`lrcourse.quiz.check.predict_key`,
 :func:`~lrcourse.quiz.check.numeric_key`), once per distinct snippet and torch version; the result
 is stored in :func:`cache_path` under a hash of the snippet (its code and stated error), the
-question type, the torch version and the Python version, and read back by the next command. A
-changed snippet or another torch is another entry, so a cached key is always what this torch
+question type, the torch version, the Python version and the quiz engine's sources (which run the
+snippet and show its output), and read back by the next command. A changed snippet, another torch
+or an edited engine is another entry, so a cached key is always what this torch, run this way,
 prints for this code. A missing, unreadable or corrupt cache is recomputed, never an error.
 
 The cache holds keys: ``grade`` hides its folder from the sandbox (:func:`cache_dir`) like the
@@ -16,6 +17,7 @@ banks. ``LRCOURSE_CACHE`` names another folder (tests, a read-only home).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -46,6 +48,15 @@ def cache_path() -> Path:
     return cache_dir() / _FILE
 
 
+@functools.cache
+def _engine() -> str:
+    """Return a hash of the quiz engine's sources: the code that runs a snippet and shows its output."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "quiz").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _entry(kind: str, code: str, raises: str | None) -> str:
     what = {
         "kind": kind,
@@ -53,6 +64,7 @@ def _entry(kind: str, code: str, raises: str | None) -> str:
         "raises": raises,
         "torch": importlib.metadata.version("torch"),
         "python": list(sys.version_info[:2]),
+        "engine": _engine(),
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()
 

@@ -109,6 +109,13 @@ def test_a_corrupt_or_foreign_cache_entry_is_recomputed_by_torch(
     monkeypatch.setattr(keycache.importlib.metadata, "version", lambda name: "0.0-other")
     monkeypatch.setattr(keycache, "_loaded", {k: "stale" for k in entries})
     assert keycache.predict_key(predict) == predict_key(predict)
+    # Nor under an edited quiz engine (it decides how a snippet's output is shown).
+    monkeypatch.undo()
+    monkeypatch.setenv("LRCOURSE_CACHE", str(tmp_path))
+    monkeypatch.setattr(keycache, "_engine", lambda: "edited")
+    monkeypatch.setattr(keycache, "_loaded", {k: "stale" for k in entries})
+    assert keycache.predict_key(predict) == predict_key(predict)
+    assert len(json.loads((tmp_path / "keys.json").read_text())) == 3
 
 
 def test_the_lms_margin_is_the_checkers_allowed_error() -> None:
