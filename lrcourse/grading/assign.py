@@ -21,6 +21,7 @@ from typing import Any, Literal
 import nbformat
 from nbformat import NotebookNode
 
+from lrcourse.grading.keycache import numeric_key, predict_key
 from lrcourse.grading.manifest import (
     GRADABLE_TYPES,
     REVIEWED_TYPES,
@@ -36,7 +37,6 @@ from lrcourse.grading.manifest import (
     variant_rng,
 )
 from lrcourse.grading.variants import check_variants
-from lrcourse.quiz.check import numeric_key, predict_key
 from lrcourse.quiz.model import Numeric, Predict, PublicQuestion, QuestionModel
 
 Step = Callable[[NotebookNode], NotebookNode]

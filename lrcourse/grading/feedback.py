@@ -24,8 +24,8 @@ from markdown_it import MarkdownIt
 
 from lrcourse.grading.gradebook import GradeRow, totals
 from lrcourse.grading.inert import markdown_text
+from lrcourse.grading.keycache import numeric_key, predict_key
 from lrcourse.grading.manifest import Manifest, variant_question
-from lrcourse.quiz.check import numeric_key, predict_key
 from lrcourse.quiz.model import (
     Explain,
     MultipleChoice,

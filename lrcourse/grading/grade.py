@@ -44,6 +44,7 @@ from lrcourse.grading.intake import (
     Intake,
     collect_folder,
 )
+from lrcourse.grading.keycache import cache_dir as key_cache_dir
 from lrcourse.grading.late import lateness
 from lrcourse.grading.manifest import REVIEWED_TYPES, AssignmentError, Manifest, changed_questions
 from lrcourse.quiz.model import QuestionModel
@@ -413,6 +414,7 @@ def _grade_todo(
     hide = [*options.hide, folder, gradebook.path]
     hide += [Path(f"{gradebook.path}-wal"), Path(f"{gradebook.path}-shm")]
     hide += [Path(gradebook.path).parent / ".lrcourse-probe-key"]  # see grader.probe_key_for
+    hide += [key_cache_dir()]  # answer keys torch computed (see keycache)
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in machine)
     # Started first, so that the servers import torch (seconds) while this process does too.
     pool = (

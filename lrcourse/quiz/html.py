@@ -23,7 +23,6 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from lrcourse.quiz.check import numeric_key, predict_key
 from lrcourse.quiz.model import QuestionModel
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")  # ch7 Q6 has a table
@@ -57,6 +56,10 @@ def _json_script(data: dict[str, Any]) -> str:
 
 def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
     """Return the answer controls and what the browser grades against."""
+    # Here, not at the top: check imports torch, which render_markdown's callers (the QTI
+    # export) do not need.
+    from lrcourse.quiz.check import numeric_key, predict_key
+
     if q.type in ("single", "multiple"):
         kind = "radio" if q.type == "single" else "checkbox"
         legend = "Choose one" if q.type == "single" else "Select all that apply"
