@@ -3,7 +3,8 @@
 Until issue 16 each chapter had two pages (``book/<slug>.html`` and its notebook); the notebook is
 now the chapter's one page. A bookmark or a link to an old address lands on a small page that
 sends the reader on (``<meta http-equiv="refresh">``, plus a plain link when refresh is off:
-``book/_ext/redirect.html``). Moves are listed in ``_config.yml`` as docnames
+``book/_ext/redirect.html``, whose empty inline icon keeps the browser from asking for a
+missing ``/favicon.ico``, a 404 in the console). Moves are listed in ``_config.yml`` as docnames
 (``lrcourse_redirects: {old: new}``); this extension turns them into sphinx-reredirects' relative
 ``redirects`` and checks them: a move to a page that is not in the book, or from a page that still
 is one, is a build warning and writes nothing (sphinx-reredirects would overwrite a real page).
