@@ -246,3 +246,70 @@ def test_flashcard_tools_are_accessible_and_fit_a_phone(browser, site, viewport,
     assert tab.problems == []
     assert _serious_axe(tab, ".lrc-flashcards") == []
     context.close()
+
+
+CHAPTER_FOUR = "notebooks/04_step_timing.html"
+
+
+def test_every_section_a_quiz_question_names_is_a_heading_of_its_page(browser, site):
+    """A `section:` in a bank names a heading on the page that draws the bank's quiz."""
+    context, tab = _tab(browser, site)
+    named = 0
+    for path in sorted(BUILT_BOOK.glob("notebooks/*.html")):
+        tab.goto(f"{site}/notebooks/{path.name}", wait_until="domcontentloaded")
+        wanted = tab.locator(".lrquiz-q[data-section]").evaluate_all(
+            "q => q.map(x => [x.dataset.qid, x.dataset.section])"
+        )
+        named += len(wanted)
+        for qid, section in wanted:
+            assert tab.locator(f"section#{section} > :is(h1, h2, h3)").count() == 1, (qid, section)
+    assert named >= 20
+    context.close()
+
+
+@pytest.mark.parametrize(("viewport", "mode"), [("desktop", "light"), ("phone", "dark")])
+def test_the_end_of_quiz_summary_links_the_sections_to_review(browser, site, viewport, mode):
+    context, tab = _tab(browser, site, viewport, mode)
+    tab.goto(f"{site}/{CHAPTER_FOUR}", wait_until="networkidle")
+    quiz = tab.locator('div.lrquiz[data-bank="04-step-timing"]')
+    summary = quiz.locator(".lrquiz-summary")
+    questions = quiz.locator(".lrquiz-q:has(.lrquiz-check)")
+    total = questions.count()
+    assert total >= 10
+    # Answer every graded question wrongly but one: no summary until the last answer.
+    for i in range(total):
+        q = questions.nth(i)
+        kind = q.get_attribute("data-type")
+        if kind in ("single", "multiple"):
+            q.locator("input").first.check()
+        else:
+            q.locator(".lrquiz-input").fill("12345")
+        if i < total - 1:
+            assert summary.count() == 0 or not summary.is_visible()
+        q.locator(".lrquiz-check").click()
+    assert summary.is_visible()
+    assert summary.inner_text().startswith("All answered. To review:")
+    # Each question not fully right (a partial score too) is linked once, under its section's
+    # heading when it names one.
+    ids = quiz.locator(".lrquiz-q[data-score]").evaluate_all(
+        "q => q.filter(x => parseFloat(x.dataset.score) < 1).map(x => '#' + x.id)"
+    )
+    assert len(ids) >= 5
+    links = summary.locator("a").evaluate_all("a => a.map(x => x.getAttribute('href'))")
+    assert sorted(link for link in links if link.startswith("#lrq-")) == sorted(ids)
+    accumulation = summary.get_by_role("link", name="Gradient accumulation", exact=False)
+    if accumulation.count():
+        assert accumulation.first.get_attribute("href") == (
+            "#gradient-accumulation-step-per-optimizer-step"
+        )
+    section_links = [link for link in links if not link.startswith("#lrq-")]
+    assert section_links and all(tab.locator(link).count() == 1 for link in section_links)
+    summary.locator(f'a[href="{section_links[0]}"]').click()
+    assert tab.evaluate("location.hash") == section_links[0]
+    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert tab.problems == []
+    assert _serious_axe(tab, ".lrquiz-summary") == []
+    # The summary survives a reload (the answers are kept).
+    tab.reload(wait_until="networkidle")
+    assert quiz.locator(".lrquiz-summary").is_visible()
+    context.close()

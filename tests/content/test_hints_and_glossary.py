@@ -235,3 +235,19 @@ def test_glossary_lr_is_applied_by_the_step_and_unseen_by_the_gradient():
     assert weights.grad.item() == 4.0  # the same gradient whatever the rate
     optimizer.step()
     assert weights.item() == pytest.approx(2.0 - 0.1 * 4.0)
+
+
+# -- The optional `section:` of a question -----------------------------------------------------
+
+
+def test_a_section_is_optional_and_drawn_as_data_for_the_end_of_quiz_summary():
+    from lrcourse.quiz.bank import find_question
+    from lrcourse.quiz.html import question_html
+
+    _, named = find_question("step-timing.accumulation-steps")
+    assert named.section == "gradient-accumulation-step-per-optimizer-step"
+    assert 'data-section="gradient-accumulation-step-per-optimizer-step"' in question_html(named, 1)
+    _, plain = find_question("lr-basics.one-sgd-step")
+    assert plain.section is None and "data-section" not in question_html(plain, 1)
+    with pytest.raises(ValueError, match="section"):
+        type(plain).model_validate({**plain.model_dump(), "section": "Not An Anchor"})
