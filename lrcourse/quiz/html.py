@@ -134,9 +134,11 @@ def question_html(q: QuestionModel, number: int) -> str:
     dom = _dom_id(q.id)
     title = f"{dom}-title"
     meta = f"{q.difficulty} · {', '.join(q.topics)}"
+    # The chapter section to review (optional): quiz.js's end-of-quiz summary links it.
+    section = f' data-section="{html.escape(q.section)}"' if getattr(q, "section", None) else ""
     head = (
         f'<section class="lrquiz-q" id="{dom}" data-qid="{html.escape(q.id)}" '
-        f'data-type="{q.type}" aria-labelledby="{title}">'
+        f'data-type="{q.type}" aria-labelledby="{title}"{section}>'
         f'<h4 id="{title}">Question {number} <span class="lrquiz-meta">{html.escape(meta)}</span>'
         "</h4>"
     )

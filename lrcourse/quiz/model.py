@@ -32,6 +32,8 @@ QUESTION_TYPES: tuple[str, ...] = (
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
 #: Option keys: short lowercase names such as ``a`` or ``steplr``.
 OPTION_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+#: A ``section:``: the anchor of a heading on the chapter's page (``step-timing-under-accumulation``).
+SECTION_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 StepPer = Literal["epoch", "batch"]
 LoopBug = Literal[
     "scheduler-before-optimizer",
@@ -67,6 +69,9 @@ class _Common(_Strict):
     hint: Annotated[str, Field(min_length=1)]
     solution: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
     mistakes: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    #: Optional: the chapter section to review after a wrong answer (the book's end-of-quiz summary
+    #: links it); the anchor of its heading on the chapter's page.
+    section: Annotated[str, Field(pattern=SECTION_PATTERN)] | None = None
 
     def public(self) -> PublicQuestion:
         """Return this question without keys, checks or solutions: what a learner may see."""

@@ -88,6 +88,59 @@
     });
     label.textContent = "Score: " + fmt(total) + " / " + label.getAttribute("data-graded") +
       " (" + answered + " answered)";
+    summarize(quiz, answered === parseInt(label.getAttribute("data-graded"), 10));
+  }
+
+  // Once every graded question has an answer: what to review, grouped by the chapter section a
+  // question names (`section:` in its bank; data-section here), each question linked too.
+  function summarize(quiz, complete) {
+    var box = quiz.querySelector(".lrquiz-summary");
+    if (!complete) { if (box) { box.hidden = true; } return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "lrquiz-summary";
+      var label = quiz.querySelector(".lrquiz-score");
+      label.parentNode.insertBefore(box, label.nextSibling);
+    }
+    box.hidden = false;
+    box.textContent = "";
+    var groups = [], bySection = {};
+    quiz.querySelectorAll(".lrquiz-q[data-score]").forEach(function (q) {
+      if (parseFloat(q.getAttribute("data-score")) >= 1) { return; }
+      var id = q.getAttribute("data-section") || "";
+      var heading = id ? document.getElementById(id) : null;
+      if (!heading) { id = ""; }
+      if (!(id in bySection)) { bySection[id] = { id: id, heading: heading, questions: [] }; groups.push(bySection[id]); }
+      bySection[id].questions.push(q);
+    });
+    var title = document.createElement("p");
+    title.className = "lrquiz-summary-title";
+    title.textContent = groups.length ? "All answered. To review:" : "All answered, all right: nothing to review.";
+    box.appendChild(title);
+    if (!groups.length) { return; }
+    var list = document.createElement("ul");
+    groups.forEach(function (group) {
+      var item = document.createElement("li");
+      if (group.id) {
+        var link = document.createElement("a");
+        link.href = "#" + group.id;
+        var h = group.heading.matches("section") ? group.heading.querySelector("h1, h2, h3, h4") : group.heading;
+        link.textContent = (h || group.heading).textContent.replace(/#$/, "").trim();
+        item.appendChild(link);
+        item.appendChild(document.createTextNode(": "));
+      } else {
+        item.appendChild(document.createTextNode("Back to "));
+      }
+      group.questions.forEach(function (q, i) {
+        if (i) { item.appendChild(document.createTextNode(", ")); }
+        var a = document.createElement("a");
+        a.href = "#" + q.id;
+        a.textContent = q.querySelector("h4").firstChild.textContent.trim();
+        item.appendChild(a);
+      });
+      list.appendChild(item);
+    });
+    box.appendChild(list);
   }
 
   function verdict(result) {
