@@ -24,11 +24,23 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from lrcourse.quiz.check import numeric_key, predict_key
-from lrcourse.quiz.model import QuestionModel
+from lrcourse.quiz.model import (
+    Code,
+    Explain,
+    FixLoop,
+    Flashcard,
+    MultipleChoice,
+    Numeric,
+    Predict,
+    QuestionModel,
+    SingleChoice,
+)
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")  # ch7 Q6 has a table
 _RENDERED: Counter[str] = Counter()
 GRADED_IN_BROWSER = ("single", "multiple", "numeric", "predict")
+#: Every question type but the flashcard: each has a prompt, hint and worked solution.
+Solved = SingleChoice | MultipleChoice | Numeric | Predict | Code | FixLoop | Explain
 
 
 def render_markdown(text: str, *, inline: bool = False) -> str:
@@ -55,9 +67,11 @@ def _json_script(data: dict[str, Any]) -> str:
     return f'<script type="application/json" class="lrquiz-self-check">{text}</script>'
 
 
-def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
+def _controls(
+    q: SingleChoice | MultipleChoice | Numeric | Predict, dom: str
+) -> tuple[str, dict[str, Any]]:
     """Return the answer controls and what the browser grades against."""
-    if q.type in ("single", "multiple"):
+    if isinstance(q, (SingleChoice, MultipleChoice)):
         kind = "radio" if q.type == "single" else "checkbox"
         legend = "Choose one" if q.type == "single" else "Select all that apply"
         labels = "".join(
@@ -68,9 +82,9 @@ def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
         key: dict[str, Any] = {
             "feedback": {o.key: render_markdown(o.feedback, inline=True) for o in q.options}
         }
-        key["answers"] = [q.answer] if q.type == "single" else list(q.answers)
+        key["answers"] = [q.answer] if isinstance(q, SingleChoice) else list(q.answers)
         return f"<fieldset><legend>{legend}</legend>{labels}</fieldset>", key
-    if q.type == "numeric":
+    if isinstance(q, Numeric):
         unit = f" ({html.escape(q.unit)})" if q.unit else ""
         control = (
             f'<label for="{dom}-input">Your answer{unit}</label> '
@@ -89,7 +103,7 @@ def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
     return control, {"output": predict_key(q)}
 
 
-def _solution(q: QuestionModel) -> str:
+def _solution(q: Solved) -> str:
     """Return the worked solution, ``hidden`` until the learner has tried (``quiz.js`` opens it).
 
     A question graded in the browser unlocks it on the first non-blank Check; any other question
@@ -98,7 +112,7 @@ def _solution(q: QuestionModel) -> str:
     steps = "".join(f"<li>{render_markdown(s, inline=True)}</li>" for s in q.solution)
     mistakes = "".join(f"<li>{render_markdown(m, inline=True)}</li>" for m in q.mistakes)
     reference = (
-        f"<p>Reference solution:</p>{_code(q.reference)}" if q.type in ("code", "fix-loop") else ""
+        f"<p>Reference solution:</p>{_code(q.reference)}" if isinstance(q, (Code, FixLoop)) else ""
     )
     reveal = (
         ""
@@ -111,11 +125,11 @@ def _solution(q: QuestionModel) -> str:
     )
 
 
-def _lab(q: QuestionModel) -> str:
+def _lab(q: Code | FixLoop) -> str:
     call = html.escape(f'lrcourse.show_question("{q.id}")')
     what = (
         "checked against torch: " + ", ".join(sorted({c.kind.replace("_", " ") for c in q.checks}))
-        if q.type == "code"
+        if isinstance(q, Code)
         else f"run against a recording optimizer and {html.escape(q.scheduler)} that reports "
         "each step-timing mistake"
     )
@@ -137,7 +151,7 @@ def question_html(q: QuestionModel, number: int) -> str:
         f'<h4 id="{title}">Question {number} <span class="lrquiz-meta">{html.escape(meta)}</span>'
         "</h4>"
     )
-    if q.type == "flashcard":
+    if isinstance(q, Flashcard):
         body = (
             f'<details class="lrquiz-card"><summary>{render_markdown(q.front, inline=True)}'
             f"</summary>{render_markdown(q.back)}</details>"
@@ -147,7 +161,7 @@ def question_html(q: QuestionModel, number: int) -> str:
     shown = q.public().shown_code
     if shown and q.type not in ("code", "fix-loop"):
         body += _code(shown)
-    if q.type in GRADED_IN_BROWSER:
+    if isinstance(q, (SingleChoice, MultipleChoice, Numeric, Predict)):
         controls, key = _controls(q, dom)
         body += (
             f'<div class="lrquiz-controls">{controls}</div>'
@@ -155,7 +169,7 @@ def question_html(q: QuestionModel, number: int) -> str:
             '<div class="lrquiz-feedback" role="status" aria-live="polite"></div>'
             + _json_script({"type": q.type, **key})
         )
-    elif q.type == "explain":
+    elif isinstance(q, Explain):
         items = "".join(f"<li>{render_markdown(item, inline=True)}</li>" for item in q.checklist)
         # The checklist is the model answer: hidden until the learner has written something
         # and asks to compare (quiz.js); the text is kept in this browser across reloads.

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from lrcourse.quiz.check import Result, check_answer, predict_key
 from lrcourse.quiz.errors import QuizAnswerError
 from lrcourse.quiz.html import render_markdown
-from lrcourse.quiz.model import Predict, QuestionModel
+from lrcourse.quiz.model import Flashcard, Predict, QuestionModel
 from lrcourse.quiz.parse import format_problem, is_blank
 from lrcourse.quiz.progress import Progress
 
@@ -176,8 +176,12 @@ class QuestionWidget:
         knew = widgets.Button(description="I knew it", button_style="success", disabled=True)
         not_yet = widgets.Button(description="Not yet", disabled=True)
 
+        card = self.question
+        if not isinstance(card, Flashcard):
+            raise TypeError(f"question {card.id} is a {card.type} question, not a flashcard")
+
         def turn_card(_: Any) -> None:
-            self.card_back.value = render_markdown(self.question.back)
+            self.card_back.value = render_markdown(card.back)
             knew.disabled = not_yet.disabled = False
 
         turn.on_click(turn_card)
