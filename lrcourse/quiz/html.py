@@ -35,6 +35,7 @@ from lrcourse.quiz.model import (
     QuestionModel,
     SingleChoice,
 )
+from lrcourse.quiz.result import Result
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")  # ch7 Q6 has a table
 _RENDERED: Counter[str] = Counter()
@@ -48,6 +49,27 @@ def render_markdown(text: str, *, inline: bool = False) -> str:
     if inline:
         return _MARKDOWN.renderInline(text)
     return _MARKDOWN.render(text)
+
+
+#: "Right. Right: the update…" (a verdict, then an option's feedback saying it again) reads once.
+_REPEATED_VERDICT = re.compile(r"^(?P<word>[A-Z][a-z]+(?: [a-z]+)?)\. (?=(?P=word)\b)")
+
+
+def result_html(result: Result) -> str:
+    """Return one feedback line: the mark (✓ ◐ ✗, as the book shows), then the feedback once."""
+    mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
+    lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
+    details = f"<ul>{lines}</ul>" if lines else ""
+    feedback = _REPEATED_VERDICT.sub("", result.feedback)
+    return (
+        f"<div class='lrquiz-result'><b>{mark}</b> "
+        f"{render_markdown(feedback, inline=True)}{details}</div>"
+    )
+
+
+def check_call(question_id: str) -> str:
+    """Return the exact line a learner runs to check ``question_id`` (the widget and book show it)."""
+    return f'lrcourse.check("{question_id}")'
 
 
 def _dom_id(question_id: str) -> str:
@@ -133,10 +155,12 @@ def _lab(q: Code | FixLoop) -> str:
         else f"run against a recording optimizer and {html.escape(q.scheduler)} that reports "
         "each step-timing mistake"
     )
+    check = html.escape(check_call(q.id))
     return (
         f"<p>Starter (define <code>{html.escape(q.entry)}</code>):</p>{_code(q.starter)}"
         f'<p class="lrquiz-run">To check your answer, open this chapter in JupyterLab and run '
-        f"<code>{call}</code>: your code is {what}.</p>"
+        f"<code>{call}</code>; write <code>{html.escape(q.entry)}</code> in a code cell, run "
+        f"it, then run <code>{check}</code>: your code is {what}.</p>"
     )
 
 

@@ -8,18 +8,19 @@ notebook restores every answer, its feedback and the running score.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 
-from lrcourse.quiz.check import Result, check_answer, predict_key
+from lrcourse.quiz.cell_check import find_source
+from lrcourse.quiz.check import check_answer, predict_key
 from lrcourse.quiz.errors import QuizAnswerError
-from lrcourse.quiz.html import render_markdown
-from lrcourse.quiz.model import Flashcard, Predict, QuestionModel
+from lrcourse.quiz.html import check_call, render_markdown, result_html
+from lrcourse.quiz.model import Code, FixLoop, Flashcard, Predict, QuestionModel
 from lrcourse.quiz.parse import format_problem, is_blank
 from lrcourse.quiz.progress import Progress
+from lrcourse.quiz.result import Result
 
 #: JupyterLab does not load the book's quiz.css; this one rule makes code boxes monospace.
 STYLE = "<style>.lrquiz-mono textarea, .lrquiz-mono input {font-family: monospace;}</style>"
@@ -36,22 +37,6 @@ def _mono(widget: widgets.Widget) -> widgets.Widget:
 
 def _code_html(code: str) -> str:
     return f"<pre class='lrquiz-code'><code>{html.escape(code)}</code></pre>"
-
-
-#: "Right. Right: the update…" (a verdict, then an option's feedback saying it again) reads once.
-_REPEATED_VERDICT = re.compile(r"^(?P<word>[A-Z][a-z]+(?: [a-z]+)?)\. (?=(?P=word)\b)")
-
-
-def _result_html(result: Result) -> str:
-    """Return one feedback line: the mark (✓ ◐ ✗, as the book shows), then the feedback once."""
-    mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
-    lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
-    details = f"<ul>{lines}</ul>" if lines else ""
-    feedback = _REPEATED_VERDICT.sub("", result.feedback)
-    return (
-        f"<div class='lrquiz-result'><b>{mark}</b> "
-        f"{render_markdown(feedback, inline=True)}{details}</div>"
-    )
 
 
 class _Options:
@@ -152,9 +137,17 @@ class QuestionWidget:
                 widgets.Textarea(placeholder="what it prints", layout=_wide(), rows=3)
             )
             return self.text
-        if q.type in ("code", "fix-loop"):
-            self.text = _mono(widgets.Textarea(value=q.starter, layout=_wide(), rows=12))
-            return widgets.VBox([widgets.HTML(f"Define <code>{q.entry}</code>:"), self.text])
+        if isinstance(q, (Code, FixLoop)):
+            # The answer is written in a real code cell (highlighting, Tab, completion), not
+            # here: Check grades the latest cell run that defines the entry, as the call does.
+            call = check_call(q.id)
+            self.call = widgets.HTML(
+                f"<p>Write your answer in a code cell below: copy the starter, define "
+                f"<code>{html.escape(q.entry)}</code> and run the cell. Then press Check, or run "
+                f"<code>{html.escape(call, quote=False)}</code> in a cell of its own.</p>"
+                + _code_html(q.starter)
+            )
+            return self.call
         if q.type == "explain":
             self.text = widgets.Textarea(placeholder="your explanation", layout=_wide(), rows=4)
             checklist = _Options(
@@ -198,6 +191,9 @@ class QuestionWidget:
             return [key for key, box in self.boxes.items() if box.value]
         if q.type == "explain":
             return [int(key) for key, box in self.boxes.items() if box.value]
+        if isinstance(q, (Code, FixLoop)):
+            # The button runs after its cell finished: the last cell run may be the answer.
+            return find_source(q.entry, running_cell=False).source  # or QuizAnswerError
         return self.text.value
 
     def set_answer(self, answer: Any) -> None:
@@ -212,7 +208,7 @@ class QuestionWidget:
         elif q.type == "explain":
             for key, box in self.boxes.items():
                 box.value = int(key) in (answer or [])
-        elif q.type != "flashcard":
+        elif q.type not in ("flashcard", "code", "fix-loop"):  # code lives in the learner's cell
             self.text.value = str(answer)
 
     def submit(self, answer: Any = None) -> Result | None:
@@ -226,7 +222,12 @@ class QuestionWidget:
             self.open_checklist()
             self.feedback.value = "<i>Tick what your explanation covers, then Check.</i>"
             return None
-        answer = self.answer() if answer is None else answer
+        if answer is None:
+            try:
+                answer = self.answer()
+            except QuizAnswerError as error:
+                self.feedback.value = f"<i class='lrquiz-message'>{html.escape(str(error))}</i>"
+                return None
         if is_blank(answer) and self.question.type != "explain":
             # A blank answer is not an attempt: not graded, not saved, the solution stays shut.
             choose = self.question.type in ("single", "multiple")
@@ -246,7 +247,7 @@ class QuestionWidget:
         except QuizAnswerError as error:
             self.feedback.value = f"<span class='lrquiz-error'>{html.escape(str(error))}</span>"
             return None
-        self.feedback.value = _result_html(result)
+        self.feedback.value = result_html(result)
         self.solution_button.disabled = False
         saved = answer if not isinstance(answer, set) else sorted(answer)
         self.progress.record(self.question.id, saved, result.score, result.correct, result.text())
@@ -290,7 +291,7 @@ class QuestionWidget:
         if self.question.type == "explain":
             self.open_checklist()
         result = Result(saved.score, saved.correct, saved.feedback)
-        self.feedback.value = _result_html(result) + (
+        self.feedback.value = result_html(result) + (
             f"<i>(restored: {saved.attempts} attempt(s) so far)</i>"
         )
         self.solution_button.disabled = False

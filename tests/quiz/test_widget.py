@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import IPython
 import pytest
 import torch
 
@@ -128,18 +130,44 @@ def test_book_twin_is_accessible_markup(progress_dir):
     assert "<script src" not in html and "http" not in html
     assert html.count("<p>Reference solution:</p>") == 2  # 1 code + 1 fix-loop
     assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
+    assert "lrcourse.check(&quot;lr-basics.fix-step-order&quot;)" in html
 
 
-def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(progress_dir):
+@pytest.fixture
+def cells(monkeypatch) -> list[str]:
+    """A fake IPython shell whose ``In`` (cell sources in run order) the test appends to."""
+    history: list[str] = [""]
+    shell = SimpleNamespace(user_ns={"In": history})
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    return history
+
+
+def test_a_code_question_is_answered_in_a_code_cell_not_a_text_box(progress_dir, cells):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    lab = question_widget(quiz, "lr-basics.weight-after-steps")
+    assert not hasattr(lab, "text")  # no textarea: the answer lives in a real cell
+    assert 'lrcourse.check("lr-basics.weight-after-steps")' in lab.call.value
+    assert "def weight_after(w0, curvature, lr, steps):" in lab.call.value  # the starter
+    assert lab.submit() is None  # no cell defines weight_after yet: a message, not an attempt
+    assert "no cell you ran defines weight_after" in lab.feedback.value
+    assert lab.solution_button.disabled and not (progress_dir / "01-learning-rate.json").exists()
+
+
+def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(progress_dir, cells):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
     lab = question_widget(quiz, "lr-basics.fix-step-order")
-    assert lab.text.value == lab.question.starter
+    cells.append(lab.question.starter)  # the learner ran the starter's cell; Check grades it
     assert not lab.submit().correct
     assert "scheduler-before-optimizer" in lab.feedback.value
-    lab.text.value = lab.question.reference
+    cells.append(lab.question.reference)
     assert lab.submit().correct
     assert "12 <code>optimizer.step()</code>" in lab.feedback.value
+    saved = Progress.load(loaded.stem).answers["lr-basics.fix-step-order"]
+    assert saved.answer == lab.question.reference and saved.attempts == 2
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    assert "restored: 2 attempt(s)" in question_widget(reopened, lab.question.id).feedback.value
 
 
 def test_options_show_their_markdown_as_html_not_backticks(progress_dir):
