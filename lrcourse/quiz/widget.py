@@ -8,6 +8,7 @@ notebook restores every answer, its feedback and the running score.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,20 +36,24 @@ def _mono(widget: widgets.Widget) -> widgets.Widget:
     return widget
 
 
+def _plain(markdown: str) -> str:
+    """Return inline Markdown as the plain text it shows (code spans keep their text)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", render_markdown(markdown, inline=True))).strip()
+
+
 def _code_html(code: str) -> str:
     return f"<pre class='lrquiz-code'><code>{html.escape(code)}</code></pre>"
 
 
 class _Options:
-    """Answer options as tick boxes labelled with their rendered Markdown (code spans, emphasis).
+    """Tick boxes labelled with their rendered Markdown (code spans, emphasis): any number ticked.
 
-    ipywidgets' RadioButtons labels are plain text, so an option written as ``ExponentialLR`` in
-    backticks showed its backticks; a Checkbox's label may be HTML (``description_allow_html``)
-    and stays the box's accessible name. ``value`` is the picked key (``single``) or a list of keys.
+    Multiple-choice options and an explain question's checklist. A Checkbox's label may be HTML
+    (``description_allow_html``) and stays the box's accessible name; single-choice questions use
+    radio buttons instead (one pick, announced as such).
     """
 
-    def __init__(self, options: Sequence[tuple[str, str]], *, single: bool) -> None:
-        self.single = single
+    def __init__(self, options: Sequence[tuple[str, str]]) -> None:
         self.boxes = {
             key: widgets.Checkbox(
                 value=False,
@@ -60,28 +65,6 @@ class _Options:
             for key, text in options
         }
         self.box = widgets.VBox(list(self.boxes.values()), layout=_wide())
-        if single:
-            for key, box in self.boxes.items():
-                box.observe(lambda change, key=key: self._only(key, change["new"]), names="value")
-
-    def _only(self, key: str, ticked: bool) -> None:
-        if ticked:
-            for other, box in self.boxes.items():
-                if other != key:
-                    box.value = False
-
-    @property
-    def value(self) -> Any:
-        picked = [key for key, box in self.boxes.items() if box.value]
-        if self.single:
-            return picked[0] if picked else None
-        return picked
-
-    @value.setter
-    def value(self, picked: Any) -> None:
-        chosen = {picked} if self.single else set(picked or [])
-        for key, box in self.boxes.items():
-            box.value = key in chosen
 
 
 class QuestionWidget:
@@ -124,9 +107,18 @@ class QuestionWidget:
 
     def _make_input(self) -> widgets.Widget:
         q = self.question
-        if q.type in ("single", "multiple"):
-            choices = _Options([(o.key, o.text) for o in q.options], single=q.type == "single")
-            self.radio = choices  # the single-choice name the tests and notebooks use
+        if q.type == "single":
+            # Radio buttons: one pick, announced as a radio group. Their labels are plain text
+            # (ipywidgets draws no HTML there): the option's Markdown rendered, tags dropped, so
+            # `ExponentialLR` reads ExponentialLR, never with its backticks.
+            self.radio = widgets.RadioButtons(
+                options=[(_plain(o.text), o.key) for o in q.options],
+                value=None,
+                layout=_wide(),
+            )
+            return self.radio
+        if q.type == "multiple":
+            choices = _Options([(o.key, o.text) for o in q.options])
             self.boxes = choices.boxes
             return choices.box
         if q.type == "numeric":
@@ -150,9 +142,7 @@ class QuestionWidget:
             return self.call
         if q.type == "explain":
             self.text = widgets.Textarea(placeholder="your explanation", layout=_wide(), rows=4)
-            checklist = _Options(
-                [(str(i), item) for i, item in enumerate(q.checklist)], single=False
-            )
+            checklist = _Options([(str(i), item) for i, item in enumerate(q.checklist)])
             self.boxes = checklist.boxes
             # The checklist is the model answer: it opens once the learner has written (submit).
             note = widgets.HTML("Now tick what your explanation covers:")

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import IPython
+import ipywidgets as widgets
 import pytest
 import torch
 
@@ -170,24 +171,29 @@ def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(prog
     assert "restored: 2 attempt(s)" in question_widget(reopened, lab.question.id).feedback.value
 
 
-def test_options_show_their_markdown_as_html_not_backticks(progress_dir):
+def test_multiple_choice_options_show_their_markdown_as_html_not_backticks(progress_dir):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
-    single = question_widget(quiz, "lr-basics.where-lr-is-applied")
-    labels = [box.description for box in single.boxes.values()]
-    assert all(box.description_allow_html for box in single.boxes.values())
-    assert any("<code>" in label for label in labels)
+    multiple = question_widget(quiz, "lr-basics.rate-regimes")
+    assert all(isinstance(box, widgets.Checkbox) for box in multiple.boxes.values())
+    labels = [box.description for box in multiple.boxes.values()]
+    assert all(box.description_allow_html for box in multiple.boxes.values())
+    assert any("<code>w[1]</code>" in label for label in labels)
     assert not any("`" in label for label in labels)
 
 
-def test_a_single_choice_keeps_one_pick(progress_dir):
+def test_a_single_choice_is_a_radio_group_labelled_without_backticks(progress_dir):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
     single = question_widget(quiz, "lr-basics.where-lr-is-applied")
-    first, second = list(single.boxes)[:2]
-    single.boxes[first].value = True
-    single.boxes[second].value = True
-    assert single.answer() == second and not single.boxes[first].value
+    assert isinstance(single.radio, widgets.RadioButtons) and single.radio.value is None
+    labels = [label for label, _ in single.radio.options]
+    assert "optimizer.step()" in labels  # written `optimizer.step()` in the bank
+    assert not any("`" in label or "<" in label for label in labels)
+    first, second = [key for _, key in single.radio.options][:2]
+    single.radio.value = first
+    single.radio.value = second
+    assert single.answer() == second
 
 
 def test_a_blank_answer_is_not_counted_or_saved_and_keeps_the_solution_shut(progress_dir):
