@@ -17,6 +17,8 @@ import lrcourse
 from lrcourse.quiz.bank import find_question
 from lrcourse.quiz.cell_check import find_source
 from lrcourse.quiz.errors import QuizAnswerError, QuizBankError
+from lrcourse.quiz.progress import Progress
+from lrcourse.quiz.widget import QuestionWidget
 
 CODE = "lr-basics.weight-after-steps"
 LOOP = "lr-basics.fix-step-order"
@@ -123,5 +125,17 @@ def test_check_takes_the_source_text_outside_a_notebook(progress_dir, monkeypatc
 def test_a_question_that_is_not_code_names_the_call_that_answers_it(progress_dir):
     with pytest.raises(QuizAnswerError, match=r'show_question\("lr-basics.one-sgd-step"\)'):
         lrcourse.check("lr-basics.one-sgd-step")
-    with pytest.raises(QuizBankError, match="no question with id 'lr-basics.no-such-question'"):
+    with pytest.raises(QuizBankError, match=r"no question with id 'lr-basics\.no-such-question'"):
         lrcourse.check("lr-basics.no-such-question")
+
+
+def test_the_widget_and_the_call_add_up_their_attempts_in_one_file(progress_dir, cells):
+    """A widget loaded before a check call must not overwrite what the call saved."""
+    loaded, question = find_question(CODE)
+    widget = QuestionWidget(question, 1, Progress.load(loaded.stem))  # shown first, empty
+    cells += [reference(CODE), CHECK]
+    assert lrcourse.check(CODE).result.correct  # attempt 1, saved by the call
+    cells.append("print('a later cell')")
+    assert widget.submit().correct  # the widget's Check grades In[1] again: attempt 2
+    saved = json.loads((progress_dir / "01-learning-rate.json").read_text())["answers"][CODE]
+    assert saved["attempts"] == 2 and saved["answer"] == reference(CODE)
