@@ -75,8 +75,11 @@ def test_a_code_answer_in_a_real_cell_is_graded_by_the_check_call_and_saved(page
     tab, requests = page
     url, progress = lab
     tab.set_default_timeout(180_000)
-    tab.goto(url.replace("quiz.ipynb", "code.ipynb"))
-    tab.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget")
+    # ?reset: a fresh workspace, so the first test's notebook is not restored as the current one
+    tab.goto(url.replace("quiz.ipynb", "code.ipynb?reset"))
+    tab.wait_for_function(
+        "window.jupyterapp?.shell.currentWidget?.context?.path?.endsWith('code.ipynb')"
+    )
     tab.wait_for_function(
         "window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle'"
     )
