@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "TrainingConfigError": "lrcourse.errors",
     "TrainingRun": "lrcourse.train.loop",
     "build_scheduler": "lrcourse.trace",
+    "check": "lrcourse.quiz.cell_check",
     "check_scheduler": "lrcourse.content.scheduler_checks",
     "compare_explorer": "lrcourse.explorers.widgets",
     "compare_schedules": "lrcourse.train.compare",

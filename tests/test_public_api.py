@@ -47,3 +47,12 @@ def test_importing_lrcourse_loads_no_heavy_library():
     code = f"import sys, lrcourse; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_call_the_quiz_tells_learners_to_run_is_public():
+    """The widget and the book print ``lrcourse.check("<id>")``; that name must resolve."""
+    from lrcourse.quiz.cell_check import check
+    from lrcourse.quiz.html import check_call
+
+    assert check_call("a.b") == 'lrcourse.check("a.b")'
+    assert "check" in lrcourse.__all__ and lrcourse.check is check

@@ -9,6 +9,7 @@ from typing import Literal
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from lrcourse.display.figure import course_figure
 from lrcourse.errors import LRCourseError
@@ -52,13 +53,13 @@ def draw_traces(
     groups: Sequence[int] | None = None,
     log: bool | None = False,
     drawstyle: str = "steps-post",
-) -> list:
+) -> list[Line2D]:
     """Draw each trace's rates on ``ax`` and return the Line2D objects (one per trace and group).
 
     ``log=None`` chooses: a log y axis when the rates span three decades or more (a range test),
     else a linear one from 0, so a halving looks like a halving.
     """
-    lines = []
+    lines: list[Line2D] = []
     for trace in traces:
         for group in groups if groups is not None else range(len(trace.lrs)):
             label = trace.label if len(trace.lrs) == 1 else f"{trace.label} · group {group}"

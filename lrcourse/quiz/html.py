@@ -23,11 +23,24 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from lrcourse.quiz.model import QuestionModel
+from lrcourse.quiz.model import (
+    Code,
+    Explain,
+    FixLoop,
+    Flashcard,
+    MultipleChoice,
+    Numeric,
+    Predict,
+    QuestionModel,
+    SingleChoice,
+)
+from lrcourse.quiz.result import Result
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")  # ch7 Q6 has a table
 _RENDERED: Counter[str] = Counter()
 GRADED_IN_BROWSER = ("single", "multiple", "numeric", "predict")
+#: Every question type but the flashcard: each has a prompt, hint and worked solution.
+Solved = SingleChoice | MultipleChoice | Numeric | Predict | Code | FixLoop | Explain
 
 
 def render_markdown(text: str, *, inline: bool = False) -> str:
@@ -35,6 +48,27 @@ def render_markdown(text: str, *, inline: bool = False) -> str:
     if inline:
         return _MARKDOWN.renderInline(text)
     return _MARKDOWN.render(text)
+
+
+#: "Right. Right: the update…" (a verdict, then an option's feedback saying it again) reads once.
+_REPEATED_VERDICT = re.compile(r"^(?P<word>[A-Z][a-z]+(?: [a-z]+)?)\. (?=(?P=word)\b)")
+
+
+def result_html(result: Result) -> str:
+    """Return one feedback line: the mark (✓ ◐ ✗, as the book shows), then the feedback once."""
+    mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
+    lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
+    details = f"<ul>{lines}</ul>" if lines else ""
+    feedback = _REPEATED_VERDICT.sub("", result.feedback)
+    return (
+        f"<div class='lrquiz-result'><b>{mark}</b> "
+        f"{render_markdown(feedback, inline=True)}{details}</div>"
+    )
+
+
+def check_call(question_id: str) -> str:
+    """Return the exact line a learner runs to check ``question_id`` (the widget and book show it)."""
+    return f'lrcourse.check("{question_id}")'
 
 
 def _dom_id(question_id: str) -> str:
@@ -54,13 +88,15 @@ def _json_script(data: dict[str, Any]) -> str:
     return f'<script type="application/json" class="lrquiz-self-check">{text}</script>'
 
 
-def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
+def _controls(
+    q: SingleChoice | MultipleChoice | Numeric | Predict, dom: str
+) -> tuple[str, dict[str, Any]]:
     """Return the answer controls and what the browser grades against."""
     # Here, not at the top: check imports torch, which render_markdown's callers (the QTI
     # export) do not need.
     from lrcourse.quiz.check import numeric_key, predict_key
 
-    if q.type in ("single", "multiple"):
+    if isinstance(q, (SingleChoice, MultipleChoice)):
         kind = "radio" if q.type == "single" else "checkbox"
         legend = "Choose one" if q.type == "single" else "Select all that apply"
         labels = "".join(
@@ -71,9 +107,9 @@ def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
         key: dict[str, Any] = {
             "feedback": {o.key: render_markdown(o.feedback, inline=True) for o in q.options}
         }
-        key["answers"] = [q.answer] if q.type == "single" else list(q.answers)
+        key["answers"] = [q.answer] if isinstance(q, SingleChoice) else list(q.answers)
         return f"<fieldset><legend>{legend}</legend>{labels}</fieldset>", key
-    if q.type == "numeric":
+    if isinstance(q, Numeric):
         unit = f" ({html.escape(q.unit)})" if q.unit else ""
         control = (
             f'<label for="{dom}-input">Your answer{unit}</label> '
@@ -92,7 +128,7 @@ def _controls(q: QuestionModel, dom: str) -> tuple[str, dict[str, Any]]:
     return control, {"output": predict_key(q)}
 
 
-def _solution(q: QuestionModel) -> str:
+def _solution(q: Solved) -> str:
     """Return the worked solution, ``hidden`` until the learner has tried (``quiz.js`` opens it).
 
     A question graded in the browser unlocks it on the first non-blank Check; any other question
@@ -101,7 +137,7 @@ def _solution(q: QuestionModel) -> str:
     steps = "".join(f"<li>{render_markdown(s, inline=True)}</li>" for s in q.solution)
     mistakes = "".join(f"<li>{render_markdown(m, inline=True)}</li>" for m in q.mistakes)
     reference = (
-        f"<p>Reference solution:</p>{_code(q.reference)}" if q.type in ("code", "fix-loop") else ""
+        f"<p>Reference solution:</p>{_code(q.reference)}" if isinstance(q, (Code, FixLoop)) else ""
     )
     reveal = (
         ""
@@ -114,18 +150,20 @@ def _solution(q: QuestionModel) -> str:
     )
 
 
-def _lab(q: QuestionModel) -> str:
+def _lab(q: Code | FixLoop) -> str:
     call = html.escape(f'lrcourse.show_question("{q.id}")')
     what = (
         "checked against torch: " + ", ".join(sorted({c.kind.replace("_", " ") for c in q.checks}))
-        if q.type == "code"
+        if isinstance(q, Code)
         else f"run against a recording optimizer and {html.escape(q.scheduler)} that reports "
         "each step-timing mistake"
     )
+    check = html.escape(check_call(q.id))
     return (
         f"<p>Starter (define <code>{html.escape(q.entry)}</code>):</p>{_code(q.starter)}"
         f'<p class="lrquiz-run">To check your answer, open this chapter in JupyterLab and run '
-        f"<code>{call}</code>: your code is {what}.</p>"
+        f"<code>{call}</code>; write <code>{html.escape(q.entry)}</code> in a code cell, run "
+        f"it, then run <code>{check}</code>: your code is {what}.</p>"
     )
 
 
@@ -142,7 +180,7 @@ def question_html(q: QuestionModel, number: int) -> str:
         f'<h4 id="{title}">Question {number} <span class="lrquiz-meta">{html.escape(meta)}</span>'
         "</h4>"
     )
-    if q.type == "flashcard":
+    if isinstance(q, Flashcard):
         body = (
             f'<details class="lrquiz-card"><summary>{render_markdown(q.front, inline=True)}'
             f"</summary>{render_markdown(q.back)}</details>"
@@ -152,7 +190,7 @@ def question_html(q: QuestionModel, number: int) -> str:
     shown = q.public().shown_code
     if shown and q.type not in ("code", "fix-loop"):
         body += _code(shown)
-    if q.type in GRADED_IN_BROWSER:
+    if isinstance(q, (SingleChoice, MultipleChoice, Numeric, Predict)):
         controls, key = _controls(q, dom)
         body += (
             f'<div class="lrquiz-controls">{controls}</div>'
@@ -160,7 +198,7 @@ def question_html(q: QuestionModel, number: int) -> str:
             '<div class="lrquiz-feedback" role="status" aria-live="polite"></div>'
             + _json_script({"type": q.type, **key})
         )
-    elif q.type == "explain":
+    elif isinstance(q, Explain):
         items = "".join(f"<li>{render_markdown(item, inline=True)}</li>" for item in q.checklist)
         # The checklist is the model answer: hidden until the learner has written something
         # and asks to compare (quiz.js); the text is kept in this browser across reloads.

@@ -60,11 +60,26 @@ class Progress:
     def record(
         self, question_id: str, answer: Any, score: float, correct: bool, feedback: str
     ) -> None:
-        """Store the newest answer to ``question_id`` and write the file."""
+        """Store the newest answer to ``question_id`` and write the file.
+
+        The file is re-read first: another view of the same bank in this kernel (a quiz widget, a
+        ``lrcourse.check`` call) may have saved since this one loaded, and its answers are kept.
+        """
+        self.answers = self._on_disk()
         before = self.answers.get(question_id)
         attempts = before.attempts + 1 if before else 1
         self.answers[question_id] = SavedAnswer(answer, score, correct, feedback, attempts)
         self.save()
+
+    def _on_disk(self) -> dict[str, SavedAnswer]:
+        """Return the answers the file holds now (none if it is gone; this view's if unreadable)."""
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return {qid: SavedAnswer(**saved) for qid, saved in data["answers"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return dict(self.answers)  # saving replaces it with a whole file
 
     def total(self) -> float:
         """Return the sum of the latest scores."""

@@ -14,12 +14,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from lrcourse.quiz.check import Result, check_answer, predict_key
+from lrcourse.quiz.cell_check import find_source
+from lrcourse.quiz.check import check_answer, predict_key
 from lrcourse.quiz.errors import QuizAnswerError
-from lrcourse.quiz.html import render_markdown
-from lrcourse.quiz.model import Predict, QuestionModel
+from lrcourse.quiz.html import check_call, render_markdown, result_html
+from lrcourse.quiz.model import Code, FixLoop, Flashcard, Predict, QuestionModel
 from lrcourse.quiz.parse import format_problem, is_blank
 from lrcourse.quiz.progress import Progress
+from lrcourse.quiz.result import Result
 
 #: JupyterLab does not load the book's quiz.css; this one rule makes code boxes monospace.
 STYLE = "<style>.lrquiz-mono textarea, .lrquiz-mono input {font-family: monospace;}</style>"
@@ -34,36 +36,24 @@ def _mono(widget: widgets.Widget) -> widgets.Widget:
     return widget
 
 
+def _plain(markdown: str) -> str:
+    """Return inline Markdown as the plain text it shows (code spans keep their text)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", render_markdown(markdown, inline=True))).strip()
+
+
 def _code_html(code: str) -> str:
     return f"<pre class='lrquiz-code'><code>{html.escape(code)}</code></pre>"
 
 
-#: "Right. Right: the update…" (a verdict, then an option's feedback saying it again) reads once.
-_REPEATED_VERDICT = re.compile(r"^(?P<word>[A-Z][a-z]+(?: [a-z]+)?)\. (?=(?P=word)\b)")
-
-
-def _result_html(result: Result) -> str:
-    """Return one feedback line: the mark (✓ ◐ ✗, as the book shows), then the feedback once."""
-    mark = "✓" if result.correct else ("◐" if result.score > 0 else "✗")
-    lines = "".join(f"<li>{render_markdown(line, inline=True)}</li>" for line in result.details)
-    details = f"<ul>{lines}</ul>" if lines else ""
-    feedback = _REPEATED_VERDICT.sub("", result.feedback)
-    return (
-        f"<div class='lrquiz-result'><b>{mark}</b> "
-        f"{render_markdown(feedback, inline=True)}{details}</div>"
-    )
-
-
 class _Options:
-    """Answer options as tick boxes labelled with their rendered Markdown (code spans, emphasis).
+    """Tick boxes labelled with their rendered Markdown (code spans, emphasis): any number ticked.
 
-    ipywidgets' RadioButtons labels are plain text, so an option written as ``ExponentialLR`` in
-    backticks showed its backticks; a Checkbox's label may be HTML (``description_allow_html``)
-    and stays the box's accessible name. ``value`` is the picked key (``single``) or a list of keys.
+    Multiple-choice options and an explain question's checklist. A Checkbox's label may be HTML
+    (``description_allow_html``) and stays the box's accessible name; single-choice questions use
+    radio buttons instead (one pick, announced as such).
     """
 
-    def __init__(self, options: Sequence[tuple[str, str]], *, single: bool) -> None:
-        self.single = single
+    def __init__(self, options: Sequence[tuple[str, str]]) -> None:
         self.boxes = {
             key: widgets.Checkbox(
                 value=False,
@@ -75,28 +65,6 @@ class _Options:
             for key, text in options
         }
         self.box = widgets.VBox(list(self.boxes.values()), layout=_wide())
-        if single:
-            for key, box in self.boxes.items():
-                box.observe(lambda change, key=key: self._only(key, change["new"]), names="value")
-
-    def _only(self, key: str, ticked: bool) -> None:
-        if ticked:
-            for other, box in self.boxes.items():
-                if other != key:
-                    box.value = False
-
-    @property
-    def value(self) -> Any:
-        picked = [key for key, box in self.boxes.items() if box.value]
-        if self.single:
-            return picked[0] if picked else None
-        return picked
-
-    @value.setter
-    def value(self, picked: Any) -> None:
-        chosen = {picked} if self.single else set(picked or [])
-        for key, box in self.boxes.items():
-            box.value = key in chosen
 
 
 class QuestionWidget:
@@ -139,9 +107,18 @@ class QuestionWidget:
 
     def _make_input(self) -> widgets.Widget:
         q = self.question
-        if q.type in ("single", "multiple"):
-            choices = _Options([(o.key, o.text) for o in q.options], single=q.type == "single")
-            self.radio = choices  # the single-choice name the tests and notebooks use
+        if q.type == "single":
+            # Radio buttons: one pick, announced as a radio group. Their labels are plain text
+            # (ipywidgets draws no HTML there): the option's Markdown rendered, tags dropped, so
+            # `ExponentialLR` reads ExponentialLR, never with its backticks.
+            self.radio = widgets.RadioButtons(
+                options=[(_plain(o.text), o.key) for o in q.options],
+                value=None,
+                layout=_wide(),
+            )
+            return self.radio
+        if q.type == "multiple":
+            choices = _Options([(o.key, o.text) for o in q.options])
             self.boxes = choices.boxes
             return choices.box
         if q.type == "numeric":
@@ -152,14 +129,20 @@ class QuestionWidget:
                 widgets.Textarea(placeholder="what it prints", layout=_wide(), rows=3)
             )
             return self.text
-        if q.type in ("code", "fix-loop"):
-            self.text = _mono(widgets.Textarea(value=q.starter, layout=_wide(), rows=12))
-            return widgets.VBox([widgets.HTML(f"Define <code>{q.entry}</code>:"), self.text])
+        if isinstance(q, (Code, FixLoop)):
+            # The answer is written in a real code cell (highlighting, Tab, completion), not
+            # here: Check grades the latest cell run that defines the entry, as the call does.
+            call = check_call(q.id)
+            self.call = widgets.HTML(
+                f"<p>Write your answer in a code cell below: copy the starter, define "
+                f"<code>{html.escape(q.entry)}</code> and run the cell. Then press Check, or run "
+                f"<code>{html.escape(call, quote=False)}</code> in a cell of its own.</p>"
+                + _code_html(q.starter)
+            )
+            return self.call
         if q.type == "explain":
             self.text = widgets.Textarea(placeholder="your explanation", layout=_wide(), rows=4)
-            checklist = _Options(
-                [(str(i), item) for i, item in enumerate(q.checklist)], single=False
-            )
+            checklist = _Options([(str(i), item) for i, item in enumerate(q.checklist)])
             self.boxes = checklist.boxes
             # The checklist is the model answer: it opens once the learner has written (submit).
             note = widgets.HTML("Now tick what your explanation covers:")
@@ -176,8 +159,12 @@ class QuestionWidget:
         knew = widgets.Button(description="I knew it", button_style="success", disabled=True)
         not_yet = widgets.Button(description="Not yet", disabled=True)
 
+        card = self.question
+        if not isinstance(card, Flashcard):
+            raise TypeError(f"question {card.id} is a {card.type} question, not a flashcard")
+
         def turn_card(_: Any) -> None:
-            self.card_back.value = render_markdown(self.question.back)
+            self.card_back.value = render_markdown(card.back)
             knew.disabled = not_yet.disabled = False
 
         turn.on_click(turn_card)
@@ -194,6 +181,9 @@ class QuestionWidget:
             return [key for key, box in self.boxes.items() if box.value]
         if q.type == "explain":
             return [int(key) for key, box in self.boxes.items() if box.value]
+        if isinstance(q, (Code, FixLoop)):
+            # The button runs after its cell finished: the last cell run may be the answer.
+            return find_source(q.entry, running_cell=False).source  # or QuizAnswerError
         return self.text.value
 
     def set_answer(self, answer: Any) -> None:
@@ -208,7 +198,7 @@ class QuestionWidget:
         elif q.type == "explain":
             for key, box in self.boxes.items():
                 box.value = int(key) in (answer or [])
-        elif q.type != "flashcard":
+        elif q.type not in ("flashcard", "code", "fix-loop"):  # code lives in the learner's cell
             self.text.value = str(answer)
 
     def submit(self, answer: Any = None) -> Result | None:
@@ -222,7 +212,12 @@ class QuestionWidget:
             self.open_checklist()
             self.feedback.value = "<i>Tick what your explanation covers, then Check.</i>"
             return None
-        answer = self.answer() if answer is None else answer
+        if answer is None:
+            try:
+                answer = self.answer()
+            except QuizAnswerError as error:
+                self.feedback.value = f"<i class='lrquiz-message'>{html.escape(str(error))}</i>"
+                return None
         if is_blank(answer) and self.question.type != "explain":
             # A blank answer is not an attempt: not graded, not saved, the solution stays shut.
             choose = self.question.type in ("single", "multiple")
@@ -242,7 +237,7 @@ class QuestionWidget:
         except QuizAnswerError as error:
             self.feedback.value = f"<span class='lrquiz-error'>{html.escape(str(error))}</span>"
             return None
-        self.feedback.value = _result_html(result)
+        self.feedback.value = result_html(result)
         self.solution_button.disabled = False
         saved = answer if not isinstance(answer, set) else sorted(answer)
         self.progress.record(self.question.id, saved, result.score, result.correct, result.text())
@@ -286,7 +281,7 @@ class QuestionWidget:
         if self.question.type == "explain":
             self.open_checklist()
         result = Result(saved.score, saved.correct, saved.feedback)
-        self.feedback.value = _result_html(result) + (
+        self.feedback.value = result_html(result) + (
             f"<i>(restored: {saved.attempts} attempt(s) so far)</i>"
         )
         self.solution_button.disabled = False

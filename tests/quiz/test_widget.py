@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import IPython
+import ipywidgets as widgets
 import pytest
 import torch
 
@@ -128,38 +131,69 @@ def test_book_twin_is_accessible_markup(progress_dir):
     assert "<script src" not in html and "http" not in html
     assert html.count("<p>Reference solution:</p>") == 2  # 1 code + 1 fix-loop
     assert "lrcourse.show_question(&quot;lr-basics.fix-step-order&quot;)" in html
+    assert "lrcourse.check(&quot;lr-basics.fix-step-order&quot;)" in html
 
 
-def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(progress_dir):
+@pytest.fixture
+def cells(monkeypatch) -> list[str]:
+    """A fake IPython shell whose ``In`` (cell sources in run order) the test appends to."""
+    history: list[str] = [""]
+    shell = SimpleNamespace(user_ns={"In": history})
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    return history
+
+
+def test_a_code_question_is_answered_in_a_code_cell_not_a_text_box(progress_dir, cells):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    lab = question_widget(quiz, "lr-basics.weight-after-steps")
+    assert not hasattr(lab, "text")  # no textarea: the answer lives in a real cell
+    assert 'lrcourse.check("lr-basics.weight-after-steps")' in lab.call.value
+    assert "def weight_after(w0, curvature, lr, steps):" in lab.call.value  # the starter
+    assert lab.submit() is None  # no cell defines weight_after yet: a message, not an attempt
+    assert "no cell you ran defines weight_after" in lab.feedback.value
+    assert lab.solution_button.disabled and not (progress_dir / "01-learning-rate.json").exists()
+
+
+def test_a_fix_loop_answer_is_run_out_of_process_and_reported_in_the_widget(progress_dir, cells):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
     lab = question_widget(quiz, "lr-basics.fix-step-order")
-    assert lab.text.value == lab.question.starter
+    cells.append(lab.question.starter)  # the learner ran the starter's cell; Check grades it
     assert not lab.submit().correct
     assert "scheduler-before-optimizer" in lab.feedback.value
-    lab.text.value = lab.question.reference
+    cells.append(lab.question.reference)
     assert lab.submit().correct
     assert "12 <code>optimizer.step()</code>" in lab.feedback.value
+    saved = Progress.load(loaded.stem).answers["lr-basics.fix-step-order"]
+    assert saved.answer == lab.question.reference and saved.attempts == 2
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    assert "restored: 2 attempt(s)" in question_widget(reopened, lab.question.id).feedback.value
 
 
-def test_options_show_their_markdown_as_html_not_backticks(progress_dir):
+def test_multiple_choice_options_show_their_markdown_as_html_not_backticks(progress_dir):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
-    single = question_widget(quiz, "lr-basics.where-lr-is-applied")
-    labels = [box.description for box in single.boxes.values()]
-    assert all(box.description_allow_html for box in single.boxes.values())
-    assert any("<code>" in label for label in labels)
+    multiple = question_widget(quiz, "lr-basics.rate-regimes")
+    assert all(isinstance(box, widgets.Checkbox) for box in multiple.boxes.values())
+    labels = [box.description for box in multiple.boxes.values()]
+    assert all(box.description_allow_html for box in multiple.boxes.values())
+    assert any("<code>w[1]</code>" in label for label in labels)
     assert not any("`" in label for label in labels)
 
 
-def test_a_single_choice_keeps_one_pick(progress_dir):
+def test_a_single_choice_is_a_radio_group_labelled_without_backticks(progress_dir):
     loaded = find_bank("learning-rate")
     quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
     single = question_widget(quiz, "lr-basics.where-lr-is-applied")
-    first, second = list(single.boxes)[:2]
-    single.boxes[first].value = True
-    single.boxes[second].value = True
-    assert single.answer() == second and not single.boxes[first].value
+    assert isinstance(single.radio, widgets.RadioButtons) and single.radio.value is None
+    labels = [label for label, _ in single.radio.options]
+    assert "optimizer.step()" in labels  # written `optimizer.step()` in the bank
+    assert not any("`" in label or "<" in label for label in labels)
+    first, second = [key for _, key in single.radio.options][:2]
+    single.radio.value = first
+    single.radio.value = second
+    assert single.answer() == second
 
 
 def test_a_blank_answer_is_not_counted_or_saved_and_keeps_the_solution_shut(progress_dir):
