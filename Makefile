@@ -30,6 +30,8 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export LRCOURSE_PROGRESS_FILE_DIR := $(CURDIR)/.cache/progress
+# Keys torch computed for assign/export, cached per snippet, torch and engine (lrcourse/grading/keycache.py).
+export LRCOURSE_CACHE := $(CURDIR)/.cache/lrcourse
 # Executed notebooks store the numbers of a CPU run: pin the training demos to the CPU wherever
 # notebooks are executed or compared, so strict nbval passes on a GPU machine too. Learners in
 # JupyterLab still get cuda/mps from lrcourse.pick_device(); set LRCOURSE_DEVICE to override.

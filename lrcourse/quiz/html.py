@@ -173,7 +173,8 @@ def question_html(q: QuestionModel, number: int) -> str:
     title = f"{dom}-title"
     meta = f"{q.difficulty} · {', '.join(q.topics)}"
     # The chapter section to review (optional): quiz.js's end-of-quiz summary links it.
-    section = f' data-section="{html.escape(q.section)}"' if getattr(q, "section", None) else ""
+    anchor = None if isinstance(q, Flashcard) else q.section  # flashcards are not in a quiz
+    section = f' data-section="{html.escape(anchor)}"' if anchor else ""
     head = (
         f'<section class="lrquiz-q" id="{dom}" data-qid="{html.escape(q.id)}" '
         f'data-type="{q.type}" aria-labelledby="{title}"{section}>'
