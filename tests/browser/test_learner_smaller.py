@@ -115,9 +115,9 @@ def test_the_home_page_gives_a_learning_path_and_a_flowchart(browser, site, view
     context, tab = _tab(browser, site, viewport, mode)
     tab.goto(f"{site}/{HOME}", wait_until="networkidle")
     path = tab.locator("section#the-learning-path ol > li")
-    assert path.count() == 8
+    assert path.count() == 9
     hrefs = [path.nth(i).locator("a").first.get_attribute("href") for i in range(path.count())]
-    assert [h.split("/")[-1][:2] for h in hrefs] == [f"0{n}" for n in range(1, 9)]
+    assert [h.split("/")[-1][:2] for h in hrefs] == [f"0{n}" for n in range(1, 10)]
     steps = tab.locator(".lrc-flow .lrc-flow-step")
     assert steps.count() == 3 and steps.first.is_visible()
     assert steps.first.inner_text().startswith("1. Do you know the length of the run?")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
 from lrcourse.train.stats import mean_sd, standard_error
 
@@ -38,9 +39,16 @@ def chapter():
         if cell.cell_type == "code"
     ]
     assert code[0].startswith("# Opened alone"), "the first cell is the install cell (it uses %pip)"
-    for source in code[1:]:
-        if "show_quiz" not in source:
-            exec(compile(source, str(CHAPTER), "exec"), namespace)
+    # The chapter switches torch's default dtype to float64 for its sweep: put it back after, or
+    # every later test in this process would build float64 layers.
+    dtype, threads = torch.get_default_dtype(), torch.get_num_threads()
+    try:
+        for source in code[1:]:
+            if "show_quiz" not in source:
+                exec(compile(source, str(CHAPTER), "exec"), namespace)
+    finally:
+        torch.set_default_dtype(dtype)
+        torch.set_num_threads(threads)
     return namespace
 
 
