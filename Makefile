@@ -47,7 +47,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 STRIP_NOTEBOOK_METADATA = $(VENV)/bin/nbstripout --keep-output --keep-count --keep-id \
 	--extra-keys "metadata.jupytext"
 
-.PHONY: help setup book test check lint typecheck unit nbval nbval-kernels wheelhouse wheel-test book-strict book-check browser lab serve bench notebooks clean quiz-verify
+.PHONY: help setup book test test-all unit-slow browser-slow check lint typecheck unit nbval nbval-kernels wheelhouse wheel-test book-strict book-check browser lab serve bench notebooks clean quiz-verify
 
 help:
 	@echo "make book   - set up .venv, build the book executing every notebook"
@@ -123,8 +123,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Suites marked slow (multi-seed claims over the chapters, class round trips through the CLI,
+# the hostile corpus as an ordinary user, the wheel in a fresh venv) run in CI (CI=true, as
+# .ci/run has it) and with `make test-all`; `make test` without them stays under 10 minutes on
+# 2 quiet cores.
 unit: $(STAMP)
-	$(VENV)/bin/pytest -m "not browser and not wheel" -p no:cacheprovider
+	$(VENV)/bin/pytest -m "not browser and not wheel and not slow" -p no:cacheprovider --durations=10
+
+unit-slow: $(STAMP)
+	$(VENV)/bin/pytest -m "slow and not browser and not wheel" -p no:cacheprovider --durations=10
 
 NBVAL = $(VENV)/bin/pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env -n 2 --dist loadfile $(if $(NB),$(NB),$(NOTEBOOKS))
@@ -158,14 +165,22 @@ wheel-test: $(STAMP) $(WHEELHOUSE)/.filled
 
 browser: $(STAMP) book-check
 	bash tests/browser/ensure_chromium.sh
-	$(VENV)/bin/pytest -p no:cacheprovider -m browser
+	$(VENV)/bin/pytest -p no:cacheprovider -m "browser and not slow" --durations=15
+
+browser-slow: $(STAMP) book-check
+	bash tests/browser/ensure_chromium.sh
+	$(VENV)/bin/pytest -p no:cacheprovider -m "browser and slow" --durations=15
 
 # Every quiz key and reference solution, re-derived from the installed torch.
 quiz-verify: $(STAMP)
 	$(VENV)/bin/lrcourse quiz verify
 
-test: lint typecheck quiz-verify unit nbval nbval-kernels wheel-test browser
-	@echo "All checks passed."
+SLOW_SUITES := unit-slow wheel-test browser-slow
+test: lint typecheck quiz-verify unit nbval nbval-kernels browser $(if $(CI),$(SLOW_SUITES))
+	@echo "All checks passed$(if $(CI), (the slow suites included),; CI and make test-all also run: $(SLOW_SUITES))."
+
+test-all: lint typecheck quiz-verify unit nbval nbval-kernels browser $(SLOW_SUITES)
+	@echo "All checks passed, the slow suites included."
 
 check: test
 

@@ -60,6 +60,7 @@ def test_an_old_chapter_address_lands_on_the_chapters_one_page(browser, site):
     context.close()
 
 
+@pytest.mark.slow  # every page of the book, axe each time: about a minute a mode (CI runs it)
 @pytest.mark.parametrize("mode", ["light", "dark"])
 def test_no_page_has_serious_or_critical_axe_violations(browser, site, mode):
     from axe_playwright_python.sync_playwright import Axe
