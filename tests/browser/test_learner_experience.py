@@ -84,6 +84,7 @@ def test_no_page_has_serious_or_critical_axe_violations(browser, site, mode):
     assert found == {}
 
 
+@pytest.mark.slow  # every page of the book (CI runs it)
 def test_no_page_scrolls_sideways_on_a_phone(browser, site):
     context = _context(browser, PHONE)
     wide = {}
@@ -110,6 +111,7 @@ def test_cheat_sheet_rows_become_labelled_cards_on_a_phone(browser, site):
     context.close()
 
 
+@pytest.mark.slow  # every page of the book (CI runs it)
 def test_no_console_errors_no_missing_files_and_a_favicon_on_every_page(browser, site):
     context = _context(browser, DESKTOP)
     problems = []
@@ -158,6 +160,7 @@ def test_warm_up_and_warmup_find_the_same_pages(browser, site):
     context.close()
 
 
+@pytest.mark.slow  # every page of the book (CI runs it)
 def test_every_figure_has_alt_text_other_than_its_file_name(browser, site):
     context = _context(browser, DESKTOP)
     bad = []

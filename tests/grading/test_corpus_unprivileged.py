@@ -34,10 +34,13 @@ from tests.sandbox.test_sandbox_unprivileged import NOBODY, _as_nobody_script
 
 SCRIPT = Path(__file__).with_name("unprivileged_corpus.py")
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
-    reason="switching to an ordinary user needs root and util-linux (setpriv, unshare), as in CI",
-)
+pytestmark = [
+    pytest.mark.slow,  # the corpus again, as an ordinary user (the root run is in make test)
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
+        reason="switching to an ordinary user needs root and util-linux (setpriv, unshare), as in CI",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

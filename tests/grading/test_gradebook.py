@@ -153,6 +153,7 @@ def _start_grader(folder: Path, book: Path, manifest: Manifest, questions) -> in
     return pid
 
 
+@pytest.mark.slow  # ~20 s of kill -9 and rerun cycles (CI runs it)
 def test_kill_9_at_random_points_then_rerun_equals_one_uninterrupted_run(
     tmp_path, manifest, questions
 ) -> None:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from lrcourse.grading.intake import collect_folder
 from tests.grading.test_lms_class import (
@@ -160,6 +161,7 @@ def test_answers_and_names_that_crashed_a_run_are_findings_on_that_hand_in(
     lines.encode("utf-8")  # every finding can be printed and stored
 
 
+@pytest.mark.slow  # ~10 s: a real bomb through the real grader (CI runs it)
 def test_a_zip_bomb_is_streamed_under_caps_and_every_skip_is_named(tmp_path: Path, course) -> None:  # noqa: F811
     """23.9: >20 000 members and a 64 MB member in a small zip: capped, named, memory bounded."""
     folder = tmp_path / "in"

@@ -92,6 +92,7 @@ def test_every_reference_answer_scores_full_marks_through_the_grader_as_root() -
     _check(report)
 
 
+@pytest.mark.slow  # the root run is in make test; this mode in CI
 @pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("unshare") is None,
     reason="switching to an ordinary user needs root and util-linux (setpriv, unshare), as in CI",
