@@ -30,6 +30,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+# The baseline's package (--jail copies an older revision's lrcourse/ alone) finds no banks beside
+# it: every grading here reads this checkout's banks.
+os.environ.setdefault("LRCOURSE_QUIZ_DIR", str(ROOT / "quizzes"))
 BANKS = ROOT / "tests" / "files" / "grading" / "banks"
 NBGRADER_VENV = ROOT / "benchmarks" / ".venv-nbgrader"
 WORK = ROOT / "benchmarks" / "results" / "grading"
