@@ -12,6 +12,9 @@ import pytest
 from tests.browser.conftest import ROOT
 from tests.browser.jupyterlab_server import run_all_cells, write_notebook
 
+# JupyterLab starts a server (about 20 s) before these run: CI runs them (make test-all too).
+pytestmark = pytest.mark.slow
+
 CHAPTER = ROOT / "notebooks" / "01_learning_rate.ipynb"
 RUN_TIMEOUT_MS = 180_000
 

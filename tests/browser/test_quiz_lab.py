@@ -15,6 +15,9 @@ import pytest
 from lrcourse.quiz.bank import find_question
 from tests.browser.jupyterlab_server import write_notebook
 
+# JupyterLab starts a server (about 20 s) before these run: CI runs them (make test-all too).
+pytestmark = pytest.mark.slow
+
 QUESTION = "lr-basics.where-lr-is-applied"
 CODE_QUESTION = "lr-basics.weight-after-steps"
 

@@ -17,6 +17,9 @@ from lrcourse.quiz.bank import find_bank
 from lrcourse.quiz.check import numeric_key, predict_key
 from tests.browser.jupyterlab_server import KERNELSPEC, run_all_cells, running_jupyterlab
 
+# JupyterLab starts a server (about 20 s) before these run: CI runs them (make test-all too).
+pytestmark = pytest.mark.slow
+
 BANK = "learning-rate"
 
 
