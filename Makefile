@@ -168,7 +168,8 @@ wheel-test: $(STAMP) $(WHEELHOUSE)/.filled
 
 browser: $(STAMP) book-check
 	bash tests/browser/ensure_chromium.sh
-	$(VENV)/bin/pytest -p no:cacheprovider -m "browser and not slow" --durations=15
+	$(VENV)/bin/pytest -p no:cacheprovider -m "browser and not slow" -n 2 --dist loadfile \
+		--durations=15
 
 browser-slow: $(STAMP) book-check
 	bash tests/browser/ensure_chromium.sh
