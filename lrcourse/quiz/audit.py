@@ -16,7 +16,10 @@ What is flagged, and why each is enough:
   ``__subclasses__``, ``__builtins__``...);
 * **its own channel**: file descriptors and files (``os``, ``io``, ``open``, ``/proc``...);
 * **code from strings**: ``exec``, ``eval``, ``compile``, ``__import__``, ``globals()``,
-  ``vars()``, ``getattr``/``setattr``/``delattr`` with a computed name;
+  ``vars()``, ``getattr``/``setattr``/``delattr`` with a computed name or passed on as a value,
+  ``operator.attrgetter`` and ``methodcaller``;
+* **modules held by other modules**: ``torch.os``, ``numpy.sys`` and the like, the imports an
+  answer may not make, reached as attributes;
 * **changing what others rely on**: assigning or deleting an attribute of a module or of a
   torch class (``lrcourse.check_scheduler = ...``, ``StepLR.get_lr = ...``), warning filters
   (``warnings.simplefilter``, ``filterwarnings``, ``catch_warnings``, ``showwarning``);
@@ -111,6 +114,46 @@ FORBIDDEN_ATTRIBUTES = {
     "__kwdefaults__": "changes a function's defaults",
     "modules": "reaches the loaded modules",
 }
+#: Modules an answer may not import, which other modules hold as attributes all the same
+#: (``torch.os``, ``numpy.sys``): reaching one that way is the import it may not make.
+MODULE_ATTRIBUTES = frozenset(
+    {
+        "os",
+        "posix",
+        "sys",
+        "io",
+        "builtins",
+        "inspect",
+        "gc",
+        "ctypes",
+        "importlib",
+        "subprocess",
+        "pickle",
+        "marshal",
+        "types",
+        "shutil",
+        "pathlib",
+        "socket",
+        "signal",
+        "threading",
+        "multiprocessing",
+        "weakref",
+        "resource",
+        "mmap",
+        "fcntl",
+        "tempfile",
+        "traceback",
+        "linecache",
+        "atexit",
+        "runpy",
+        "pkgutil",
+        "site",
+        "platform",
+    }
+)
+#: Built-ins and ``operator`` functions that reach attributes by a name given as a string.
+NAME_REACHERS = ("getattr", "setattr", "delattr")
+STRING_GETTERS = ("attrgetter", "methodcaller")
 #: Attributes of ``warnings`` that change which warnings are seen.
 WARNING_FILTERS = (
     "simplefilter",
@@ -163,6 +206,8 @@ class _Auditor(ast.NodeVisitor):
         self.module_alias: dict[str, str] = {
             name: name for name in ("torch", "math", "lr_scheduler")
         }
+        #: ``getattr`` and friends seen as the function of a call (checked there, not as values).
+        self.called: set[int] = set()
 
     def flag(self, node: ast.AST, construct: str, why: str) -> None:
         self.findings.append(Finding(getattr(node, "lineno", 0), construct, why))
@@ -195,6 +240,8 @@ class _Auditor(ast.NodeVisitor):
                 self.flag(node, f"import of {alias.name}", "the question forbids this class")
             if module == "warnings" and alias.name in WARNING_FILTERS:
                 self.flag(node, f"warnings.{alias.name}", "changes which warnings are seen")
+            if alias.name in MODULE_ATTRIBUTES or alias.name in STRING_GETTERS:
+                self.flag(node, f"from {module} import {alias.name}", "reaches what it may not")
             if module == "sys" or alias.name in FORBIDDEN_ATTRIBUTES:
                 self.flag(node, f"from {module} import {alias.name}", "reaches the interpreter")
             self.foreign.add(alias.asname or alias.name)
@@ -206,6 +253,11 @@ class _Auditor(ast.NodeVisitor):
             self.flag(node, node.id, "the question asks you to write this scheduler yourself")
         if node.id == "__builtins__":
             self.flag(node, node.id, FORBIDDEN_ATTRIBUTES["__builtins__"])
+        if node.id in NAME_REACHERS and id(node) not in self.called:
+            # passed on as a value (reduce(getattr, names, torch)): its name is computed later
+            self.flag(node, f"{node.id} as a value", "reaches names by string")
+        if node.id in STRING_GETTERS:
+            self.flag(node, node.id, "reaches names by string")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -214,6 +266,10 @@ class _Auditor(ast.NodeVisitor):
         why = FORBIDDEN_ATTRIBUTES.get(node.attr)
         if why is not None:
             self.flag(node, _dotted(node), why)
+        elif node.attr in MODULE_ATTRIBUTES:  # of any object: ``t = torch; t.os`` too
+            self.flag(node, _dotted(node), "reaches a module an answer may not import")
+        elif node.attr in STRING_GETTERS:
+            self.flag(node, _dotted(node), "reaches names by string")
         elif node.attr == "__dict__" and not (
             isinstance(node.value, ast.Name) and node.value.id == "self"
         ):
@@ -251,6 +307,7 @@ class _Auditor(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name):
+            self.called.add(id(func))
             why = FORBIDDEN_CALLS.get(func.id)
             if why is not None:
                 self.flag(node, f"{func.id}()", why)

@@ -89,6 +89,20 @@ HOSTILE: dict[str, str] = {
     "import sys\nm = sys.modules\n": "line 2: sys.modules",
     "import subprocess\n": "line 1: import subprocess",
     "import socket\n": "line 1: import socket",
+    # modules other modules hold: the imports an answer may not make, reached as attributes
+    "torch.os.write(3, b'{}')\n": "line 1: torch.os",
+    "t = torch\nt.sys.exit(0)\n": "line 2: t.sys",
+    "import numpy\nf = numpy.inspect\n": "line 2: numpy.inspect",
+    "from torch import os as o\n": "line 1: from torch import os",
+    # names reached by a string without a call to getattr with a computed name
+    "import operator\nk = operator.attrgetter('Step' + 'LR')(lr_scheduler)\n": (
+        "line 2: operator.attrgetter"
+    ),
+    "from operator import methodcaller\n": "line 1: from operator import methodcaller",
+    "import functools\nk = functools.reduce(getattr, ['optim'], torch)\n": (
+        "line 2: getattr as a value"
+    ),
+    "s = [setattr][0]\n": "line 1: setattr as a value",
 }
 
 
