@@ -67,6 +67,8 @@ ALLOWED_IMPORTS = frozenset(
 )
 #: Parts of ``torch`` an answer has no use for: the process, files, other code.
 FORBIDDEN_TORCH = ("torch.utils.cpp_extension", "torch._C", "torch.hub", "torch.library")
+#: The last names of those parts, reached as attributes (``torch._C``, ``torch.hub``).
+TORCH_INTERNALS = frozenset({"_C", "cpp_extension", "hub", "_dynamo", "_inductor"})
 #: Built-in functions that run strings as code, reach names by string or open files.
 FORBIDDEN_CALLS = {
     "exec": "runs a string as code",
@@ -270,6 +272,8 @@ class _Auditor(ast.NodeVisitor):
             self.flag(node, _dotted(node), "reaches a module an answer may not import")
         elif node.attr in STRING_GETTERS:
             self.flag(node, _dotted(node), "reaches names by string")
+        elif node.attr in TORCH_INTERNALS:
+            self.flag(node, _dotted(node), "reaches torch's internals")
         elif node.attr == "__dict__" and not (
             isinstance(node.value, ast.Name) and node.value.id == "self"
         ):
@@ -284,6 +288,21 @@ class _Auditor(ast.NodeVisitor):
         if isinstance(node.ctx, ast.Store | ast.Del) and self._foreign_root(node):
             verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
             self.flag(node, _dotted(node), f"{verb} an attribute of a module or a torch class")
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        # ``case object(f_back=frame)`` reads the attribute f_back: a keyword of a class pattern
+        # is an attribute look-up that no Attribute node shows.
+        for name in node.kwd_attrs:
+            why = FORBIDDEN_ATTRIBUTES.get(name) or (
+                "reaches a module an answer may not import" if name in MODULE_ATTRIBUTES else None
+            )
+            if name in self.forbids:
+                why = "the question asks you to write this scheduler yourself"
+            if name == "__dict__" or name in TORCH_INTERNALS:
+                why = "reaches what an answer has no use for"
+            if why is not None:
+                self.flag(node, f"a pattern reading {name}", why)
         self.generic_visit(node)
 
     def _foreign_root(self, node: ast.expr) -> bool:

@@ -103,6 +103,12 @@ HOSTILE: dict[str, str] = {
         "line 2: getattr as a value"
     ),
     "s = [setattr][0]\n": "line 1: setattr as a value",
+    # a class pattern's keywords are attribute look-ups
+    "try:\n    1 / 0\nexcept Exception as e:\n    match e:\n        case object(__traceback__=t):\n"
+    "            pass\n": "line 5: a pattern reading __traceback__",
+    "match frame:\n    case object(f_back=f):\n        pass\n": "line 2: a pattern reading f_back",
+    "match torch:\n    case object(os=o):\n        pass\n": "line 2: a pattern reading os",
+    "c = torch._C\n": "line 1: torch._C",
 }
 
 
@@ -120,6 +126,7 @@ def test_the_scheduler_a_question_forbids_is_flagged_however_it_is_reached() -> 
         ("from torch.optim.lr_scheduler import StepLR as S\n", 1),
         ("def HalveEvery(opt, every):\n    return StepLR(opt, every, 0.5)\n", 2),
         ("k = getattr(lr_scheduler, 'StepLR')\n", 1),
+        ("match lr_scheduler:\n    case object(StepLR=k):\n        pass\n", 2),
     ]:
         found = audit_source(source, forbids)
         assert found and found[0].line == line, (source, found)
