@@ -97,6 +97,10 @@ def _rates(value: Any, what: str) -> list[list[Any]]:
 # --- probes ---------------------------------------------------------------------------------
 
 
+#: Inputs a graded value check draws beyond the first, each judged against torch.
+EXTRA_DRAWS = 3
+
+
 def _scaled(rate: Any, rng: random.Random) -> float:
     """Return ``rate`` times a factor drawn from 0.3-0.9 or 1.1-3 (never the bank's own rate)."""
     factor = rng.uniform(0.3, 0.9) if rng.random() < 0.5 else rng.uniform(1.1, 3.0)
@@ -155,6 +159,10 @@ def lab_job(
             public = {k: v for k, v in check.model_dump().items() if k not in SECRET_FIELDS}
             if check.kind == "value":
                 public["values"] = draw_inputs(check.inputs, inputs_rng)
+                if rng is not None:  # graded: more draws, each must match (see _judge)
+                    public["more_values"] = [
+                        draw_inputs(check.inputs, inputs_rng) for _ in range(EXTRA_DRAWS)
+                    ]
             checks.append(_draw(public, rng) if rng is not None else public)
         return {"kind": "code", "source": source, "entry": question.entry, "checks": checks}
     return {
@@ -403,9 +411,25 @@ def _judge(
         return True, "check_scheduler's properties hold (" + ", ".join(
             n for n, _, _ in verdicts
         ) + ")"
-    inputs = settings.get("values", {})
+    ok, why = _judge_value(check, settings.get("values", {}), seen.get("value"), reveal)
+    more = settings.get("more_values")
+    if not ok or not more:
+        return ok, why
+    # Graded work draws several inputs: a table right on part of the range passes each draw
+    # only with that part's chance, so all of them must match.
+    values = seen.get("more")
+    if not isinstance(values, list) or len(values) != len(more):
+        raise ObservationError("the run did not report one value per drawn input")
+    for inputs, value in zip(more, values, strict=True):
+        same, shown = _judge_value(check, inputs, value, reveal)
+        if not same:
+            return False, shown
+    return True, why
+
+
+def _judge_value(check: Any, inputs: dict[str, Any], value: Any, reveal: bool) -> tuple[bool, str]:
+    """Return whether ``value`` is torch's value of the check's expression on ``inputs``."""
     expected = _torch_reference(check.expected, **inputs)
-    value = seen.get("value")
     values = value if isinstance(value, list) else [value]
     wanted = list(expected) if isinstance(expected, list | tuple) else [expected]
     if all(finite(v) is not None for v in wanted):

@@ -172,7 +172,12 @@ def observe_warnings(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any
 
 def observe_value(ns: dict[str, Any], check: dict[str, Any]) -> dict[str, Any]:
     """Return the value of the learner expression, on the inputs the grader drew for this run."""
-    return {"value": _plain(eval(check["expression"], {**ns, **check.get("values", {})}))}
+    seen = {"value": _plain(eval(check["expression"], {**ns, **check.get("values", {})}))}
+    if "more_values" in check:  # graded work draws several inputs
+        seen["more"] = [
+            _plain(eval(check["expression"], {**ns, **values})) for values in check["more_values"]
+        ]
+    return seen
 
 
 def _round_trip(value: Any) -> Any:
