@@ -104,7 +104,8 @@ def _book_dashboard(banks: list[LoadedBank]) -> str:
             f'<td data-field="lab">0 of {in_lab}</td></tr>'
         )
     return (
-        '<div class="lrc-dashboard"><table><caption>Your progress in this browser</caption>'
+        '<div class="lrc-dashboard"><div class="lrc-continue-home" hidden></div>'
+        "<table><caption>Your progress in this browser</caption>"
         '<thead><tr><th scope="col">Chapter</th><th scope="col">Questions answered here</th>'
         '<th scope="col">Score</th><th scope="col">Flashcards known</th>'
         '<th scope="col">Code questions (JupyterLab)</th></tr></thead>'
