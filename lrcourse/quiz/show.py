@@ -77,6 +77,9 @@ def _lab_table(rows: list[ChapterProgress]) -> str:
         "<th scope='col'>Chapter</th><th scope='col'>Questions answered</th>"
         "<th scope='col'>Score</th><th scope='col'>Flashcards known</th></tr></thead>"
         f"<tbody>{body}</tbody></table>"
+        "<p>To carry this progress to the book's progress page or another machine, and back: "
+        '<code>lrcourse.export_progress("lrcourse-progress.json")</code> and '
+        '<code>lrcourse.import_progress("lrcourse-progress.json")</code>.</p>'
     )
 
 

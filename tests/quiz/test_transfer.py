@@ -247,3 +247,43 @@ def test_merge_never_drops_never_lowers_a_score_and_round_trips(seed):
     assert transfer.parse(text) == {
         b: {q: p for q, p in qs.items() if p} for b, qs in result.records.items()
     }
+
+
+def test_a_lab_file_from_before_times_and_explanations_exports_and_merges(folder, tmp_path):
+    folder.mkdir(parents=True)
+    old = {
+        "version": 1,
+        "answers": {
+            SINGLE: {"answer": "backward", "score": 0.0, "correct": False, "feedback": "No.",
+                     "attempts": 2},
+        },
+    }  # fmt: skip
+    (folder / f"{BANK}.json").write_text(json.dumps(old))
+    data = json.loads(lrcourse.export_progress(tmp_path / "old.json").read_text())
+    assert data["banks"][BANK][SINGLE]["answer"]["updated"] is None
+    # a right answer from the book wins over the old wrong one, whatever the times say
+    data["banks"][BANK][SINGLE]["answer"].update(answer=["step"], score=1, correct=True)
+    (tmp_path / "book.json").write_text(json.dumps(data))
+    report = lrcourse.import_progress(tmp_path / "book.json")
+    assert [c.action for c in report.result.changes] == ["replaced"]
+    saved = Progress.load(BANK, folder).answers[SINGLE]
+    assert (saved.answer, saved.score, saved.attempts) == ("step", 1.0, 2)
+
+
+def test_a_dry_run_reports_and_writes_nothing(folder, tmp_path):
+    _lab(folder)
+    before = (folder / f"{BANK}.json").read_bytes()
+    data = json.loads(lrcourse.export_progress(tmp_path / "out.json").read_text())
+    data["banks"][BANK][NUMERIC]["answer"].update(answer="0.9", score=1, correct=True)
+    (tmp_path / "in.json").write_text(json.dumps(data))
+    plan = lrcourse.import_progress(tmp_path / "in.json", dry_run=True)
+    assert plan.result.count("replaced") == 1 and str(plan).startswith("Would import")
+    assert (folder / f"{BANK}.json").read_bytes() == before and plan.backups == []
+
+
+def test_the_lab_dashboard_names_the_two_calls(folder):
+    from lrcourse.quiz.show import _lab_table
+
+    text = _lab_table([])
+    assert 'lrcourse.export_progress("lrcourse-progress.json")' in text
+    assert 'lrcourse.import_progress("lrcourse-progress.json")' in text
