@@ -23,7 +23,11 @@ from collections.abc import Sequence
 from lrcourse.errors import LRCourseError
 
 #: Modules that provide ``register(subparsers)``; a missing one is skipped (it has not landed).
-COMMAND_MODULES: tuple[str, ...] = ("lrcourse.quiz.cli", "lrcourse.grading.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "lrcourse.quiz.cli",
+    "lrcourse.quiz.progress_cli",
+    "lrcourse.grading.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,3 +15,7 @@ class QuizBankError(LRCourseError, ValueError):
 
 class QuizAnswerError(LRCourseError, ValueError):
     """An answer of the wrong shape for its question (e.g. an option key that does not exist)."""
+
+
+class ProgressFileError(LRCourseError, ValueError):
+    """A progress file to import that is not one (the message names the file and what is wrong)."""

@@ -77,6 +77,9 @@ def _lab_table(rows: list[ChapterProgress]) -> str:
         "<th scope='col'>Chapter</th><th scope='col'>Questions answered</th>"
         "<th scope='col'>Score</th><th scope='col'>Flashcards known</th></tr></thead>"
         f"<tbody>{body}</tbody></table>"
+        "<p>To carry this progress to the book's progress page or another machine, and back: "
+        '<code>lrcourse.export_progress("lrcourse-progress.json")</code> and '
+        '<code>lrcourse.import_progress("lrcourse-progress.json")</code>.</p>'
     )
 
 
@@ -85,31 +88,45 @@ def _book_dashboard(banks: list[LoadedBank]) -> str:
     rows = []
     for loaded in banks:
         bank = loaded.bank
-        graded = sum(q.type in GRADED_IN_BROWSER for q in bank.questions)
-        in_lab = sum(q.type in ("code", "fix-loop") for q in bank.questions)
+        graded_ids = [q.id for q in bank.questions if q.type in GRADED_IN_BROWSER]
+        lab_ids = [q.id for q in bank.questions if q.type in ("code", "fix-loop")]
+        graded, in_lab = len(graded_ids), len(lab_ids)
         # The book's flashcards page deals every flashcard and explain question as a card.
         cards = [q.id for q in bank.questions if q.type in REVIEWED_AS_CARDS]
-        ids = html.escape(json.dumps(cards), quote=True)
+
+        def ids(values: list[str]) -> str:
+            return html.escape(json.dumps(values), quote=True)
+
         rows.append(
             f'<tr data-bank="{html.escape(loaded.stem)}" data-graded="{graded}" '
-            f'data-lab="{in_lab}" data-cards="{ids}">'
+            f'data-ids="{ids(graded_ids)}" data-lab="{in_lab}" data-lab-ids="{ids(lab_ids)}" '
+            f'data-cards="{ids(cards)}">'
             f'<th scope="row">{bank.chapter}. {html.escape(bank.title)}</th>'
             f'<td data-field="answered">0 of {graded}</td><td data-field="score">0 / {graded}</td>'
-            f'<td data-field="known">0 of {len(cards)}</td><td data-field="lab">{in_lab}</td></tr>'
+            f'<td data-field="known">0 of {len(cards)}</td>'
+            f'<td data-field="lab">0 of {in_lab}</td></tr>'
         )
     return (
-        '<div class="lrc-dashboard"><table><caption>Your progress in this browser</caption>'
+        '<div class="lrc-dashboard"><div class="lrc-continue-home" hidden></div>'
+        "<table><caption>Your progress in this browser</caption>"
         '<thead><tr><th scope="col">Chapter</th><th scope="col">Questions answered here</th>'
         '<th scope="col">Score</th><th scope="col">Flashcards known</th>'
         '<th scope="col">Code questions (JupyterLab)</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         '<p class="lrc-dashboard-total" role="status"></p>'
         "<p>Code questions are checked in JupyterLab (<code>make lab</code>, then the chapter's "
-        "<code>lrcourse.show_quiz</code> cell); their progress is saved there, not here.</p>"
+        "<code>lrcourse.show_quiz</code> cell); their progress is saved there. To carry progress "
+        "either way, export it here and run <code>lrcourse.import_progress(FILE)</code> in the "
+        "Lab, or <code>lrcourse.export_progress(FILE)</code> there and import it here: per "
+        "question the better answer (then the newer) is kept, and you confirm before anything "
+        "saved is replaced.</p>"
         '<div class="lrc-dashboard-actions" hidden>'
-        '<button type="button" class="lrc-dashboard-export">Export my progress (JSON file)</button>'
+        '<button type="button" class="lrc-dashboard-export">Export progress (JSON file)</button>'
         '<label class="lrc-dashboard-import">Import progress from a file '
         '<input type="file" accept="application/json,.json"></label>'
+        '<div class="lrc-dashboard-preview" hidden><ul></ul>'
+        '<button type="button" class="lrc-dashboard-apply">Apply the import</button>'
+        '<button type="button" class="lrc-dashboard-cancel">Cancel</button></div>'
         '<button type="button" class="lrc-dashboard-reset">'
         "Forget every answer and flashcard mark in this browser</button>"
         '<button type="button" class="lrc-dashboard-undo" hidden>Undo: bring them back</button>'

@@ -2,7 +2,8 @@
 
 :class:`QuizWidget` shows a bank (or one question); each :class:`QuestionWidget` grades with
 ``check.check_answer`` and saves to :class:`~lrcourse.quiz.progress.Progress`, so reopening the
-notebook restores every answer, its feedback and the running score.
+notebook restores every answer, its feedback and the running score, and the text of each
+explanation as it was last submitted.
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ class QuestionWidget:
                 )
                 return None
             self.open_checklist()
+            self.progress.record_explanation(self.question.id, self.text.value)
             self.feedback.value = "<i>Tick what your explanation covers, then Check.</i>"
             return None
         if answer is None:
@@ -239,6 +241,8 @@ class QuestionWidget:
             return None
         self.feedback.value = result_html(result)
         self.solution_button.disabled = False
+        if self.question.type == "explain" and self.text.value.strip():
+            self.progress.record_explanation(self.question.id, self.text.value)
         saved = answer if not isinstance(answer, set) else sorted(answer)
         self.progress.record(self.question.id, saved, result.score, result.correct, result.text())
         self._on_change()
@@ -274,6 +278,13 @@ class QuestionWidget:
         )
 
     def _restore(self) -> None:
+        written = self.progress.explanations.get(self.question.id)
+        if self.question.type == "explain" and written is not None and written.text.strip():
+            # The text as last submitted (or typed in the book); the checklist opens again only
+            # if it was opened then.
+            self.text.value = written.text
+            if written.compared:
+                self.open_checklist()
         saved = self.progress.answers.get(self.question.id)
         if saved is None:
             return

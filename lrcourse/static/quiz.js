@@ -196,7 +196,8 @@
         var state = load(bank);
         var before = state.answers[qid];
         state.answers[qid] = { answer: answer, score: result.score, correct: result.correct,
-                               attempts: before ? (before.attempts || 1) + 1 : 1 };
+                               attempts: before ? (before.attempts || 1) + 1 : 1,
+                               updated: new Date().toISOString() };
         state.graded = parseInt(quiz.querySelector(".lrquiz-score").getAttribute("data-graded"), 10);
         store(bank, state);
       }
@@ -228,7 +229,8 @@
       var state = load(bank);
       var before = (state.explanations || {})[qid] || {};
       state.explanations = state.explanations || {};
-      state.explanations[qid] = { text: box.value, compared: compared || !!before.compared };
+      state.explanations[qid] = { text: box.value, compared: compared || !!before.compared,
+                                  updated: new Date().toISOString() };
       store(bank, state);
     }
     function compare(save) {

@@ -267,6 +267,32 @@ def test_an_explain_question_shows_its_checklist_only_after_the_learner_writes(p
     assert question_widget(reopened, "lr-basics.why-schedule").checklist.layout.display != "none"
 
 
+def test_a_typed_explanation_is_saved_when_compared_and_restored_on_reopen(progress_dir):
+    loaded = find_bank("learning-rate")
+    quiz = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    explain = question_widget(quiz, "lr-basics.why-schedule")
+    explain.text.value = "Typed, not yet compared."
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    assert question_widget(reopened, "lr-basics.why-schedule").text.value == ""  # not submitted
+    first = "Early on a large rate makes progress; later it bounces, so it is lowered."
+    explain.text.value = first
+    assert explain.submit() is None  # Compare: the text is saved, nothing graded yet
+    reopened = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    again = question_widget(reopened, "lr-basics.why-schedule")
+    assert again.text.value == first and again.checklist.layout.display != "none"
+    assert "answered 0 of" in reopened.score.value
+    # edited and checked with a tick in the reopened widget: the newer text wins
+    again.text.value = first + " Noise sets the floor."
+    next(iter(again.boxes.values())).value = True
+    assert again.submit() is not None
+    saved = json.loads((progress_dir / f"{loaded.stem}.json").read_text())
+    assert saved["explanations"]["lr-basics.why-schedule"]["text"].endswith("Noise sets the floor.")
+    third = QuizWidget(loaded.bank.title, loaded.bank.questions, Progress.load(loaded.stem))
+    restored = question_widget(third, "lr-basics.why-schedule")
+    assert restored.text.value == first + " Noise sets the floor."
+    assert restored.answer() == [0] and not restored.solution_button.disabled
+
+
 def test_the_notebook_stores_no_quiz_and_no_answer_only_what_to_draw():
     from lrcourse.display.dual_view import BOOK_PART_MIME
     from lrcourse.quiz.check import numeric_key
