@@ -130,6 +130,14 @@ class SeedBatch:
                 (f"{prefix}weight", f"{prefix}bias") if isinstance(layer, nn.Linear) else None
                 for prefix, layer in named
             ]
+            # Each stacked weight is held as its transpose, (seeds, in, out), made contiguous:
+            # ``hidden @ weight`` then hands back a gradient in the weight's own layout, so the
+            # optimizer gets it without a copy per step (a transposed view's gradient needs one).
+            for names in self._layers:
+                if names is not None:
+                    self.params[names[0]] = (
+                        self.params[names[0]].detach().transpose(1, 2).contiguous().requires_grad_()
+                    )
         self._template = copy.deepcopy(models[0]).to("meta")
 
     def parameters(self) -> list[torch.Tensor]:
@@ -146,9 +154,9 @@ class SeedBatch:
                 else:
                     weight, bias = self.params[names[0]], self.params.get(names[1])
                     if bias is None:
-                        hidden = torch.bmm(hidden, weight.transpose(1, 2))
+                        hidden = torch.bmm(hidden, weight)
                     else:
-                        hidden = torch.baddbmm(bias.unsqueeze(1), hidden, weight.transpose(1, 2))
+                        hidden = torch.baddbmm(bias.unsqueeze(1), hidden, weight)
             return hidden
 
         def one(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], x: Any) -> Any:

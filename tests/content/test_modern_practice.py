@@ -315,3 +315,20 @@ def test_swalr_anneals_from_the_current_rate_to_swa_lr_then_holds(strategy: str)
 
 def test_schedule_free_optimizers_are_not_in_torch_core() -> None:
     assert [name for name in dir(torch.optim) if "free" in name.lower()] == []
+
+
+def test_clipping_the_gradient_does_not_change_adams_first_step() -> None:
+    """Chapter 9, section 8: Adam's first step is lr times the gradient's sign, clipped or not."""
+    steps = []
+    for max_norm in (None, 1.0):
+        weight = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+        optimizer = torch.optim.Adam([weight], lr=0.1)
+        weight.grad = torch.tensor([10.0, -0.01], dtype=torch.float64)
+        if max_norm is not None:
+            returned = torch.nn.utils.clip_grad_norm_([weight], max_norm=max_norm)
+            assert returned.item() == pytest.approx(math.hypot(10.0, 0.01))  # the norm before
+            assert weight.grad.norm().item() == pytest.approx(max_norm)
+        optimizer.step()
+        steps.append(weight.detach().clone())
+    assert torch.allclose(steps[0], steps[1], rtol=1e-4)  # eps=1e-8 against a 1e-3 gradient
+    assert torch.allclose(steps[0], torch.tensor([-0.1, 0.1], dtype=torch.float64), rtol=1e-4)

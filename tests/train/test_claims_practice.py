@@ -11,6 +11,7 @@ weaker test. ``pytest -s`` prints the measured differences.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from pathlib import Path
 
@@ -141,3 +142,138 @@ def test_standard_at_its_own_best_ends_below_mup_at_the_proxy_rate_at_width_512(
         losses["standard", 512, 0.01],
         losses["µP", 512, 0.03],
     )
+
+
+# ---- section 6: weight averaging (an EMA) beside a decay, on the same runs -------------------
+
+
+def test_the_averaging_demo_runs_the_settings_its_prose_states(chapter):
+    assert (chapter["EPOCHS"], chapter["BATCH"], chapter["PEAK"]) == (10, 64, 0.1)
+    assert chapter["STEPS"] == 230
+    assert chapter["EMA_DECAYS"] == (0.95, 0.99)
+    assert chapter["SCHEDULES"] == ("constant", "cosine to 0")
+
+
+def test_at_a_constant_rate_the_ema_ends_below_its_weights_with_a_far_smaller_spread(chapter):
+    finals = chapter["finals"]
+    ema, weights = finals("constant", "EMA 0.95"), finals("constant", "weights")
+    assert_lower("constant: EMA 0.95 beats its weights", ema, weights)
+    # "several times smaller": the seeds' spread at least 3x narrower
+    assert statistics.stdev(weights) > 3 * statistics.stdev(ema)
+
+
+def test_at_this_peak_the_constant_rates_ema_ends_below_the_cosines_weights(chapter):
+    finals = chapter["finals"]
+    assert_lower(
+        "constant + EMA 0.95 beats cosine to 0",
+        finals("constant", "EMA 0.95"),
+        finals("cosine to 0", "weights"),
+    )
+
+
+def test_the_cosines_mean_is_below_the_constant_rates_but_level_over_the_seeds(chapter):
+    finals = chapter["finals"]
+    cosine, constant = finals("cosine to 0", "weights"), finals("constant", "weights")
+    assert statistics.mean(cosine) < statistics.mean(constant)
+    differences = [b - a for a, b in zip(cosine, constant, strict=True)]
+    mean, error = mean_sd(differences)[0], standard_error(differences)
+    print(f"\nCLAIM cosine vs constant (level): {mean:.4f} ± {error:.4f}")
+    assert abs(mean) <= MARGIN * error
+
+
+def test_on_top_of_the_decay_the_ema_adds_nothing_visible(chapter):
+    finals = chapter["finals"]
+    ema, weights = finals("cosine to 0", "EMA 0.95"), finals("cosine to 0", "weights")
+    gap = statistics.mean(ema) - statistics.mean(weights)
+    print(f"\nCLAIM cosine: EMA 0.95 minus weights: {gap:.5f}")
+    assert abs(gap) < 0.002
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine to 0"])
+def test_the_long_ema_lags_and_ends_above_the_weights(chapter, schedule):
+    finals = chapter["finals"]
+    assert_lower(
+        f"{schedule}: weights beat EMA 0.99",
+        finals(schedule, "weights"),
+        finals(schedule, "EMA 0.99"),
+    )
+
+
+# ---- section 7: where the lowest validation loss falls --------------------------------------
+
+
+def test_under_the_cosine_every_seeds_lowest_val_loss_is_in_the_last_three_epochs(chapter):
+    averaging, best_epoch = chapter["averaging"], chapter["best_epoch"]
+    epochs = [best_epoch(averaging["cosine to 0", seed]["weights"]) for seed in chapter["SEEDS"]]
+    assert all(epoch >= chapter["EPOCHS"] - 2 for epoch in epochs), epochs
+
+
+def test_at_a_constant_rate_some_seeds_lowest_val_loss_comes_before_epoch_8(chapter):
+    averaging, best_epoch = chapter["averaging"], chapter["best_epoch"]
+    epochs = [best_epoch(averaging["constant", seed]["weights"]) for seed in chapter["SEEDS"]]
+    assert min(epochs) < 8, epochs
+
+
+# ---- section 8: a rate above the edge, and what clipping does ---------------------------------
+
+
+def test_above_the_edge_the_loss_grows_at_every_step(chapter):
+    losses, _ = chapter["runs"]["lr 0.25 (above the edge)"]
+    totals = [sum(parts) for parts in losses]
+    assert all(later > earlier for earlier, later in itertools.pairwise(totals))
+    assert totals[-1] > 1e6 * sum(chapter["valley_loss"](chapter["START"])).item()
+
+
+def test_clip_grad_norm_returns_the_norm_before_clipping(chapter):
+    _, returned = chapter["runs"]["lr 0.25, clipped at norm 1"]
+    start_gradient = torch.tensor([10.0 * 1.0, 0.01 * 10.0])  # STEEP * across, SHALLOW * along
+    assert returned[0] == pytest.approx(start_gradient.norm().item())
+    assert returned[0] > 1.0
+
+
+def test_clipping_bounds_the_loss_but_the_bounce_across_does_not_die(chapter):
+    runs = chapter["runs"]
+    clipped = [sum(parts) for parts in runs["lr 0.25, clipped at norm 1"][0]]
+    below = runs["lr 0.15 (below the edge)"][0]
+    start = sum(chapter["valley_loss"](chapter["START"])).item()
+    assert max(clipped) < start  # bounded: never above where it started
+    across_clipped, across_below = runs["lr 0.25, clipped at norm 1"][0][-1][0], below[-1][0]
+    assert across_clipped > 1e-3 and across_below < 1e-12
+    assert clipped[-1] > sum(below[-1])  # and it ends above the run below the edge
+
+
+# ---- section 9: the river valley, over its 8 noise sequences ----------------------------------
+
+
+def _paired_lower(claim: str, lower: torch.Tensor, higher: torch.Tensor) -> None:
+    assert_lower(claim, lower.tolist(), higher.tolist())
+
+
+def test_river_valley_settings_are_the_prose_s(chapter):
+    assert (chapter["STEEP"], chapter["SHALLOW"], chapter["EDGE"]) == (10.0, 0.01, 0.2)
+    assert (chapter["ROWS"], chapter["VALLEY_STEPS"], chapter["COOL_DOWN"]) == (8, 400, 80)
+
+
+def test_before_the_cool_down_the_high_rate_is_further_along_and_higher_up_the_walls(chapter):
+    valley, step = chapter["valley"], chapter["VALLEY_STEPS"] - chapter["COOL_DOWN"] - 1
+    high, low = valley["constant 0.15"][step], valley["constant 0.015"][step]
+    _paired_lower("before cool-down: along, high rate below low rate", high[1], low[1])
+    _paired_lower("before cool-down: across, low rate below high rate", low[0], high[0])
+
+
+def test_in_the_cool_down_wsd_falls_mostly_across_the_valley(chapter):
+    wsd = chapter["valley"]["WSD, peak 0.15"]
+    steps, cool_down = chapter["VALLEY_STEPS"], chapter["COOL_DOWN"]
+    before, end = wsd[steps - cool_down - 1], wsd[steps - 1]
+    drop_across, drop_along = before[0] - end[0], before[1] - end[1]
+    _paired_lower("cool-down: the along drop is below the across drop", drop_along, drop_across)
+    assert before[0].mean() > 10 * end[0].mean()  # "more than tenfold"
+    # "its along part falls by about a tenth" (0.19 -> 0.17): less than a fifth
+    assert before[1].mean() - end[1].mean() < 0.2 * before[1].mean()
+
+
+@pytest.mark.parametrize("constant", ["constant 0.15", "constant 0.015"])
+def test_wsd_ends_below_both_constant_rates(chapter, constant):
+    valley, last = chapter["valley"], chapter["VALLEY_STEPS"] - 1
+    wsd, other = valley["WSD, peak 0.15"][last], valley[constant][last]
+    _paired_lower(f"end: WSD below {constant}", wsd[0] + wsd[1], other[0] + other[1])
