@@ -252,3 +252,29 @@ def test_a_section_is_optional_and_drawn_as_data_for_the_end_of_quiz_summary():
     assert plain.section is None and "data-section" not in question_html(plain, 1)
     with pytest.raises(ValueError, match="section"):
         type(plain).model_validate({**plain.model_dump(), "section": "Not An Anchor"})
+
+
+def test_glossary_gradient_clipping_returns_the_norm_before_and_bounds_it():
+    text = _entries()["gradient clipping"]
+    assert "returns the norm *before* clipping" in text
+    weight = torch.nn.Parameter(torch.zeros(2))
+    weight.grad = torch.tensor([3.0, 4.0])  # norm 5
+    returned = torch.nn.utils.clip_grad_norm_([weight], max_norm=1.0)
+    assert returned.item() == pytest.approx(5.0)  # before clipping
+    assert weight.grad.norm().item() == pytest.approx(1.0, rel=1e-5)  # at most max_norm after
+
+
+def test_glossary_weight_averaging_is_torchs_ema_update():
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    text = _entries()["weight averaging (EMA)"]
+    assert "average = decay · average + (1 − decay) · weights" in text
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9))
+    average.update_parameters(model)  # the first update copies the weights
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    average.update_parameters(model)
+    assert average.module.weight.item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
