@@ -15,7 +15,7 @@ import pytest
 
 from lrcourse.quiz.audit import audit_source
 from lrcourse.quiz.judge import lab_job
-from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.quiz.run import LAB_MODULES, LAB_RUNNER
 from lrcourse.sandbox.pool import Limits, Probe, Sandbox
 from tests.quiz.reference_invariant import course_questions
 
@@ -40,7 +40,7 @@ REPLACE_CHANNEL = (
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(preload=(LAB_RUNNER,)) as box:
+    with Sandbox(preload=LAB_MODULES) as box:
         yield box
 
 
