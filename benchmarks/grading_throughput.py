@@ -310,14 +310,14 @@ def sandbox_run_cost(runs: int) -> tuple[float, float, str]:
 
     from lrcourse.grading.manifest import load_questions
     from lrcourse.quiz.judge import lab_job
-    from lrcourse.quiz.run import LAB_RUNNER
+    from lrcourse.quiz.run import LAB_MODULES, LAB_RUNNER
     from lrcourse.sandbox.pool import Limits, Probe, Sandbox
 
     question = load_questions(BANKS)[QUESTION_OF["code"]]
     job = lab_job(question, "")
     job.pop("source")
     probe = Probe("lab", args={"runner": LAB_RUNNER, "job": job})
-    with Sandbox(preload=(LAB_RUNNER,)) as box:
+    with Sandbox(preload=LAB_MODULES) as box:
         seconds = []
         for _ in range(runs + 5):
             result = box.run(RIGHT_CODE, probe, Limits())

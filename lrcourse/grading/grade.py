@@ -48,7 +48,7 @@ from lrcourse.grading.keycache import cache_dir as key_cache_dir
 from lrcourse.grading.late import lateness
 from lrcourse.grading.manifest import REVIEWED_TYPES, AssignmentError, Manifest, changed_questions
 from lrcourse.quiz.model import QuestionModel
-from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.quiz.run import LAB_MODULES
 from lrcourse.sandbox.pool import Limits, SandboxPool
 
 #: Statuses a person should look at (``lrcourse review`` walks them).
@@ -417,9 +417,7 @@ def _grade_todo(
     hide += [key_cache_dir()]  # answer keys torch computed (see keycache)
     has_code = any(manifest.slot(q).type in ("code", "fix-loop") for q in machine)
     # Started first, so that the servers import torch (seconds) while this process does too.
-    pool = (
-        SandboxPool(jobs, hide=[str(p) for p in hide], preload=(LAB_RUNNER,)) if has_code else None
-    )
+    pool = SandboxPool(jobs, hide=[str(p) for p in hide], preload=LAB_MODULES) if has_code else None
     executor = ThreadPoolExecutor(max_workers=jobs + 1)
     try:
         with _collector_paused(options.freeze_loaded):

@@ -17,8 +17,8 @@ from collections.abc import Collection
 from typing import Any
 
 from lrcourse.quiz.errors import QuizAnswerError, QuizBankError
-from lrcourse.quiz.judge import finite, judge_lab, lab_job, loop_report, loop_result
-from lrcourse.quiz.loops import LoopReport
+from lrcourse.quiz.judge import judge_lab, lab_job, loop_report, loop_result
+from lrcourse.quiz.loops import LoopReport, finite
 from lrcourse.quiz.model import (
     Code,
     Explain,

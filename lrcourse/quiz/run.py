@@ -35,6 +35,14 @@ from lrcourse.quiz.errors import QuizBankError
 
 #: The module whose ``run_job`` observes a learner's code inside the sandbox (preloaded there).
 LAB_RUNNER = "lrcourse.quiz.labs"
+#: What the sandbox preloads for lab runs: the runner and the modules it takes its observers
+#: from, each watched for tampering there as the runner is (``lrcourse.sandbox._harness``).
+LAB_MODULES = (
+    "lrcourse.quiz.lab_namespace",
+    "lrcourse.quiz.lab_observers",
+    "lrcourse.quiz.lab_loop",
+    LAB_RUNNER,
+)
 #: Printed output kept from a learner run (the rest is dropped).
 OUTPUT_LIMIT = 20_000
 
@@ -219,7 +227,7 @@ def _sandbox() -> Any:
         if _SANDBOX is None:
             from lrcourse.sandbox.pool import Sandbox
 
-            _SANDBOX = Sandbox(preload=(LAB_RUNNER,))
+            _SANDBOX = Sandbox(preload=LAB_MODULES)
             atexit.register(_SANDBOX.close)
         return _SANDBOX
 

@@ -19,7 +19,7 @@ from lrcourse.grading.grader import Grader
 from lrcourse.grading.manifest import Manifest, Slot
 from lrcourse.quiz.bank import load_bank, quiz_dir
 from lrcourse.quiz.model import Code, FixLoop
-from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.quiz.run import LAB_MODULES
 from lrcourse.sandbox.pool import Limits, SandboxPool
 
 FILES = Path(__file__).resolve().parents[1] / "files"
@@ -51,7 +51,7 @@ def main(rounds: int) -> None:
         slots=slots,
     )
     rows = []
-    with SandboxPool(size=2, hide=[quiz_dir(), FILES], preload=(LAB_RUNNER,)) as pool:
+    with SandboxPool(size=2, hide=[quiz_dir(), FILES], preload=LAB_MODULES) as pool:
         grader = Grader(manifest, dict(questions), pool, LIMITS, probe_key=None)
 
         def grade(who: str, answers: dict[str, str]) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from lrcourse.quiz.audit import audit_source
 from lrcourse.quiz.judge import lab_job
-from lrcourse.quiz.run import LAB_RUNNER
+from lrcourse.quiz.run import LAB_MODULES, LAB_RUNNER
 from lrcourse.sandbox.pool import Limits, Probe, Sandbox
 from tests.quiz.reference_invariant import course_questions
 
@@ -40,7 +40,7 @@ REPLACE_CHANNEL = (
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(preload=(LAB_RUNNER,)) as box:
+    with Sandbox(preload=LAB_MODULES) as box:
         yield box
 
 
@@ -77,3 +77,20 @@ def test_a_right_answer_still_reports(sandbox) -> None:
 @pytest.mark.parametrize("source", [WRITE_FD3, WALK_FRAMES, REPLACE_CHANNEL])
 def test_each_is_an_answer_the_grader_sends_to_a_person(source: str) -> None:
     assert audit_source(source, QUESTION.forbids)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("lrcourse.quiz.lab_namespace", "_optimizer"),
+        ("lrcourse.quiz.lab_observers", "_plain"),
+        ("lrcourse.quiz.lab_loop", "loop_weights"),
+        (LAB_RUNNER, "observe_code"),
+    ],
+)
+def test_rebinding_a_name_of_any_lab_module_is_reported(sandbox, module: str, name: str) -> None:
+    # The observers live in several modules; each is preloaded and watched, not only the runner.
+    assert module in LAB_MODULES
+    result = _run(sandbox, f"import {module} as m\nm.{name} = lambda *a, **k: None\n" + RIGHT)
+    assert result.status == "tampered"
+    assert f"{module}.{name}" in result.error

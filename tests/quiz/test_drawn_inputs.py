@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 from lrcourse.quiz.bank import find_question
-from lrcourse.quiz.judge import EXTRA_DRAWS, _torch_reference, draw_inputs, judge_lab, lab_job
+from lrcourse.quiz.judge import EXTRA_DRAWS, draw_inputs, judge_lab, lab_job
+from lrcourse.quiz.judge_checks import _torch_reference
 from lrcourse.quiz.labs import run_job
 
 
