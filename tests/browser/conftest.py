@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILT_BOOK = ROOT / "_build" / "html"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
+#: The two looks the learner tests run in. The phone in dark mode runs in CI and make test-all
+#: (marked slow); the quick make test keeps the desktop in light mode, to stay under 10 minutes.
+LOOKS = [("desktop", "light"), pytest.param(("phone", "dark"), marks=pytest.mark.slow)]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import BUILT_BOOK, serve_directory
+from tests.browser.conftest import BUILT_BOOK, LOOKS, serve_directory
 from tests.browser.test_learner_course import VIEWPORTS, _serious_axe
 
 CHAPTER_TWO = "notebooks/02_scheduler_family.html"
@@ -28,7 +28,7 @@ def site() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=[("desktop", "light"), ("phone", "dark")], ids=lambda p: "-".join(p))
+@pytest.fixture(params=LOOKS, ids=lambda p: "-".join(p))
 def tab(request, browser, site):
     viewport, mode = request.param
     context = browser.new_context(viewport=VIEWPORTS[viewport])

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import BUILT_BOOK, serve_directory
+from tests.browser.conftest import BUILT_BOOK, LOOKS, serve_directory
 
 CHAPTER_ONE = "notebooks/01_learning_rate.html"
 CHAPTER_SEVEN = "notebooks/07_finding_a_learning_rate.html"
@@ -25,7 +25,7 @@ def site() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=[("desktop", "light"), ("phone", "dark")], ids=lambda p: "-".join(p))
+@pytest.fixture(params=LOOKS, ids=lambda p: "-".join(p))
 def tab(request, browser, site):
     viewport, mode = request.param
     context = browser.new_context(viewport=VIEWPORTS[viewport])

@@ -19,7 +19,7 @@ import pytest
 import lrcourse
 from lrcourse.quiz import transfer
 from lrcourse.quiz.progress import Progress
-from tests.browser.conftest import BUILT_BOOK, serve_directory
+from tests.browser.conftest import BUILT_BOOK, LOOKS, serve_directory
 from tests.browser.test_learner_course import CHAPTER_ONE, VIEWPORTS, _question, _serious_axe
 
 BANK = "01-learning-rate"
@@ -37,7 +37,7 @@ def site() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=[("desktop", "light"), ("phone", "dark")], ids=lambda p: "-".join(p))
+@pytest.fixture(params=LOOKS, ids=lambda p: "-".join(p))
 def tab(request, browser, site):
     viewport, mode = request.param
     context = browser.new_context(viewport=VIEWPORTS[viewport], accept_downloads=True)
