@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -124,9 +125,42 @@ def serve_directory(directory: Path) -> Iterator[str]:
 def book_url() -> Iterator[str]:
     """Serve the built book on 127.0.0.1 and return its base URL."""
     if not (BUILT_BOOK / "index.html").exists():
-        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book` first")
+        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book-check` first")
     with serve_directory(BUILT_BOOK) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def site(book_url: str) -> str:
+    """The built book's base URL (the learner tests' name for :func:`book_url`)."""
+    return book_url
+
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@contextlib.contextmanager
+def page_in_look(browser: Any, site: str, look: tuple[str, str], **options: Any) -> Iterator[Any]:
+    """Yield a page of the built book in ``look`` (viewport, colour mode), ``page.site`` set.
+
+    On leaving, it fails the test on any console error or failed request the page saw.
+    """
+    viewport, mode = look
+    context = browser.new_context(viewport=VIEWPORTS[viewport], **options)
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}');")
+    page = context.new_page()
+    errors, missing = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    page.site = site
+    yield page
+    context.close()
+    # axe-core re-reads the theme's stylesheets and resolves their @import "basic.css" against
+    # the site root: a 404 that axe makes, not the page. Every other failed request counts.
+    missing = [url for url in missing if not url.endswith(f"{site}/basic.css")]
+    if not missing:
+        errors = [e for e in errors if not e.startswith("Failed to load resource")]
+    assert (errors, missing) == ([], []), (errors, missing)
 
 
 @dataclass(frozen=True)

@@ -6,43 +6,19 @@ Markdown draws tables. Light, dark and phone; axe stays at 0 serious/critical on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import BUILT_BOOK, LOOKS, serve_directory
+from tests.browser.conftest import LOOKS, page_in_look
 
 CHAPTER_ONE = "notebooks/01_learning_rate.html"
 CHAPTER_SEVEN = "notebooks/07_finding_a_learning_rate.html"
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (BUILT_BOOK / "index.html").exists():
-        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book-strict` first")
-    with serve_directory(BUILT_BOOK) as url:
-        yield url
 
 
 @pytest.fixture(params=LOOKS, ids=lambda p: "-".join(p))
 def tab(request, browser, site):
-    viewport, mode = request.param
-    context = browser.new_context(viewport=VIEWPORTS[viewport])
-    context.add_init_script(f"localStorage.setItem('mode', '{mode}');")
-    page = context.new_page()
-    errors, missing = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
-    page.site = site
-    yield page
-    context.close()
-    # axe-core re-reads the theme's stylesheets and resolves their @import "basic.css" against
-    # the site root: a 404 that axe makes, not the page. Every other failed request counts.
-    missing = [url for url in missing if not url.endswith(f"{site}/basic.css")]
-    if not missing:
-        errors = [e for e in errors if not e.startswith("Failed to load resource")]
-    assert (errors, missing) == ([], []), (errors, missing)
+    with page_in_look(browser, site, request.param) as page:
+        yield page
 
 
 def _serious_axe(page, selector: str) -> list[str]:

@@ -5,12 +5,11 @@ spellings, answers and scores that survive a reload, and no solution in view bef
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 
-from tests.browser.conftest import BUILT_BOOK, serve_directory
+from tests.browser.conftest import BUILT_BOOK
 
 
 def _pages() -> list[str]:
@@ -28,14 +27,6 @@ PAGES = _pages()
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 CHAPTER_ONE = "notebooks/01_learning_rate.html"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (BUILT_BOOK / "index.html").exists():
-        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book-strict` first")
-    with serve_directory(BUILT_BOOK) as url:
-        yield url
 
 
 def _context(browser, viewport: dict, mode: str = "light"):

@@ -6,23 +6,13 @@ the glossary reads in alphabetical order. Light, dark and phone; axe 0 serious/c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import pytest
 
-from tests.browser.conftest import BUILT_BOOK, serve_directory
+from tests.browser.conftest import BUILT_BOOK, VIEWPORTS
 
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 HOME = "book/index.html"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (BUILT_BOOK / "index.html").exists():
-        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book-check` first")
-    with serve_directory(BUILT_BOOK) as url:
-        yield url
 
 
 def _tab(browser, site: str, viewport: str = "desktop", mode: str = "light"):

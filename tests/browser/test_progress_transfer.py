@@ -12,15 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Iterator
 
 import pytest
 
 import lrcourse
 from lrcourse.quiz import transfer
 from lrcourse.quiz.progress import Progress
-from tests.browser.conftest import BUILT_BOOK, LOOKS, serve_directory
-from tests.browser.test_learner_course import CHAPTER_ONE, VIEWPORTS, _question, _serious_axe
+from tests.browser.conftest import LOOKS, page_in_look
+from tests.browser.test_learner_course import CHAPTER_ONE, _question, _serious_axe
 
 BANK = "01-learning-rate"
 SINGLE = "lr-basics.where-lr-is-applied"
@@ -29,31 +28,10 @@ CODE = "lr-basics.weight-after-steps"
 PROGRESS = "book/progress.html"
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    if not (BUILT_BOOK / "index.html").exists():
-        pytest.fail(f"{BUILT_BOOK}/index.html is missing: run `make book-check` first")
-    with serve_directory(BUILT_BOOK) as url:
-        yield url
-
-
 @pytest.fixture(params=LOOKS, ids=lambda p: "-".join(p))
 def tab(request, browser, site):
-    viewport, mode = request.param
-    context = browser.new_context(viewport=VIEWPORTS[viewport], accept_downloads=True)
-    context.add_init_script(f"localStorage.setItem('mode', '{mode}');")
-    page = context.new_page()
-    errors, missing = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
-    page.site = site
-    yield page
-    context.close()
-    # axe re-reads the theme's @import "basic.css" against the site root (a 404 axe makes).
-    missing = [url for url in missing if not url.endswith(f"{site}/basic.css")]
-    if not missing:
-        errors = [e for e in errors if not e.startswith("Failed to load resource")]
-    assert (errors, missing) == ([], []), (errors, missing)
+    with page_in_look(browser, site, request.param, accept_downloads=True) as page:
+        yield page
 
 
 WORDS = "A large rate makes progress early; later noise sets a floor, so the rate is lowered."
