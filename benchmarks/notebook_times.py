@@ -22,6 +22,8 @@ NOTEBOOKS = ROOT / "notebooks"
 #: The book's cell timeout, so a notebook that passes here passes the book build.
 CELL_TIMEOUT_SECONDS = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 DEVICE_CELL = "import lrcourse; print('device:', lrcourse.pick_device())"
+#: What a chapter may take, top to bottom on a 2-core CPU machine (issue 25): the baseline.
+BUDGET_SECONDS = 30.0
 
 
 class TimedClient(NotebookClient):
@@ -63,10 +65,20 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
-    print(f"{'notebook':<34}  {'device':<6}  {'wall s':>6}  {'slowest cell s':>14}  slowest cell")
+    print(
+        f"{'notebook':<34}  {'device':<6}  {'wall s':>6}  {'budget s':>8}  {'slowest cell s':>14}"
+        "  slowest cell"
+    )
+    over = []
     for path in paths:
         wall, slowest, first_line, device = run_notebook(path)
-        print(f"{path.name:<34}  {device:<6}  {wall:>6.1f}  {slowest:>14.2f}  {first_line}")
+        print(
+            f"{path.name:<34}  {device:<6}  {wall:>6.1f}  {BUDGET_SECONDS:>8.0f}  {slowest:>14.2f}"
+            f"  {first_line}"
+        )
+        if wall > BUDGET_SECONDS:
+            over.append(path.name)
+    print("over budget:", ", ".join(over) if over else "none")
 
 
 if __name__ == "__main__":
