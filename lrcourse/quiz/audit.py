@@ -16,8 +16,13 @@ What is flagged, and why each is enough:
   ``__subclasses__``, ``__builtins__``...);
 * **its own channel**: file descriptors and files (``os``, ``io``, ``open``, ``/proc``...);
 * **code from strings**: ``exec``, ``eval``, ``compile``, ``__import__``, ``globals()``,
-  ``vars()``, ``getattr``/``setattr``/``delattr`` with a computed name or passed on as a value,
-  ``operator.attrgetter`` and ``methodcaller``;
+  ``vars()``, called or passed on as a value (``run = exec``, ``map(eval, ...)``, ``@exec``),
+  ``getattr``/``setattr``/``delattr`` with a computed name or passed on as a value (with a
+  constant name, the name is checked as the attribute it reaches: ``getattr(torch, "os")`` is
+  ``torch.os``), ``operator.attrgetter`` and ``methodcaller``, and the library functions that
+  run code or read files for you (``typing.get_type_hints`` evaluates strings, a pickle loaded
+  with ``weights_only=False`` or ``allow_pickle=True`` runs code, ``torch.from_file``,
+  ``numpy.fromfile``, ``numpy.ctypeslib``, ``numpy.f2py``);
 * **modules held by other modules**: ``torch.os``, ``numpy.sys`` and the like, the imports an
   answer may not make, reached as attributes;
 * **changing what others rely on**: assigning or deleting an attribute of a module or of a
@@ -35,6 +40,7 @@ solutions and on a corpus of honest, varied learner answers.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -68,7 +74,7 @@ ALLOWED_IMPORTS = frozenset(
 #: Parts of ``torch`` an answer has no use for: the process, files, other code.
 FORBIDDEN_TORCH = ("torch.utils.cpp_extension", "torch._C", "torch.hub", "torch.library")
 #: The last names of those parts, reached as attributes (``torch._C``, ``torch.hub``).
-TORCH_INTERNALS = frozenset({"_C", "cpp_extension", "hub", "_dynamo", "_inductor"})
+TORCH_INTERNALS = frozenset({"_C", "cpp_extension", "hub", "_dynamo", "_inductor", "library"})
 #: Built-in functions that run strings as code, reach names by string or open files.
 FORBIDDEN_CALLS = {
     "exec": "runs a string as code",
@@ -116,6 +122,28 @@ FORBIDDEN_ATTRIBUTES = {
     "__kwdefaults__": "changes a function's defaults",
     "modules": "reaches the loaded modules",
 }
+#: Library functions and modules that run code from strings, load pickles or read and write
+#: files for the caller: a scheduler or a training loop has no use for any of them.
+LIBRARY_DOORS = {
+    "get_type_hints": "evaluates strings as code",
+    "ForwardRef": "evaluates a string as code",
+    "_eval_type": "evaluates strings as code",
+    "CompilationUnit": "compiles a string into code",
+    "load_library": "loads native code",
+    "f2py": "compiles and loads native code",
+    "ctypeslib": "reaches ctypes",
+    "copyreg": "changes how pickles are made",
+    "from_file": "reads a file",
+    "fromfile": "reads a file",
+    "memmap": "maps a file",
+    "tofile": "writes a file",
+    "loadtxt": "reads a file",
+    "genfromtxt": "reads a file",
+    "savetxt": "writes a file",
+    "DataSource": "opens files and addresses",
+}
+#: Keyword arguments that let a loader run the code a pickle names.
+PICKLE_KEYWORDS = {"weights_only": False, "allow_pickle": True}
 #: Modules an answer may not import, which other modules hold as attributes all the same
 #: (``torch.os``, ``numpy.sys``): reaching one that way is the import it may not make.
 MODULE_ATTRIBUTES = frozenset(
@@ -198,6 +226,23 @@ def _dotted(node: ast.expr) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: A string annotation that only names a type (``"Optimizer"``, ``"list[float] | None"``).
+_PLAIN_TYPE = re.compile(r"[\w. \[\],|]*")
+
+
+def _attribute_reason(name: str) -> str | None:
+    """Why reaching attribute ``name`` of any object is flagged, or None."""
+    if name in FORBIDDEN_ATTRIBUTES:
+        return FORBIDDEN_ATTRIBUTES[name]
+    if name in MODULE_ATTRIBUTES or name.lstrip("_") in MODULE_ATTRIBUTES:
+        return "reaches a module an answer may not import"  # ``torch.os``, ``random._os``
+    if name in STRING_GETTERS:
+        return "reaches names by string"
+    if name in TORCH_INTERNALS:
+        return "reaches torch's internals"
+    return LIBRARY_DOORS.get(name)
+
+
 class _Auditor(ast.NodeVisitor):
     def __init__(self, forbids: Iterable[str], scheduler_names: Iterable[str]) -> None:
         self.forbids = set(forbids)
@@ -242,7 +287,11 @@ class _Auditor(ast.NodeVisitor):
                 self.flag(node, f"import of {alias.name}", "the question forbids this class")
             if module == "warnings" and alias.name in WARNING_FILTERS:
                 self.flag(node, f"warnings.{alias.name}", "changes which warnings are seen")
-            if alias.name in MODULE_ATTRIBUTES or alias.name in STRING_GETTERS:
+            if (
+                alias.name in MODULE_ATTRIBUTES
+                or alias.name in STRING_GETTERS
+                or alias.name in LIBRARY_DOORS
+            ):
                 self.flag(node, f"from {module} import {alias.name}", "reaches what it may not")
             if module == "sys" or alias.name in FORBIDDEN_ATTRIBUTES:
                 self.flag(node, f"from {module} import {alias.name}", "reaches the interpreter")
@@ -258,6 +307,13 @@ class _Auditor(ast.NodeVisitor):
         if node.id in NAME_REACHERS and id(node) not in self.called:
             # passed on as a value (reduce(getattr, names, torch)): its name is computed later
             self.flag(node, f"{node.id} as a value", "reaches names by string")
+        if (
+            node.id in FORBIDDEN_CALLS
+            and id(node) not in self.called
+            and isinstance(node.ctx, ast.Load)
+        ):
+            # ``run = exec; run(text)``, ``map(eval, ...)``, ``@exec``: called under another name
+            self.flag(node, f"{node.id} as a value", FORBIDDEN_CALLS[node.id])
         if node.id in STRING_GETTERS:
             self.flag(node, node.id, "reaches names by string")
         self.generic_visit(node)
@@ -265,15 +321,9 @@ class _Auditor(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in self.forbids:
             self.flag(node, _dotted(node), "the question asks you to write this scheduler yourself")
-        why = FORBIDDEN_ATTRIBUTES.get(node.attr)
+        why = _attribute_reason(node.attr)  # of any object: ``t = torch; t.os`` too
         if why is not None:
             self.flag(node, _dotted(node), why)
-        elif node.attr in MODULE_ATTRIBUTES:  # of any object: ``t = torch; t.os`` too
-            self.flag(node, _dotted(node), "reaches a module an answer may not import")
-        elif node.attr in STRING_GETTERS:
-            self.flag(node, _dotted(node), "reaches names by string")
-        elif node.attr in TORCH_INTERNALS:
-            self.flag(node, _dotted(node), "reaches torch's internals")
         elif node.attr == "__dict__" and not (
             isinstance(node.value, ast.Name) and node.value.id == "self"
         ):
@@ -294,9 +344,7 @@ class _Auditor(ast.NodeVisitor):
         # ``case object(f_back=frame)`` reads the attribute f_back: a keyword of a class pattern
         # is an attribute look-up that no Attribute node shows.
         for name in node.kwd_attrs:
-            why = FORBIDDEN_ATTRIBUTES.get(name) or (
-                "reaches a module an answer may not import" if name in MODULE_ATTRIBUTES else None
-            )
+            why = _attribute_reason(name)
             if name in self.forbids:
                 why = "the question asks you to write this scheduler yourself"
             if name == "__dict__" or name in TORCH_INTERNALS:
@@ -320,6 +368,8 @@ class _Auditor(ast.NodeVisitor):
                 self.flag(node, repr(node.value), "names a class the question forbids")
             if node.value.startswith(("/proc", "/dev", "/sys")):
                 self.flag(node, repr(node.value[:40]), "names a system file")
+            if node.value in PICKLE_KEYWORDS:  # ``torch.load(path, **{"weights_only": False})``
+                self.flag(node, repr(node.value), "switches a loader to running pickled code")
         self.generic_visit(node)
 
     # --- calls ------------------------------------------------------------------------------
@@ -335,6 +385,8 @@ class _Auditor(ast.NodeVisitor):
                 computed = not (isinstance(name, ast.Constant) and isinstance(name.value, str))
                 if computed and func.id != "hasattr":
                     self.flag(node, f"{func.id}() with a computed name", "reaches names by string")
+                elif not computed:  # ``getattr(torch, "os")`` is ``torch.os``
+                    self._check_named_attribute(node, func.id, name.value)  # type: ignore[union-attr]
                 target = node.args[0] if node.args else None
                 if func.id in ("setattr", "delattr") and target is not None:
                     root = _root(target)
@@ -342,6 +394,54 @@ class _Auditor(ast.NodeVisitor):
                         self.flag(
                             node, f"{func.id}({_dotted(target)}, ...)", "changes a module or class"
                         )
+        for keyword in node.keywords:
+            if keyword.arg in PICKLE_KEYWORDS and not (
+                isinstance(keyword.value, ast.Constant)
+                and keyword.value.value is not PICKLE_KEYWORDS[keyword.arg]
+            ):  # ``torch.load(path, weights_only=False)``, or a value only known when it runs
+                self.flag(
+                    node,
+                    f"{keyword.arg}={_dotted(keyword.value)}",
+                    "loads a pickle, which runs code",
+                )
+        self.generic_visit(node)
+
+    def _check_named_attribute(self, node: ast.Call, function: str, name: str) -> None:
+        why = _attribute_reason(name)
+        if name in self.forbids:
+            why = "the question asks you to write this scheduler yourself"
+        elif name == "__dict__":
+            why = "reaches another object's names as a table"
+        elif (
+            name in WARNING_FILTERS
+            and self.module_alias.get(getattr(_root(node.args[0]), "id", "")) == "warnings"
+        ):
+            why = "changes which warnings are seen"
+        if why is not None:
+            self.flag(node, f"{function}(..., {name!r})", why)
+
+    def _check_annotation(self, annotation: ast.expr | None) -> None:
+        # A string annotation is code that ``typing.get_type_hints`` (and so
+        # ``functools.singledispatch``'s ``register``) evaluates: only a plain type name passes.
+        if (
+            isinstance(annotation, ast.Constant)
+            and isinstance(annotation.value, str)
+            and not _PLAIN_TYPE.fullmatch(annotation.value)
+        ):
+            self.flag(annotation, repr(annotation.value[:40]), "an annotation that runs as code")
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self._check_annotation(node.annotation)
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._check_annotation(node.returns)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._check_annotation(node.annotation)
         self.generic_visit(node)
 
     def visit_Global(self, node: ast.Global) -> None:

@@ -109,7 +109,37 @@ HOSTILE: dict[str, str] = {
     "match frame:\n    case object(f_back=f):\n        pass\n": "line 2: a pattern reading f_back",
     "match torch:\n    case object(os=o):\n        pass\n": "line 2: a pattern reading os",
     "c = torch._C\n": "line 1: torch._C",
+    # code from strings under another name, or run for the caller by a library
+    "run = exec\nrun('import os')\n": "line 1: exec as a value",
+    "list(map(eval, ['1']))\n": "line 1: eval as a value",
+    "@exec\ndef f():\n    pass\n": "line 1: exec as a value",
+    "o = open\n": "line 1: open as a value",
+    "m = getattr(torch, 'os')\n": "line 1: getattr(..., 'os')",
+    "g = getattr(f, '__globals__')\n": "line 1: getattr(..., '__globals__')",
+    "import random\no = random._os\n": "line 2: random._os",
+    "torch.load('x.pt', weights_only=False)\n": "line 1: weights_only=False",
+    "torch.load('x.pt', **{'weights_only': False})\n": "line 1: 'weights_only'",
+    "import numpy\nnumpy.load('x.npy', allow_pickle=True)\n": "line 2: allow_pickle=True",
+    "import typing\nh = typing.get_type_hints(f)\n": "line 2: typing.get_type_hints",
+    "from typing import get_type_hints\n": "line 1: from typing import get_type_hints",
+    "def f(x: \"__import__('os')\"):\n    pass\n": "line 1: \"__import__('os')\"",
+    "t = torch.from_file('/etc/hostname', size=4)\n": "line 1: torch.from_file",
+    "import numpy\nc = numpy.ctypeslib\n": "line 2: numpy.ctypeslib",
+    "torch.library.Library('aten', 'IMPL')\n": "line 1: torch.library",
 }
+
+
+def test_plain_names_of_types_in_string_annotations_and_safe_loads_are_not_flagged() -> None:
+    for source in [
+        "def f(optimizer: 'torch.optim.Optimizer', rates: 'list[float] | None') -> 'LRScheduler':\n"
+        "    return None\n",
+        "state = torch.load('checkpoint.pt', weights_only=True)\n",
+        "state = torch.load('checkpoint.pt')\n",
+        "last = getattr(self, 'last_epoch', 0)\n",
+        "compile = 3\n",
+        "torch.compile\n",
+    ]:
+        assert audit_source(source) == [], source
 
 
 @pytest.mark.parametrize("source", HOSTILE, ids=range(len(HOSTILE)))
