@@ -239,6 +239,13 @@ def test_steplr_every_30_epochs_over_180_cuts_five_times_to_1e_5_of_the_peak():
     ("page", "sentence"),
     [
         ("notebooks/01_learning_rate.ipynb", "and on this bowl the larger one"),
+        ("notebooks/01_learning_rate.ipynb", "after that it improves only slowly"),
+        (
+            "notebooks/02_scheduler_family.ipynb",
+            "the second half of training runs at a *rising* rate",
+        ),
+        ("notebooks/02_scheduler_family.ipynb", "freezing a group)"),
+        ("notebooks/02_scheduler_family.ipynb", "which is when a schedule matters. "),
         (
             "notebooks/01_learning_rate.ipynb",
             "where the model can fit its data, the decay's main gift is a steadier end",
@@ -288,3 +295,40 @@ def test_myth_13_ranks_by_the_means_of_all_seeds_not_by_fiat():
     )
     assert "lowest loss (lr=0.689) ends above both others in 8 of 8 seeds" in outputs
     assert "digits · SGD(momentum=0.9) · batch 64 · 6 epochs" in outputs
+
+
+# ---- chapter 2 section 3: what CyclicLR and OneCycleLR do when built and stepped -------------
+
+
+def test_cyclic_and_one_cycle_switch_momentum_on_for_plain_sgd_and_overwrite_lr():
+    """ch2: built on SGD(momentum=0) they set momentum 0.9 / 0.95 and their own start rate."""
+    optimizer = sgd(momentum=0.0)
+    lr_scheduler.CyclicLR(optimizer, base_lr=0.01, max_lr=0.1)
+    assert optimizer.param_groups[0]["momentum"] == 0.9
+    assert optimizer.param_groups[0]["lr"] == 0.01
+    optimizer = sgd(momentum=0.0)
+    lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=10)
+    assert optimizer.param_groups[0]["momentum"] == 0.95
+    assert math.isclose(optimizer.param_groups[0]["lr"], 0.1 / 25)
+    optimizer = sgd(momentum=0.0)
+    lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=10, cycle_momentum=False)
+    assert optimizer.param_groups[0]["momentum"] == 0.0
+
+
+def test_one_cycle_takes_total_steps_steps_and_refuses_one_more():
+    """ch2: OneCycleLR refuses to be stepped more than total_steps times."""
+    optimizer = sgd()
+    scheduler = lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=10)
+    rates_used(optimizer, scheduler.step, 10)
+    with pytest.raises(ValueError, match="Tried to step"):
+        optimizer.step()
+        scheduler.step()
+
+
+def test_a_scheduler_rewrites_param_groups_and_never_optimizer_defaults():
+    """Bank 02, family.what-step-rewrites, option `defaults`."""
+    optimizer = sgd(lr=0.1)
+    scheduler = lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    rates_used(optimizer, scheduler.step, 3)
+    assert optimizer.defaults["lr"] == 0.1
+    assert optimizer.param_groups[0]["lr"] == 0.0125

@@ -521,6 +521,14 @@ def paired_epoch_difference(lower: RunHistory, higher: RunHistory, epoch: int, o
     return mean_sd(differences)[0], standard_error(differences)
 
 
+def test_ch1_the_large_constant_rate_stops_improving_by_epoch_6(noise_floor):
+    """'by epoch 6 it has stopped improving': it ends level with its epoch-6 loss."""
+    large = noise_floor["constant 0.3"]
+    mean, error = paired_epoch_difference(large, large, epoch=-1, other=5)
+    print(f"\nCLAIM ch1 constant 0.3 epoch 6 - epoch 12: {mean:.4f} ± {error:.4f}")
+    assert abs(mean) <= MARGIN * error
+
+
 def test_ch1_the_small_constant_rate_is_still_improving_at_the_end(noise_floor):
     """'still catching up at the end': its last epoch below its ninth, paired over the seeds."""
     small = noise_floor["constant 0.03"]
