@@ -151,6 +151,11 @@ def test_ch3_later_milestones_end_lower_than_early_cuts():
         result["MultiStepLR([6, 8])"],
         result["StepLR(step_size=3)"],
     )
+    # "by far more than the spread between seeds": the gap is over three times either run's sd
+    early, late = finals(result["StepLR(step_size=3)"]), finals(result["MultiStepLR([6, 8])"])
+    gap = mean_sd(early)[0] - mean_sd(late)[0]
+    print(f"\nCLAIM ch3 gap / largest sd: {gap / max(mean_sd(early)[1], mean_sd(late)[1]):.1f}")
+    assert gap > 3 * max(mean_sd(early)[1], mean_sd(late)[1])
 
 
 # ---- chapter 4: stepping on the right clock -------------------------------------------------
