@@ -117,6 +117,20 @@ def test_ch2_one_cycle_is_the_schedule_that_still_trains_well_at_a_peak_of_1(fam
     assert_lower(f"ch2 OneCycleLR 1.0 < {name} 1.0", family["OneCycleLR", 1.0], family[name, 1.0])
 
 
+def test_ch2_below_its_best_peak_the_constant_rate_ends_higher_again():
+    """Its best peak of the grid, 0.1, is its lowest: 0.05 and 0.03 (second review) end higher."""
+    result = over_seeds(
+        {"constant": SchedulerSpec("ConstantLR", {"factor": 1.0})},
+        task="noisy-digits",
+        epochs=15,
+        batch_size=128,
+        lr=[0.03, 0.05, 0.1],
+    )
+    runs = by_schedule_and_peak(result)
+    assert_lower("ch2 constant 0.1 < constant 0.05", runs["constant", 0.1], runs["constant", 0.05])
+    assert_lower("ch2 constant 0.1 < constant 0.03", runs["constant", 0.1], runs["constant", 0.03])
+
+
 # ---- chapter 3: later milestones ------------------------------------------------------------
 
 
@@ -137,6 +151,11 @@ def test_ch3_later_milestones_end_lower_than_early_cuts():
         result["MultiStepLR([6, 8])"],
         result["StepLR(step_size=3)"],
     )
+    # "by far more than the spread between seeds": the gap is over three times either run's sd
+    early, late = finals(result["StepLR(step_size=3)"]), finals(result["MultiStepLR([6, 8])"])
+    gap = mean_sd(early)[0] - mean_sd(late)[0]
+    print(f"\nCLAIM ch3 gap / largest sd: {gap / max(mean_sd(early)[1], mean_sd(late)[1]):.1f}")
+    assert gap > 3 * max(mean_sd(early)[1], mean_sd(late)[1])
 
 
 # ---- chapter 4: stepping on the right clock -------------------------------------------------
@@ -496,6 +515,40 @@ def test_ch1_large_then_small_ends_below_the_small_constant(noise_floor):
         noise_floor["0.3, then 0.03"],
         noise_floor["constant 0.03"],
     )
+
+
+def paired_epoch_difference(lower: RunHistory, higher: RunHistory, epoch: int, other: int):
+    """Mean ± SE over seeds of ``higher``'s val loss at ``other`` minus ``lower``'s at ``epoch``."""
+    differences = [
+        h[other] - low[epoch]
+        for low, h in zip(lower.seed_val_loss, higher.seed_val_loss, strict=True)
+    ]
+    return mean_sd(differences)[0], standard_error(differences)
+
+
+def test_ch1_the_large_constant_rate_stops_improving_by_epoch_6(noise_floor):
+    """'by epoch 6 it has stopped improving': it ends level with its epoch-6 loss."""
+    large = noise_floor["constant 0.3"]
+    mean, error = paired_epoch_difference(large, large, epoch=-1, other=5)
+    print(f"\nCLAIM ch1 constant 0.3 epoch 6 - epoch 12: {mean:.4f} ± {error:.4f}")
+    assert abs(mean) <= MARGIN * error
+
+
+def test_ch1_the_small_constant_rate_is_still_improving_at_the_end(noise_floor):
+    """'still catching up at the end': its last epoch below its ninth, paired over the seeds."""
+    small = noise_floor["constant 0.03"]
+    mean, error = paired_epoch_difference(small, small, epoch=-1, other=8)
+    print(f"\nCLAIM ch1 constant 0.03 epoch 9 - epoch 12: {mean:.4f} ± {error:.4f}")
+    assert mean > MARGIN * error
+
+
+def test_ch1_the_drop_takes_the_decay_under_the_large_constant_at_once(noise_floor):
+    """'the drop at epoch 6 takes the run under the large rate's floor at once'."""
+    mean, error = paired_epoch_difference(
+        noise_floor["0.3, then 0.03"], noise_floor["constant 0.3"], epoch=6, other=6
+    )
+    print(f"\nCLAIM ch1 first epoch at 0.03: constant 0.3 - decayed = {mean:.4f} ± {error:.4f}")
+    assert mean > MARGIN * error
 
 
 # ---- chapter 1: the same schedules on clean labels (issue 25, item 4) -----------------------
