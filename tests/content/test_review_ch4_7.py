@@ -311,3 +311,16 @@ def test_ch7_valley_lands_below_both_other_suggestions_and_the_three_span_about_
 )
 def test_the_replaced_wording_is_gone(page: str, sentence: str) -> None:
     assert sentence not in prose_of(page)
+
+
+def test_ch7_one_cycle_cycles_momentum_between_0_95_and_0_85_by_default():
+    """ch7 exercise 3: around the 0.9 the chapter's range test ran with."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.24, momentum=0.9)
+    scheduler = lr_scheduler.OneCycleLR(optimizer, max_lr=0.24, epochs=10, steps_per_epoch=23)
+    momenta = []
+    for _ in range(230):
+        momenta.append(optimizer.param_groups[0]["momentum"])
+        optimizer.step()
+        scheduler.step()
+    assert max(momenta) == pytest.approx(0.95)
+    assert min(momenta) == pytest.approx(0.85)
