@@ -140,7 +140,8 @@ _CURATED: dict[str, _Curated] = {
     "ChainedScheduler": _Curated(
         ("schedulers",),
         AS_CHILDREN,
-        "Several schedulers at once; chainable children's factors multiply.",
+        "Several schedulers at once, each on the rate the others left; the factors multiply"
+        " when every child multiplies the rate it finds.",
     ),
 }
 
