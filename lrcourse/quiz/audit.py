@@ -423,12 +423,16 @@ class _Auditor(ast.NodeVisitor):
     def _check_annotation(self, annotation: ast.expr | None) -> None:
         # A string annotation is code that ``typing.get_type_hints`` (and so
         # ``functools.singledispatch``'s ``register``) evaluates: only a plain type name passes.
-        if (
-            isinstance(annotation, ast.Constant)
-            and isinstance(annotation.value, str)
-            and not _PLAIN_TYPE.fullmatch(annotation.value)
-        ):
-            self.flag(annotation, repr(annotation.value[:40]), "an annotation that runs as code")
+        if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
+            return
+        text = annotation.value
+        if not _PLAIN_TYPE.fullmatch(text):
+            self.flag(annotation, repr(text[:40]), "an annotation that runs as code")
+            return
+        for name in re.findall(r"\w+", text):  # ``"torch.os"`` evaluates to the module
+            why = _attribute_reason(name) or FORBIDDEN_CALLS.get(name)
+            if why is not None or name in self.forbids:
+                self.flag(annotation, repr(text[:40]), why or "names a class the question forbids")
 
     def visit_arg(self, node: ast.arg) -> None:
         self._check_annotation(node.annotation)

@@ -124,6 +124,7 @@ HOSTILE: dict[str, str] = {
     "from typing import get_type_hints\n": "line 1: from typing import get_type_hints",
     "def f(x: \"__import__('os')\"):\n    pass\n": "line 1: \"__import__('os')\"",
     "t = torch.from_file('/etc/hostname', size=4)\n": "line 1: torch.from_file",
+    "def f(x: 'torch.os'):\n    pass\n": "line 1: 'torch.os'",
     "import numpy\nc = numpy.ctypeslib\n": "line 2: numpy.ctypeslib",
     "torch.library.Library('aten', 'IMPL')\n": "line 1: torch.library",
 }
