@@ -52,6 +52,9 @@ FORBIDDEN_CALLS = {
     "input": "reads the terminal",
     "memoryview": "reads raw memory",
 }
+#: Of those, the names an answer may well hold as its own variable (``def forward(self, input)``):
+#: they are flagged when called, not when merely read, since they run no code.
+HARMLESS_AS_VALUES = frozenset({"input", "breakpoint"})
 #: Attributes through which code reaches frames, other code's internals or the interpreter.
 FORBIDDEN_ATTRIBUTES = {
     "_getframe": "reads the interpreter's frames",

@@ -139,6 +139,8 @@ def test_plain_names_of_types_in_string_annotations_and_safe_loads_are_not_flagg
         "last = getattr(self, 'last_epoch', 0)\n",
         "compile = 3\n",
         "torch.compile\n",
+        "def forward(self, input):\n    return input * 2\n",
+        "firsts = [input[0] for input in pairs]\n",
     ]:
         assert audit_source(source) == [], source
 
