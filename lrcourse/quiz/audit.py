@@ -55,6 +55,7 @@ from lrcourse.quiz.audit_lists import (
     NAME_REACHERS,
     PICKLE_KEYWORDS,
     PRELOADED_MODULES,
+    PRIVATE_NAMES_IN_USE,
     STRING_GETTERS,
     TORCH_INTERNALS,
     WARNING_FILTERS,
@@ -188,6 +189,13 @@ class _Auditor(ast.NodeVisitor):
         why = _attribute_reason(node.attr)  # of any object: ``t = torch; t.os`` too
         if why is not None:
             self.flag(node, _dotted(node), why)
+        elif (
+            node.attr.startswith("_")
+            and not (node.attr.startswith("__") and node.attr.endswith("__"))
+            and node.attr not in PRIVATE_NAMES_IN_USE
+            and self._foreign_root(node)
+        ):  # ``torch.serialization._open_file``: a library's internals, reached from the library
+            self.flag(node, _dotted(node), "reaches a library's private internals")
         elif node.attr == "__dict__" and not (
             isinstance(node.value, ast.Name) and node.value.id == "self"
         ):

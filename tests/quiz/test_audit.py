@@ -125,6 +125,7 @@ HOSTILE: dict[str, str] = {
     "def f(x: \"__import__('os')\"):\n    pass\n": "line 1: \"__import__('os')\"",
     "t = torch.from_file('/etc/hostname', size=4)\n": "line 1: torch.from_file",
     "def f(x: 'torch.os'):\n    pass\n": "line 1: 'torch.os'",
+    "f = torch.serialization._open_file('x', 'wb')\n": "line 1: torch.serialization._open_file",
     "import numpy\nc = numpy.ctypeslib\n": "line 2: numpy.ctypeslib",
     "torch.library.Library('aten', 'IMPL')\n": "line 1: torch.library",
 }
@@ -140,6 +141,9 @@ def test_plain_names_of_types_in_string_annotations_and_safe_loads_are_not_flagg
         "compile = 3\n",
         "torch.compile\n",
         "def forward(self, input):\n    return input * 2\n",
+        "class Old(lr_scheduler._LRScheduler):\n    def get_lr(self):\n"
+        "        return [g['lr'] for g in self.optimizer.param_groups]\n",
+        "last = self._last_lr\nv = torch.__version__\n",
         "firsts = [input[0] for input in pairs]\n",
     ]:
         assert audit_source(source) == [], source
