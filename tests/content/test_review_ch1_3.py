@@ -14,11 +14,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
-from tests.content.test_claims import prose_of
-
-
-def sgd(lr: float = 0.1, **options: float) -> torch.optim.SGD:
-    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, **options)
+from tests.content.test_claims import prose_of, sgd
 
 
 def rates_used(optimizer: torch.optim.Optimizer, step, steps: int) -> list[float]:

@@ -17,25 +17,10 @@ import torch
 from torch.optim import lr_scheduler
 
 import lrcourse
-from tests.content.test_claims import prose_of
+from tests.content.test_claims import prose_of, sgd
+from tests.content.test_modern_practice import rates_of
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def sgd(lr: float = 0.1) -> torch.optim.SGD:
-    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-
-
-def rates_of(build, steps: int, lr: float = 0.1) -> list[float]:
-    """The rate each of ``steps`` optimizer steps uses, with ``build(optimizer)`` stepped after it."""
-    optimizer = sgd(lr)
-    scheduler = build(optimizer)
-    used = []
-    for _ in range(steps):
-        used.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return used
 
 
 # ---- chapter 4 --------------------------------------------------------------------------------
@@ -105,8 +90,10 @@ MULTIPLYING_CHILDREN = {
 
 def chained_and_product(first, second, steps: int) -> tuple[list[float], list[float]]:
     """ChainedScheduler([first, second])'s rates, and 0.1 x each one's factor alone."""
-    chained = rates_of(lambda o: lr_scheduler.ChainedScheduler([first(o), second(o)]), steps)
-    alone_a, alone_b = rates_of(first, steps), rates_of(second, steps)
+    chained = rates_of(
+        lambda o: lr_scheduler.ChainedScheduler([first(o), second(o)]), steps, lr=0.1
+    )
+    alone_a, alone_b = rates_of(first, steps, lr=0.1), rates_of(second, steps, lr=0.1)
     return chained, [0.1 * (a / 0.1) * (b / 0.1) for a, b in zip(alone_a, alone_b, strict=True)]
 
 
@@ -141,7 +128,7 @@ def step_then(second, epochs: int = 10) -> list[float]:
         first = lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
         return lr_scheduler.SequentialLR(optimizer, [first, second(optimizer)], milestones=[6])
 
-    return rates_of(build, epochs)
+    return rates_of(build, epochs, lr=0.1)
 
 
 def test_ch6_multiplicativelr_continues_from_the_current_rate_at_a_sequentiallr_milestone():
