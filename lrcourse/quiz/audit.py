@@ -183,30 +183,36 @@ class _Auditor(ast.NodeVisitor):
             self.flag(node, node.id, "reaches names by string")
         self.generic_visit(node)
 
+    def _name_reason(self, name: str, owner: ast.expr | None) -> str | None:
+        """Why reaching attribute ``name`` of ``owner`` (None: an unknown object) is flagged.
+
+        One rule for every way of reaching an attribute: ``owner.name``, ``getattr(owner,
+        "name")`` and a class pattern's ``name=`` keyword.
+        """
+        if name in self.forbids:
+            return "the question asks you to write this scheduler yourself"
+        why = _attribute_reason(name)  # of any object: ``t = torch; t.os`` too
+        if why is not None:
+            return why
+        root = _root(owner) if owner is not None else None
+        root_name = root.id if isinstance(root, ast.Name) else None
+        if name == "__dict__" and root_name != "self":
+            return "reaches another object's names as a table"
+        if (
+            name.startswith("_")
+            and not (name.startswith("__") and name.endswith("__"))
+            and name not in PRIVATE_NAMES_IN_USE
+            and root_name in self.foreign
+        ):  # ``torch.serialization._open_file``: a library's internals, reached from the library
+            return "reaches a library's private internals"
+        if name in WARNING_FILTERS and self.module_alias.get(root_name or "") == "warnings":
+            return "changes which warnings are seen"
+        return None
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr in self.forbids:
-            self.flag(node, _dotted(node), "the question asks you to write this scheduler yourself")
-        why = _attribute_reason(node.attr)  # of any object: ``t = torch; t.os`` too
+        why = self._name_reason(node.attr, node.value)
         if why is not None:
             self.flag(node, _dotted(node), why)
-        elif (
-            node.attr.startswith("_")
-            and not (node.attr.startswith("__") and node.attr.endswith("__"))
-            and node.attr not in PRIVATE_NAMES_IN_USE
-            and self._foreign_root(node)
-        ):  # ``torch.serialization._open_file``: a library's internals, reached from the library
-            self.flag(node, _dotted(node), "reaches a library's private internals")
-        elif node.attr == "__dict__" and not (
-            isinstance(node.value, ast.Name) and node.value.id == "self"
-        ):
-            self.flag(node, _dotted(node), "reaches another object's names as a table")
-        root = _root(node)
-        if (
-            node.attr in WARNING_FILTERS
-            and isinstance(root, ast.Name)
-            and self.module_alias.get(root.id) == "warnings"
-        ):
-            self.flag(node, _dotted(node), "changes which warnings are seen")
         if isinstance(node.ctx, ast.Store | ast.Del) and self._foreign_root(node):
             verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
             self.flag(node, _dotted(node), f"{verb} an attribute of a module or a torch class")
@@ -216,11 +222,7 @@ class _Auditor(ast.NodeVisitor):
         # ``case object(f_back=frame)`` reads the attribute f_back: a keyword of a class pattern
         # is an attribute look-up that no Attribute node shows.
         for name in node.kwd_attrs:
-            why = _attribute_reason(name)
-            if name in self.forbids:
-                why = "the question asks you to write this scheduler yourself"
-            if name == "__dict__" or name in TORCH_INTERNALS:
-                why = "reaches what an answer has no use for"
+            why = self._name_reason(name, None)
             if why is not None:
                 self.flag(node, f"a pattern reading {name}", why)
         self.generic_visit(node)
@@ -279,16 +281,7 @@ class _Auditor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_named_attribute(self, node: ast.Call, function: str, name: str) -> None:
-        why = _attribute_reason(name)
-        if name in self.forbids:
-            why = "the question asks you to write this scheduler yourself"
-        elif name == "__dict__":
-            why = "reaches another object's names as a table"
-        elif (
-            name in WARNING_FILTERS
-            and self.module_alias.get(getattr(_root(node.args[0]), "id", "")) == "warnings"
-        ):
-            why = "changes which warnings are seen"
+        why = self._name_reason(name, node.args[0] if node.args else None)
         if why is not None:
             self.flag(node, f"{function}(..., {name!r})", why)
 
